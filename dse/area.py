@@ -1,0 +1,71 @@
+"""Die area from process-node data.
+
+Die area = (MAC arrays + per-core overhead + SRAM macros) x (1 + uncore fraction)
++ memory PHYs + fixed uncore. Logic converts transistor counts with the node's quoted
+logic density derated for real AI dies; SRAM uses the node's compiled-macro density.
+
+References
+----------
+M. Horowitz, "Computing's energy problem (and what we can do about it)", ISSCC 2014
+(45 nm arithmetic areas behind the transistors-per-MAC constants).
+Node densities and their sources: ``dse/data/nodes.csv``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dse.units import MIB
+
+
+def effective_logic_density_mtr_mm2(logic_density_mtr_mm2, derate):
+    """Logic density achieved on an AI die [MTr/mm2] = quoted library density x derate."""
+    return np.asarray(logic_density_mtr_mm2) * derate
+
+
+def logic_area_mm2(transistors, density_mtr_mm2):
+    """Area of ``transistors`` at a logic density [mm2]."""
+    return np.asarray(transistors) / (np.asarray(density_mtr_mm2) * 1e6)
+
+
+def mac_array_area_mm2(cores, macs_per_core, transistors_per_mac, density_mtr_mm2):
+    """Area of all MAC arrays [mm2]: cores x MACs x transistors per MAC / density."""
+    return logic_area_mm2(np.asarray(cores) * macs_per_core * transistors_per_mac, density_mtr_mm2)
+
+
+def core_overhead_area_mm2(cores, macs_per_core, fixed_transistors, transistors_per_row, density_mtr_mm2):
+    """Per-core control, register files, vector units and operand buffers [mm2].
+
+    Notes
+    -----
+    transistors per core = fixed + per_row x sqrt(macs_per_core): the vector unit,
+    register files and operand buffers are sized to the edge of the (square) MAC array
+    they feed, not to its area.
+    """
+    per_core = fixed_transistors + transistors_per_row * np.sqrt(np.asarray(macs_per_core, dtype=float))
+    return logic_area_mm2(np.asarray(cores) * per_core, density_mtr_mm2)
+
+
+def sram_area_mm2(sram_mb, macro_density_mbit_mm2):
+    """SRAM macro area [mm2] for ``sram_mb`` MiB at a compiled-macro density [Mbit/mm2]."""
+    bits = np.asarray(sram_mb) * MIB * 8.0
+    return bits / (np.asarray(macro_density_mbit_mm2) * 1e6)
+
+
+def phy_area_mm2(memory_count, phy_area_mm2_per_unit):
+    """Off-chip memory PHY + controller area on the logic die [mm2]."""
+    return np.asarray(memory_count) * phy_area_mm2_per_unit
+
+
+def die_area_mm2(core_area_mm2, sram_area_mm2_, phy_area_mm2_, uncore_fraction, uncore_fixed_mm2):
+    """Total die area [mm2].
+
+    Notes
+    -----
+    A = (A_core + A_sram) (1 + f_uncore) + A_phy + A_uncore,fixed
+    """
+    return (
+        (np.asarray(core_area_mm2) + sram_area_mm2_) * (1.0 + uncore_fraction)
+        + phy_area_mm2_
+        + uncore_fixed_mm2
+    )

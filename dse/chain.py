@@ -1,0 +1,632 @@
+"""The model chain: ``evaluate`` (one design) and ``evaluate_many`` (a DataFrame of designs).
+
+Both run the same vectorised code path (:func:`evaluate_arrays`): one design is a batch
+of one. The domains run in a fixed order:
+
+1. technology lookup (node, memory) and precision;
+2. area (:mod:`dse.area`), peak and export metrics (:mod:`dse.export`);
+3. dies per wafer, yield and cost (:mod:`dse.cost`);
+4. with a workload: per-op roofline (:mod:`dse.roofline`), dynamic energy
+   (:mod:`dse.power`), DVFS throttling to ``tdp_w`` and ``tj_max_c`` and the
+   leakage-temperature fixed point (:mod:`dse.thermal`), capacity checks.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dse import area, cost, export, power, roofline, thermal
+from dse.constants import ModelConstants, default_constants
+from dse.errors import DseInputError
+from dse.metrics import METRICS
+from dse.spec import CHIP_KEYS, DTYPES, COOLING, ChipSpec, check_value, load_chip
+from dse.tech import Technology, default_tech, load_tech
+from dse.units import BITS_PER_ELEMENT, BYTES_PER_ELEMENT, GB, GHZ, MIB
+from dse.workloads import Workload, parse_workload
+
+CHIPS_DIR = Path(__file__).parent / "data" / "chips"
+VIOLATIONS = ("reticle", "memory_capacity", "power", "thermal_runaway")
+_BISECTION_STEPS = 16
+_CHUNK_ROWS = 16384
+
+_DTYPE_BITS = np.array([BITS_PER_ELEMENT[d] for d in DTYPES], dtype=float)
+_DTYPE_BYTES = np.array([BYTES_PER_ELEMENT[d] for d in DTYPES], dtype=float)
+_EXPORT_CLASSES = np.array(export.EXPORT_CLASSES, dtype=object)
+_VIOLATION_TEXT = np.array(
+    [
+        ";".join(v for i, v in enumerate(VIOLATIONS) if mask >> i & 1)
+        for mask in range(2 ** len(VIOLATIONS))
+    ],
+    dtype=object,
+)
+
+
+# FlashAttention-style fusion keeps the score/probability tensors of attention on chip
+# (T. Dao et al., "FlashAttention: fast and memory-efficient exact attention with
+# IO-awareness", NeurIPS 2022): the S x S intermediates never travel to DRAM.
+_A_FUSED = frozenset({"softmax", "attn_value"})
+_C_FUSED = frozenset({"attn_score", "softmax"})
+
+
+def _fused(wl: Workload, names: frozenset[str]) -> np.ndarray:
+    return np.array([op.name in names for op in wl.ops], dtype=bool)
+
+
+def _workload(workload: str | Workload | None) -> Workload | None:
+    if workload is None or isinstance(workload, Workload):
+        return workload
+    return parse_workload(workload)
+
+
+def _tech_for(chip: ChipSpec, tech: Technology | None) -> Technology:
+    if tech is not None:
+        return tech
+    if chip.tech_path is not None:
+        return load_tech(chip.tech_path)
+    return default_tech()
+
+
+# ---------------------------------------------------------------------------------------
+# the vectorised core
+# ---------------------------------------------------------------------------------------
+
+
+def evaluate_arrays(
+    d: dict[str, np.ndarray],
+    wl: Workload | None,
+    tech: Technology,
+    c: ModelConstants,
+    detail: bool = False,
+) -> dict[str, np.ndarray]:
+    """Evaluate designs given as arrays (shape (n,)).
+
+    ``d`` holds the numeric chip keys as float arrays (``memory_bandwidth_gbps`` and
+    ``memory_capacity_gb`` NaN where derived) and integer codes ``node_code``,
+    ``memory_code`` (rows of the technology tables), ``mac_dtype_code`` (index into
+    :data:`dse.spec.DTYPES`) and ``cooling_code`` (index into :data:`dse.spec.COOLING`).
+    Returns metric arrays; with ``detail`` also the per-op arrays of the roofline.
+    """
+    nd = tech.nodes.arrays
+    md = tech.memories.arrays
+    ni, mi = d["node_code"], d["memory_code"]
+    cores, macs, clock_ghz = d["cores"], d["macs_per_core"], d["clock_ghz"]
+    sram_mb, mem_count, tdp_w = d["sram_mb"], d["memory_count"], d["tdp_w"]
+    dt = d["mac_dtype_code"]
+    out: dict[str, np.ndarray] = {}
+
+    # --- area --------------------------------------------------------------------------
+    density = area.effective_logic_density_mtr_mm2(
+        nd["logic_density_mtr_mm2"][ni], c["logic_derate"]
+    )
+    tr_per_mac = np.array(
+        [c["mac_transistors_bf16"], c["mac_transistors_fp8"], c["mac_transistors_int8"]]
+    )[dt]
+    a_mac = area.mac_array_area_mm2(cores, macs, tr_per_mac, density)
+    a_core = area.core_overhead_area_mm2(
+        cores, macs, c["core_fixed_transistors"], c["core_transistors_per_row"], density
+    )
+    a_sram = area.sram_area_mm2(sram_mb, nd["sram_macro_mbit_mm2"][ni])
+    a_phy = area.phy_area_mm2(mem_count, md["phy_area_mm2_per_unit"][mi])
+    die_mm2 = area.die_area_mm2(
+        a_mac + a_core, a_sram, a_phy, c["uncore_fraction"], c["uncore_fixed_mm2"]
+    )
+    out["die_area_mm2"] = die_mm2
+
+    # --- peak and export -------------------------------------------------------------------
+    peak_tflops = 2.0 * cores * macs * clock_ghz * 1e-3
+    mac_bits = _DTYPE_BITS[dt]
+    tpp = export.total_processing_performance(peak_tflops, mac_bits)
+    pd_ = export.performance_density(tpp, die_mm2)
+    out["peak_tflops"] = peak_tflops
+    out["tpp"] = tpp
+    out["performance_density"] = pd_
+    out["export_class_code"] = export.export_class_code(tpp, pd_, c)
+
+    # --- memory system -----------------------------------------------------------------------
+    bw_gbps = np.where(
+        np.isnan(d["memory_bandwidth_gbps"]),
+        mem_count * md["bandwidth_gbps_per_unit"][mi],
+        d["memory_bandwidth_gbps"],
+    )
+    is_none = md["capacity_gb_per_unit"][mi] == 0.0
+    bw_gbps = np.where(
+        is_none & np.isnan(d["memory_bandwidth_gbps"]), md["bandwidth_gbps_per_unit"][mi], bw_gbps
+    )
+    cap_gb = np.where(
+        np.isnan(d["memory_capacity_gb"]),
+        mem_count * md["capacity_gb_per_unit"][mi],
+        d["memory_capacity_gb"],
+    )
+    out["memory_bandwidth_gbps"] = bw_gbps
+    out["memory_capacity_gb"] = cap_gb
+
+    # --- cost and yield ----------------------------------------------------------------------
+    dpw = cost.dies_per_wafer(die_mm2, c["wafer_diameter_mm"])
+    y = cost.negative_binomial_yield(
+        die_mm2, nd["defect_density_per_cm2"][ni], nd["cluster_alpha"][ni]
+    )
+    die_cost = cost.cost_per_good_die_usd(nd["wafer_cost_usd"][ni], dpw, y)
+    pkg = cost.package_cost_usd(
+        die_mm2,
+        mem_count,
+        c["package_base_usd"],
+        c["package_usd_per_mm2"],
+        md["package_cost_usd_per_unit"][mi],
+    )
+    unit_cost = die_cost + pkg + cost.memory_cost_usd(cap_gb, md["cost_usd_per_gb"][mi])
+    out["dies_per_wafer"] = dpw
+    out["yield"] = y
+    out["die_cost_usd"] = die_cost
+    out["unit_cost_usd"] = unit_cost
+
+    reticle_bad = die_mm2 > nd["reticle_mm2"][ni]
+    if wl is None:
+        out["violation_mask"] = reticle_bad.astype(np.int64)
+        return out
+
+    # --- roofline ----------------------------------------------------------------------------
+    ops = wl.op_arrays()
+    b = float(wl.bytes_per_element)
+    rate = mac_bits / (8.0 * b)
+    clock_hz = clock_ghz * GHZ
+    side = np.sqrt(macs)
+    sram_bytes = sram_mb * MIB
+    tf = c["sram_tiling_fraction"]
+    resident_space = (1.0 - tf) * sram_bytes
+    weights_resident = wl.weight_bytes <= resident_space
+    kv_resident = weights_resident & (wl.weight_bytes + wl.kv_cache_bytes <= resident_space)
+    dram_bw = bw_gbps * GB * c["dram_efficiency"]
+    sram_bw = cores * 2.0 * side * _DTYPE_BYTES[dt] * clock_hz * c["sram_bw_factor"]
+    vec_flops = cores * side * c["vector_flops_per_cycle_per_row"] * clock_hz
+    col = (slice(None), None)
+    t = roofline.op_times(
+        ops,
+        bytes_per_element=b,
+        cores=cores[col],
+        array_side=side[col],
+        clock_hz=clock_hz[col],
+        rate=rate[col],
+        vector_flops_per_s=vec_flops[col],
+        tile_bytes=(tf * sram_bytes)[col],
+        dram_bw_bytes_per_s=dram_bw[col],
+        sram_bw_bytes_per_s=sram_bw[col],
+        weights_resident=weights_resident[col],
+        kv_resident=kv_resident[col],
+        inputs_from_memory=wl.kind == "gemm",
+        a_fused=_fused(wl, _A_FUSED),
+        c_fused=_fused(wl, _C_FUSED),
+    )
+    counts = ops["count"]
+    t_clocked = np.maximum(t.compute_s, t.sram_s)
+    overhead = c["op_overhead_s"]
+
+    # --- dynamic energy at nominal voltage -------------------------------------------------
+    ef = nd["energy_factor"][ni]
+    e_mac_45 = {
+        "bf16": c["mac_energy_pj_45nm_bf16"],
+        "fp8": c["mac_energy_pj_45nm_fp8"],
+        "int8": c["mac_energy_pj_45nm_int8"],
+    }[wl.dtype]
+    e_mac = power.mac_energy_pj(e_mac_45, ef, c["operand_delivery_factor"])
+    e_sram = power.sram_energy_pj_per_byte(
+        sram_bytes / cores, c["sram_energy_pj_per_byte_45nm_8kb"], ef
+    )
+    e_vec = c["eltwise_energy_pj_per_flop_45nm"] * ef
+    gemm_flops = np.where(ops["is_gemm"], ops["flops"], 0.0) * counts
+    core_pj = (
+        e_mac * gemm_flops.sum() / 2.0
+        + e_sram * (t.sram_bytes * counts).sum(axis=1)
+        + e_vec * float((ops["eltwise_flops"] * counts).sum())
+    )
+    dram_bytes = (t.dram_bytes * counts).sum(axis=1)
+    dram_pj = dram_bytes * 8.0 * md["energy_pj_per_bit"][mi]
+    e_core_j = core_pj * 1e-12
+    e_dram_j = dram_pj * 1e-12
+
+    # --- thermal limits and DVFS throttling ------------------------------------------------
+    ambient = d["ambient_c"]
+    r_sink = np.array([c["r_sink_air_k_per_w"], c["r_sink_liquid_k_per_w"]])[d["cooling_code"]]
+    r_th = thermal.thermal_resistance_k_per_w(die_mm2, c["r_package_k_mm2_per_w"], r_sink)
+    leak_ref = nd["leakage_w_per_mm2_85c"][ni] * die_mm2
+    beta, t_ref = c["leakage_temp_coeff_per_k"], c["leakage_ref_temp_c"]
+    t_lim, p_budget = thermal.throttle_budget(tdp_w, d["tj_max_c"], ambient, r_th)
+    leak_at_lim = leak_ref * np.exp(beta * (t_lim - t_ref))
+    vmin, smin = c["dvfs_vmin_fraction"], c["dvfs_min_clock_fraction"]
+
+    def excess_w(s, idx):
+        v = power.dvfs_voltage_fraction(s, vmin)
+        tt = roofline.step_time_s(t_clocked[idx], t.dram_s[idx], counts, overhead, s[:, None])
+        return (e_core_j[idx] * v * v + e_dram_j[idx]) / tt + leak_at_lim[idx] * v - p_budget[idx]
+
+    n = len(cores)
+    s = np.ones(n)
+    hot = np.flatnonzero(excess_w(s, slice(None)) > 0.0)
+    power_bad = np.zeros(n, dtype=bool)
+    if hot.size:
+        lo = np.full(hot.size, smin)
+        hi = np.ones(hot.size)
+        too_hot = excess_w(lo, hot) > 0.0
+        for _ in range(_BISECTION_STEPS):
+            mid = 0.5 * (lo + hi)
+            bad = excess_w(mid, hot) > 0.0
+            hi = np.where(bad, mid, hi)
+            lo = np.where(bad, lo, mid)
+        s[hot] = lo
+        power_bad[hot] = too_hot
+
+    v = power.dvfs_voltage_fraction(s, vmin)
+    step_s = roofline.step_time_s(t_clocked, t.dram_s, counts, overhead, s[:, None])
+    p_dyn = (e_core_j * v * v + e_dram_j) / step_s
+    tj, runaway = thermal.junction_temperature(p_dyn, r_th, ambient, leak_ref * v, t_ref, beta)
+    p_leak = power.leakage_power_w(nd["leakage_w_per_mm2_85c"][ni], die_mm2, v, tj, t_ref, beta)
+    p_total = p_dyn + p_leak
+    energy = p_total * step_s
+
+    # --- capacity ------------------------------------------------------------------------------
+    cap_bytes = cap_gb * GB
+    fits = (
+        kv_resident
+        | (wl.weight_bytes + wl.kv_cache_bytes <= cap_bytes)
+        | (weights_resident & (wl.kv_cache_bytes <= cap_bytes))
+    )
+
+    items = wl.items_per_step
+    peak_wl_flops = 2.0 * cores * macs * clock_hz * rate * s
+    out.update(
+        latency_s=step_s,
+        throughput_per_s=items / step_s,
+        energy_j=energy,
+        energy_per_item_j=energy / items,
+        power_w=p_total,
+        sustained_clock_ghz=clock_ghz * s,
+        junction_temp_c=tj,
+        leakage_power_w=p_leak,
+        cost_per_throughput_usd=unit_cost * step_s / items,
+        compute_utilization=float((ops["flops"] * counts).sum()) / (step_s * peak_wl_flops),
+        dram_bytes=dram_bytes,
+        weights_resident=np.broadcast_to(weights_resident, (n,)).copy(),
+    )
+    if wl.item_unit == "token":
+        out["tokens_per_s"] = items / step_s
+    out["violation_mask"] = (
+        reticle_bad.astype(np.int64)
+        | (~fits).astype(np.int64) << 1
+        | power_bad.astype(np.int64) << 2
+        | runaway.astype(np.int64) << 3
+    )
+    if detail:
+        out["_ops"] = t
+        out["_clock_fraction"] = s
+        out["_sram_bw"] = sram_bw
+        out["_dram_bw"] = dram_bw
+        out["_rate"] = rate
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# one design
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Metrics of one design; units in the names (see :data:`dse.metrics.METRICS`)."""
+
+    die_area_mm2: float
+    peak_tflops: float
+    tpp: float
+    performance_density: float
+    export_class: str
+    dies_per_wafer: float
+    yield_: float
+    die_cost_usd: float
+    unit_cost_usd: float
+    memory_bandwidth_gbps: float
+    memory_capacity_gb: float
+    latency_s: float | None = None
+    throughput_per_s: float | None = None
+    tokens_per_s: float | None = None
+    energy_j: float | None = None
+    energy_per_item_j: float | None = None
+    power_w: float | None = None
+    sustained_clock_ghz: float | None = None
+    junction_temp_c: float | None = None
+    leakage_power_w: float | None = None
+    cost_per_throughput_usd: float | None = None
+    compute_utilization: float | None = None
+    dram_bytes: float | None = None
+    weights_resident: bool | None = None
+    feasible: bool = True
+    violations: tuple[str, ...] = ()
+    workload: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Contract keys -> values (``yield`` spelled as in the contract); keys that do not
+        apply (no workload, ``tokens_per_s`` for non-LLM workloads) are left out."""
+        outd: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            key = "yield" if f.name == "yield_" else f.name
+            if value is None:
+                continue
+            outd[key] = list(value) if isinstance(value, tuple) else value
+        return outd
+
+    @property
+    def yield_fraction(self) -> float:
+        return self.yield_
+
+
+def chip_arrays(
+    frame: pd.DataFrame | dict[str, Any], tech: Technology, validate: bool = True
+) -> dict[str, np.ndarray]:
+    """Design columns -> the arrays :func:`evaluate_arrays` takes (validated)."""
+    cols = frame if isinstance(frame, dict) else {k: frame[k] for k in frame.columns}
+    n = len(frame) if not isinstance(frame, dict) else len(next(iter(cols.values())))
+    d: dict[str, np.ndarray] = {}
+    for key, spec in CHIP_KEYS.items():
+        if key == "name" or spec.categorical:
+            continue
+        if key in cols:
+            try:
+                arr = np.asarray(cols[key], dtype=np.float64).reshape(-1)
+            except (TypeError, ValueError):
+                raise DseInputError(f"column '{key}' must be numeric") from None
+        elif spec.required:
+            raise DseInputError(f"missing required column '{key}'")
+        else:
+            arr = np.full(n, np.nan if spec.default is None else float(spec.default))
+        if validate:
+            _validate_column(key, arr, optional_nan=spec.default is None and not spec.required)
+        d[key] = arr
+    for key in ("node", "memory"):
+        if key not in cols:
+            raise DseInputError(f"missing required column '{key}'")
+    d["node_code"] = tech.nodes.codes(cols["node"], where="column 'node'")
+    d["memory_code"] = tech.memories.codes(cols["memory"], where="column 'memory'")
+    d["mac_dtype_code"] = _choice_codes(
+        cols.get("mac_dtype"), DTYPES, "mac_dtype", n, default="bf16"
+    )
+    if "cooling" not in cols:
+        raise DseInputError("missing required column 'cooling'")
+    d["cooling_code"] = _choice_codes(cols["cooling"], COOLING, "cooling", n)
+    if validate:
+        has_mem = tech.memories.arrays["capacity_gb_per_unit"][d["memory_code"]] > 0
+        bad = has_mem & (d["memory_count"] < 1)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DseInputError(
+                f"column 'memory_count' must be >= 1 where memory is not 'none' (row {i})"
+            )
+    return d
+
+
+def _validate_column(key: str, arr: np.ndarray, optional_nan: bool) -> None:
+    spec = CHIP_KEYS[key]
+    values = arr[~np.isnan(arr)] if optional_nan else arr
+    if not optional_nan and np.isnan(arr).any():
+        raise DseInputError(
+            f"column '{key}' has a NaN at row {int(np.flatnonzero(np.isnan(arr))[0])}"
+        )
+    if not np.isfinite(values).all():
+        raise DseInputError(f"column '{key}' must be finite")
+    lo_bad = (values <= spec.low) if spec.low_exclusive else (values < spec.low)
+    hi_bad = values > spec.high
+    if lo_bad.any() or hi_bad.any():
+        bad = values[lo_bad | hi_bad][0]
+        check_value(key, float(bad))  # raises the same message as a chip file would
+    if spec.type == "int" and (np.floor(values) != values).any():
+        raise DseInputError(f"column '{key}' must hold integers")
+
+
+def _choice_codes(
+    values: Any, choices: tuple[str, ...], key: str, n: int, default: str | None = None
+) -> np.ndarray:
+    if values is None:
+        return np.full(n, choices.index(default), dtype=np.intp)
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object).reshape(-1))
+    lookup = []
+    for u in uniques:
+        name = str(u).strip().lower()
+        if name not in choices:
+            check_value(key, name)
+        lookup.append(choices.index(name))
+    return np.asarray(lookup, dtype=np.intp)[codes] if lookup else np.zeros(0, dtype=np.intp)
+
+
+def _rows_to_frame(out: dict[str, np.ndarray], wl: Workload | None) -> dict[str, np.ndarray]:
+    res = {}
+    for name, spec in METRICS.items():
+        if name == "export_class":
+            res[name] = _EXPORT_CLASSES[out["export_class_code"]]
+        elif name == "violations":
+            res[name] = _VIOLATION_TEXT[out["violation_mask"]]
+        elif name == "feasible":
+            res[name] = out["violation_mask"] == 0
+        elif name in out:
+            res[name] = out[name]
+        elif spec.needs_workload and wl is None:
+            continue
+        elif spec.llm_only:
+            continue
+    return res
+
+
+def evaluate(
+    chip: ChipSpec | str | Path,
+    workload: str | Workload | None = None,
+    *,
+    tech: Technology | None = None,
+    constants: ModelConstants | None = None,
+) -> Metrics:
+    """Evaluate one chip design (optionally on a workload).
+
+    Parameters
+    ----------
+    chip : ChipSpec or path to a chip TOML file
+    workload : workload string (DESIGN.md §4) or :class:`dse.workloads.Workload`
+    tech : technology tables (default: the chip's ``tech`` file or the packaged tables)
+    constants : model constants (default: ``dse/data/model_constants.csv``)
+    """
+    if not isinstance(chip, ChipSpec):
+        chip = load_chip(chip)
+    tech = _tech_for(chip, tech)
+    c = constants if constants is not None else default_constants()
+    wl = _workload(workload)
+    row = {k: [v] for k, v in chip.to_dict().items()}
+    row = {k: ([math.nan] if v == [None] else v) for k, v in row.items()}
+    d = chip_arrays(row, tech, validate=False)
+    out = _rows_to_frame(evaluate_arrays(d, wl, tech, c), wl)
+    values: dict[str, Any] = {}
+    for name, arr in out.items():
+        v = arr[0]
+        kind = METRICS[name].kind
+        if name == "violations":
+            values[name] = tuple(x for x in str(v).split(";") if x)
+        elif kind == "bool":
+            values[name] = bool(v)
+        elif kind == "str":
+            values[name] = str(v)
+        else:
+            values["yield_" if name == "yield" else name] = float(v)
+    return Metrics(**values, workload=wl.spec if wl is not None else None)
+
+
+def _join(designs: pd.DataFrame, metrics: pd.DataFrame) -> pd.DataFrame:
+    """Input columns + metric columns; ``memory_bandwidth_gbps`` / ``memory_capacity_gb``
+    (override keys, NaN = derived) become the effective values."""
+    keep = [col for col in designs.columns if col not in metrics.columns]
+    return pd.concat([designs[keep], metrics], axis=1)
+
+
+def evaluate_many(
+    designs: pd.DataFrame,
+    workload: str | Workload | None = None,
+    *,
+    tech: Technology | None = None,
+    constants: ModelConstants | None = None,
+    validate: bool = True,
+    threads: int | None = None,
+) -> pd.DataFrame:
+    """Evaluate a DataFrame of designs, one row per design (vectorised).
+
+    Columns are chip keys (``name`` optional; optional keys may be missing and take their
+    defaults; ``node``/``memory`` accept ids or aliases). Returns the input columns plus
+    one column per metric (``tokens_per_s`` only for LLM workloads). Rows are processed
+    in cache-sized chunks on ``threads`` threads (default: the CPU count); every row's
+    numbers are independent of the others and equal to :func:`evaluate`'s.
+    """
+    if not isinstance(designs, pd.DataFrame):
+        raise DseInputError("evaluate_many takes a pandas DataFrame of designs")
+    tech = tech if tech is not None else default_tech()
+    c = constants if constants is not None else default_constants()
+    wl = _workload(workload)
+    n = len(designs)
+    d = chip_arrays(designs, tech, validate=validate)
+    if n == 0:
+        out = _rows_to_frame(evaluate_arrays(d, wl, tech, c), wl)
+        return _join(designs, pd.DataFrame(out, index=designs.index))
+    bounds = list(range(0, n, _CHUNK_ROWS)) + [n]
+    chunks = [
+        {k: v[a:b] for k, v in d.items()} for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+    ]
+    workers = threads or min(len(chunks), os.cpu_count() or 1)
+    if workers > 1:
+        with ThreadPoolExecutor(workers) as pool:
+            parts = list(pool.map(lambda ch: evaluate_arrays(ch, wl, tech, c), chunks))
+    else:
+        parts = [evaluate_arrays(ch, wl, tech, c) for ch in chunks]
+    merged = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    out = _rows_to_frame(merged, wl)
+    result = pd.DataFrame(out, index=designs.index)
+    return _join(designs, result)
+
+
+# ---------------------------------------------------------------------------------------
+# roofline detail for plots
+# ---------------------------------------------------------------------------------------
+
+
+def op_breakdown(
+    chip: ChipSpec, workload: str | Workload, tech: Technology | None = None
+) -> pd.DataFrame:
+    """Per-op time, traffic and bound of one design at its sustained clock."""
+    tech = _tech_for(chip, tech)
+    wl = _workload(workload)
+    row = {k: [math.nan if v is None else v] for k, v in chip.to_dict().items()}
+    d = chip_arrays(row, tech, validate=False)
+    c = default_constants()
+    out = evaluate_arrays(d, wl, tech, c, detail=True)
+    t = out["_ops"]
+    s = float(out["_clock_fraction"][0])
+    ops = wl.op_arrays()
+    comp = t.compute_s[0] / s
+    sram = t.sram_s[0] / s
+    dram = t.dram_s[0]
+    time = np.maximum(np.maximum(comp, sram), dram) + c["op_overhead_s"]
+    bound = np.where(
+        (dram >= comp) & (dram >= sram), "dram", np.where(sram > comp, "sram", "compute")
+    ).astype(object)
+    bound = np.where(
+        np.maximum(np.maximum(comp, sram), dram) < c["op_overhead_s"], "overhead", bound
+    )
+    flops = ops["flops"]
+    return pd.DataFrame(
+        {
+            "op": [op.name for op in wl.ops],
+            "count": ops["count"],
+            "flops": flops,
+            "dram_bytes": t.dram_bytes[0],
+            "intensity_flop_per_byte": flops / np.maximum(t.dram_bytes[0], 1.0),
+            "time_s": time,
+            "total_time_s": time * ops["count"],
+            "bound": bound,
+            "achieved_tflops": flops / time * 1e-12,
+        }
+    )
+
+
+def roofline_ceilings(
+    chip: ChipSpec, workload: str | Workload, tech: Technology | None = None
+) -> dict[str, float]:
+    """Compute and bandwidth ceilings of one design at its sustained clock and the workload precision."""
+    tech = _tech_for(chip, tech)
+    wl = _workload(workload)
+    row = {k: [math.nan if v is None else v] for k, v in chip.to_dict().items()}
+    d = chip_arrays(row, tech, validate=False)
+    out = evaluate_arrays(d, wl, tech, default_constants(), detail=True)
+    s = float(out["_clock_fraction"][0])
+    return {
+        "peak_tflops": float(out["peak_tflops"][0] * out["_rate"][0] * s),
+        "dram_bandwidth_gbps": float(out["_dram_bw"][0] / GB),
+        "sram_bandwidth_gbps": float(out["_sram_bw"][0] * s / GB),
+        "clock_fraction": s,
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# example chips
+# ---------------------------------------------------------------------------------------
+
+
+def example_chips() -> dict[str, Path]:
+    """Packaged example chip files by name (file stem)."""
+    return {p.stem: p for p in sorted(CHIPS_DIR.glob("*.toml"))}
+
+
+def example_chip(name: str) -> ChipSpec:
+    """Load a packaged example chip by file stem (e.g. ``"h100-like"``)."""
+    from dse.errors import close_match_hint
+
+    chips = example_chips()
+    if name not in chips:
+        raise DseInputError(f"unknown example chip '{name}'" + close_match_hint(name, chips))
+    return load_chip(chips[name])

@@ -1,0 +1,271 @@
+"""Command-line front end: argument parsing and printing, nothing else.
+
+Every user error (a file, a flag, a value) prints one line ``dse: error: ...`` on stderr
+and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+from dse import __version__
+from dse.errors import DseInputError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error message (no usage dump) and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise DseInputError(f"{message} (see `{self.prog} --help`)")
+
+
+def _tech(args: argparse.Namespace):
+    from dse.tech import default_tech, load_tech
+
+    return load_tech(args.tech) if getattr(args, "tech", None) else default_tech()
+
+
+def _resolve_chip_path(text: str) -> Path:
+    path = Path(text)
+    if path.exists():
+        return path
+    from dse.chain import example_chips
+
+    chips = example_chips()
+    if text in chips:
+        return chips[text]
+    from dse.errors import close_match_hint
+
+    raise DseInputError(
+        f"chip file not found: {text}"
+        + close_match_hint(text, chips)
+        + f"; packaged examples: {', '.join(chips)}"
+    )
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if value == 0 or not math.isfinite(value):
+            return f"{value:g}"
+        if abs(value) >= 1e6 or abs(value) < 1e-3:
+            return f"{value:.4g}"
+        return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
+    if isinstance(value, list):
+        return ", ".join(value) if value else "none"
+    return str(value)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from dse.chain import evaluate
+    from dse.metrics import METRICS
+    from dse.spec import load_chip
+
+    tech = _tech(args) if args.tech else None
+    chip = load_chip(_resolve_chip_path(args.chip), tech=tech)
+    metrics = evaluate(chip, args.workload, tech=tech)
+    d = metrics.to_dict()
+    if args.json:
+        d = {"name": chip.name, **d}
+        print(json.dumps(d, indent=2))
+        return 0
+    print(
+        f"{chip.name}  ({chip.node}, {chip.cores} cores x {chip.macs_per_core} MAC/clk @ {chip.clock_ghz:g} GHz, "
+        f"{chip.sram_mb:g} MiB SRAM, {chip.memory_count} x {chip.memory}, {chip.tdp_w:g} W {chip.cooling})"
+    )
+    if metrics.workload:
+        print(f"workload: {metrics.workload}")
+    for key, value in d.items():
+        if key == "workload":
+            continue
+        unit = METRICS[key].unit if key in METRICS else ""
+        unit = (
+            ""
+            if unit in ("", "count", "fraction")
+            or key.endswith(
+                ("_s", "_j", "_w", "_c", "_usd", "_mm2", "_gb", "_gbps", "_ghz", "_tflops")
+            )
+            else unit
+        )
+        print(f"  {key:<26} {_fmt(value):>14} {unit}")
+    return 0
+
+
+def _print_table(frame, columns: list[str], as_csv: bool) -> None:
+    if as_csv:
+        frame.to_csv(sys.stdout)
+        return
+    import pandas as pd
+
+    with pd.option_context(
+        "display.max_rows", None, "display.max_columns", None, "display.width", 200
+    ):
+        print(frame[columns].to_string())
+
+
+def cmd_nodes(args: argparse.Namespace) -> int:
+    table = _tech(args).node_table()
+    cols = [
+        "foundry",
+        "name",
+        "logic_density_mtr_mm2",
+        "sram_macro_mbit_mm2",
+        "vdd_nominal_v",
+        "energy_factor",
+        "wafer_cost_usd",
+        "defect_density_per_cm2",
+        "domestic_china",
+        "presumption_16_14nm",
+    ]
+    _print_table(table, [c for c in cols if c in table], args.csv)
+    if not args.csv:
+        print("\nsources: `dse nodes --csv` prints every column incl. low/high ranges and sources")
+    return 0
+
+
+def cmd_memories(args: argparse.Namespace) -> int:
+    table = _tech(args).memory_table()
+    cols = [
+        "name",
+        "bandwidth_gbps_per_unit",
+        "capacity_gb_per_unit",
+        "energy_pj_per_bit",
+        "phy_area_mm2_per_unit",
+        "cost_usd_per_gb",
+        "export_controlled",
+        "domestic_china_supply",
+    ]
+    _print_table(table, [c for c in cols if c in table], args.csv)
+    if not args.csv:
+        print(
+            "\nsources: `dse memories --csv` prints every column incl. low/high ranges and sources"
+        )
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from dse.search import cmd_run as run
+
+    return run(args)
+
+
+def cmd_grid(args: argparse.Namespace) -> int:
+    from dse.search import cmd_grid as grid
+
+    return grid(args)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from dse.validate import cmd_validate as validate
+
+    return validate(args)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got '{text}'") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got '{text}'")
+    return value
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got '{text}'") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="dse",
+        description="Design-space exploration of AI inference chips under fab constraints.",
+    )
+    parser.add_argument("--version", action="version", version=f"dse {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("evaluate", help="evaluate one chip (optionally on a workload)")
+    p.add_argument(
+        "chip", help="chip TOML file, or the name of a packaged example (a100-like, h100-like, ...)"
+    )
+    p.add_argument("--workload", "-w", help="e.g. llm-decode:llama-3-8b:batch=1,context=1024")
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    p.add_argument(
+        "--tech", help="technology file (CSV or TOML) extending/overriding nodes and memories"
+    )
+    p.set_defaults(func=cmd_evaluate)
+
+    for name, func, what in (
+        ("nodes", cmd_nodes, "process nodes"),
+        ("memories", cmd_memories, "memory technologies"),
+    ):
+        p = sub.add_parser(name, help=f"print the {what} table")
+        p.add_argument(
+            "--csv", action="store_true", help="all columns as CSV (with ranges and sources)"
+        )
+        p.add_argument(
+            "--tech", help="technology file (CSV or TOML) extending/overriding the tables"
+        )
+        p.set_defaults(func=func)
+
+    p = sub.add_parser("run", help="optuna multi-objective search of a study")
+    p.add_argument("study", help="study TOML file")
+    p.add_argument("--trials", type=_positive_int, help="total trials (default: the study's)")
+    p.add_argument(
+        "--storage", help="optuna storage URL or journal file (default: DIR/study.journal)"
+    )
+    p.add_argument(
+        "--workers", type=_positive_int, default=1, help="worker processes on the same storage"
+    )
+    p.add_argument("--out", help="output folder (default: results/<study name>)")
+    p.add_argument("--seed", type=_int, help="sampler seed (default: the study's)")
+    p.add_argument(
+        "--sampler",
+        choices=("nsga2", "tpe", "gp", "random"),
+        help="sampler (default: the study's, nsga2)",
+    )
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser(
+        "grid", help="exhaustive enumeration of a study's space (exact Pareto front)"
+    )
+    p.add_argument("study", help="study TOML file")
+    p.add_argument("--out", help="output folder (default: results/<study name>-grid)")
+    p.set_defaults(func=cmd_grid)
+
+    p = sub.add_parser("validate", help="model vs published reference chips")
+    p.add_argument("--json", action="store_true", help="print the error table as JSON")
+    p.set_defaults(func=cmd_validate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if not getattr(args, "command", None):
+            parser.print_help()
+            return 2
+        return int(args.func(args) or 0)
+    except DseInputError as exc:
+        print(
+            f"dse: error: {str(exc).splitlines()[0] if str(exc) else 'bad input'}", file=sys.stderr
+        )
+        return 2
+    except KeyboardInterrupt:
+        print("dse: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

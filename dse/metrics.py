@@ -1,0 +1,81 @@
+"""The metrics a design evaluation produces, declared once as data.
+
+Each metric has a unit (also in its name) and a description; studies name objectives and
+constraints by these names, CSV headers and plot labels come from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    name: str
+    unit: str
+    description: str
+    better: str = ""  # "min" / "max" / "" (not an objective by nature)
+    needs_workload: bool = True
+    kind: str = "float"  # "float", "int", "bool", "str"
+    llm_only: bool = False
+
+
+METRICS: dict[str, MetricSpec] = {
+    m.name: m
+    for m in (
+        # workload independent
+        MetricSpec("die_area_mm2", "mm2", "die area", "min", False),
+        MetricSpec("peak_tflops", "TFLOPS", "dense peak at mac_dtype and clock_ghz (TOPS for int8)", "max", False),
+        MetricSpec("tpp", "TOPS*bit", "Total Processing Performance, 2 x MacTOPS x bit length (ECCN 3A090)", "", False),
+        MetricSpec("performance_density", "TPP/mm2", "TPP / applicable die area (ECCN 3A090)", "", False),
+        MetricSpec("export_class", "", "ECCN 3A090 class under the Oct-2023 rule: 3A090.a, 3A090.b or not-controlled", "", False, "str"),
+        MetricSpec("dies_per_wafer", "count", "gross dies per 300 mm wafer", "max", False),
+        MetricSpec("yield", "fraction", "die yield (negative binomial)", "max", False),
+        MetricSpec("die_cost_usd", "USD", "wafer cost per good die", "min", False),
+        MetricSpec("unit_cost_usd", "USD", "good die + package + off-chip memory", "min", False),
+        MetricSpec("memory_bandwidth_gbps", "GB/s", "off-chip memory bandwidth", "max", False),
+        MetricSpec("memory_capacity_gb", "GB", "off-chip memory capacity", "max", False),
+        # with a workload
+        MetricSpec("latency_s", "s", "time of one workload step", "min"),
+        MetricSpec("throughput_per_s", "items/s", "items (tokens, images, GEMMs) per second", "max"),
+        MetricSpec("tokens_per_s", "tokens/s", "tokens per second (LLM workloads)", "max", llm_only=True),
+        MetricSpec("energy_j", "J", "energy of one workload step (dynamic + static)", "min"),
+        MetricSpec("energy_per_item_j", "J/item", "energy per token / image / GEMM", "min"),
+        MetricSpec("power_w", "W", "average chip power while running the workload", "min"),
+        MetricSpec("sustained_clock_ghz", "GHz", "clock after DVFS throttling to tdp_w and tj_max_c", "max"),
+        MetricSpec("junction_temp_c", "degC", "junction temperature at the sustained clock", "min"),
+        MetricSpec("leakage_power_w", "W", "leakage power at the junction temperature", "min"),
+        MetricSpec("cost_per_throughput_usd", "USD/(item/s)", "unit cost per item/s of throughput", "min"),
+        MetricSpec("compute_utilization", "fraction", "achieved FLOP/s over peak at the sustained clock", "max"),
+        MetricSpec("dram_bytes", "B", "off-chip bytes moved per step", "min"),
+        MetricSpec("weights_resident", "", "all weights held in on-chip SRAM", "", True, "bool"),
+        MetricSpec("feasible", "", "no violation", "", True, "bool"),
+        MetricSpec("violations", "", "semicolon-separated violated limits (reticle, memory_capacity, thermal_runaway, power)", "", True, "str"),
+    )
+}
+
+
+_UNIT_SUFFIXES = ("_mm2", "_tflops", "_usd", "_gbps", "_gb", "_s", "_j", "_w", "_ghz", "_c", "_mb", "_bytes")
+
+
+def unit_of(key: str) -> str:
+    """Unit of a chip key or metric ('' when unitless)."""
+    from dse.spec import CHIP_KEYS
+
+    if key in METRICS:
+        return METRICS[key].unit
+    if key in CHIP_KEYS:
+        return CHIP_KEYS[key].unit
+    return ""
+
+
+def column_name(key: str) -> str:
+    """CSV/plot column name carrying the unit.
+
+    A name that already ends in its unit (``latency_s``, ``die_area_mm2``) stays as it
+    is; others get the unit in brackets (``cores [count]``, ``tpp [TOPS*bit]``).
+    """
+    unit = unit_of(key)
+    if not unit or key.endswith(_UNIT_SUFFIXES):
+        return key
+    return f"{key} [{unit}]"

@@ -1,0 +1,166 @@
+"""Per-op roofline with an SRAM-aware memory hierarchy.
+
+Arrays broadcast as (designs, 1) against (1, ops). For every op:
+
+* compute time from tile and wave quantisation: each core's MAC array is taken as a
+  square r x r output-stationary block (r = sqrt(macs_per_core)); an op of
+  ``ceil(m/r) ceil(n/r) batch`` blocks runs in ``ceil(blocks / cores)`` waves of ``k``
+  cycles each;
+* off-chip (DRAM) traffic that depends on SRAM capacity through tiling reuse: with a
+  tile budget S bytes the square tile side is t = sqrt(S / 2b); A is re-read
+  ceil(n / t_n) times and B ceil(m / t_m) times (approaching the Hong-Kung bound
+  ~2MNK/sqrt(S)); an operand that is resident on chip (activations that fit, weights in
+  weights-resident mode, the KV cache when it fits too) costs no DRAM traffic;
+* SRAM traffic of feeding the arrays (2 r k b bytes per block) against the SRAM
+  bandwidth.
+
+Op time = max(compute, SRAM, DRAM) + fixed per-op overhead; compute and SRAM time scale
+with 1/clock, DRAM time does not.
+
+References
+----------
+S. Williams, A. Waterman, D. Patterson, "Roofline: an insightful visual performance model
+for multicore architectures", CACM 52(4), 2009.
+J.-W. Hong and H. T. Kung, "I/O complexity: the red-blue pebble game", STOC 1981.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class OpTimes:
+    """Per design x op quantities at the max clock (arrays of shape (designs, ops))."""
+
+    compute_s: np.ndarray  # MAC-array (or vector-unit) time at the max clock
+    sram_s: np.ndarray  # SRAM-bandwidth time at the max clock
+    dram_s: np.ndarray  # off-chip time (clock independent)
+    dram_bytes: np.ndarray
+    sram_bytes: np.ndarray
+
+
+def tile_waves(m, n, batch, cores, array_side):
+    """Waves of r x r output blocks over the cores: ceil(ceil(m/r) ceil(n/r) batch / cores)."""
+    blocks = np.ceil(m / array_side) * np.ceil(n / array_side) * batch
+    return np.ceil(blocks / cores), blocks
+
+
+def gemm_compute_s(m, n, k, batch, flop_fraction, cores, array_side, clock_hz, rate):
+    """GEMM time on the MAC arrays [s] with tile and wave quantisation.
+
+    ``rate`` is the MAC-rate multiplier of the workload precision relative to
+    ``mac_dtype`` (2 for fp8/int8 on a bf16 array).
+    """
+    waves, _ = tile_waves(m, n, batch, cores, array_side)
+    return waves * k * flop_fraction / (clock_hz * rate)
+
+
+def tiled_reads(m, n, tile_bytes, bytes_per_element):
+    """How often A and B are read when tiled with a budget of ``tile_bytes``.
+
+    Returns ``(a_reads, b_reads)``: A is re-read once per column tile, B once per row
+    tile; square tiles of side t = sqrt(S / 2b), clipped to the matrix.
+    """
+    t = np.sqrt(np.maximum(tile_bytes, 0.0) / (2.0 * bytes_per_element))
+    t = np.maximum(t, 1.0)
+    a_reads = np.ceil(n / np.minimum(n, t))
+    b_reads = np.ceil(m / np.minimum(m, t))
+    return a_reads, b_reads
+
+
+def op_times(
+    ops: dict[str, np.ndarray],
+    *,
+    bytes_per_element: float,
+    cores,
+    array_side,
+    clock_hz,
+    rate,
+    vector_flops_per_s,
+    tile_bytes,
+    dram_bw_bytes_per_s,
+    sram_bw_bytes_per_s,
+    weights_resident,
+    kv_resident,
+    inputs_from_memory: bool,
+    a_fused=None,
+    c_fused=None,
+) -> OpTimes:
+    """Compute, SRAM and DRAM time of every op for every design (at the max clock).
+
+    Design arguments are arrays of shape (designs, 1); ``ops`` holds arrays of shape
+    (ops,) from :meth:`dse.workloads.Workload.op_arrays`. ``a_fused`` / ``c_fused`` (bool
+    per op) mark operands that a fused kernel keeps on chip whatever their size (the
+    attention score and probability tensors under FlashAttention-style tiling).
+    GEMMs and element-wise ops are computed on their own columns.
+    """
+    n_ops = len(ops["m"])
+    shape = (np.shape(cores)[0], n_ops)
+    no_fuse = np.zeros(n_ops, dtype=bool)
+    a_fused = no_fuse if a_fused is None else a_fused
+    c_fused = no_fuse if c_fused is None else c_fused
+    b = bytes_per_element
+    compute_s = np.empty(shape)
+    dram_bytes = np.empty(shape)
+    sram_bytes = np.empty(shape)
+    gi = np.flatnonzero(ops["is_gemm"])
+    ei = np.flatnonzero(~ops["is_gemm"])
+
+    def on_chip(nbytes, fused):
+        # an activation stays on chip when it fits the tile budget (or a fused kernel keeps it)
+        if inputs_from_memory:
+            return np.broadcast_to(fused, (shape[0], len(nbytes)))
+        return (nbytes <= tile_bytes) | fused
+
+    if gi.size:
+        m, n, k = ops["m"][gi], ops["n"][gi], ops["k"][gi]
+        batch, kff = ops["batch"][gi], ops["k"][gi] * ops["flop_fraction"][gi]
+        a_b, b_b, c_b = ops["a_bytes"][gi], ops["b_bytes"][gi], ops["c_bytes"][gi]
+        # tile and wave quantisation
+        # (divisions, not reciprocal products: ceil() must see exact multiples exactly)
+        blocks = np.ceil(m / array_side) * np.ceil(n / array_side) * batch
+        compute_s[:, gi] = np.ceil(blocks / cores) * kff * (1.0 / (clock_hz * rate))
+        # SRAM feeding the arrays: each r x r block streams r x k of A and k x r of B
+        sram_bytes[:, gi] = blocks * (2.0 * b * array_side) * kff + c_b
+        # DRAM traffic with tiling reuse and on-chip residency
+        fits = (a_b + b_b + c_b) / batch <= tile_bytes
+        a_reads, b_reads = tiled_reads(m, n, tile_bytes, b)
+        b_is_act = ~ops["b_is_weight"][gi] & ~ops["b_is_kv"][gi]
+        b_resident = (
+            (ops["b_is_weight"][gi] & weights_resident)
+            | (ops["b_is_kv"][gi] & kv_resident)
+            | (b_is_act & on_chip(b_b, no_fuse[gi]))
+        )
+        dram_bytes[:, gi] = (
+            np.where(on_chip(a_b, a_fused[gi]), 0.0, a_b * np.where(fits, 1.0, a_reads))
+            + np.where(b_resident, 0.0, b_b * np.where(fits, 1.0, b_reads))
+            + np.where(on_chip(c_b, c_fused[gi]), 0.0, c_b)
+        )
+    if ei.size:
+        a_b, c_b = ops["a_bytes"][ei], ops["c_bytes"][ei]
+        compute_s[:, ei] = ops["eltwise_flops"][ei] / vector_flops_per_s
+        sram_bytes[:, ei] = np.broadcast_to(a_b + c_b, (shape[0], ei.size))
+        dram_bytes[:, ei] = np.where(on_chip(a_b, a_fused[ei]), 0.0, a_b) + np.where(on_chip(c_b, c_fused[ei]), 0.0, c_b)
+
+    return OpTimes(
+        compute_s=compute_s,
+        sram_s=sram_bytes * (1.0 / sram_bw_bytes_per_s),
+        dram_s=dram_bytes * (1.0 / dram_bw_bytes_per_s),
+        dram_bytes=dram_bytes,
+        sram_bytes=sram_bytes,
+    )
+
+
+def step_time_s(clock_scaled_s, dram_s, counts, overhead_s, clock_fraction):
+    """Time of one workload step at a clock fraction [s].
+
+    Notes
+    -----
+    T(s) = sum_ops count (max(t_clocked / s, t_dram) + t_overhead), with
+    t_clocked = max(compute, SRAM) at the max clock.
+    """
+    per_op = np.maximum(clock_scaled_s * (1.0 / clock_fraction), dram_s)
+    return per_op @ counts + overhead_s * counts.sum()

@@ -1,0 +1,86 @@
+"""Junction temperature with leakage feedback, thermal runaway, and the throttle limit.
+
+The lumped model: a thermal resistance from junction to coolant/inlet air,
+R = r_package / A_die + r_sink(cooling), and leakage growing exponentially with T_j.
+
+References
+----------
+W. Huang et al., "HotSpot: a compact thermal modeling methodology for early-stage VLSI
+design", IEEE TVLSI 14(5), 2006 (material constants behind ``r_package_k_mm2_per_w``,
+leakage temperature coefficient 0.036 /K).
+R. M. Corless et al., "On the Lambert W function", Adv. Comput. Math. 5 (1996) 329-359.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import lambertw
+
+
+def thermal_resistance_k_per_w(die_area_mm2, r_package_k_mm2_per_w, r_sink_k_per_w):
+    """Junction-to-ambient resistance [K/W]: area-normalised package part + heat sink."""
+    return r_package_k_mm2_per_w / np.asarray(die_area_mm2) + r_sink_k_per_w
+
+
+def junction_temperature(
+    dynamic_power_w, r_th_k_per_w, ambient_c, leakage_w_ref, ref_temp_c, beta_per_k
+):
+    """Self-consistent junction temperature with exponential leakage [degC].
+
+    Solves T = T_a + R (P_dyn + P_ref exp(beta (T - T_ref))) in closed form.
+
+    Parameters
+    ----------
+    dynamic_power_w : numeric
+        Power that does not depend on temperature [W].
+    r_th_k_per_w : numeric
+        Junction-to-ambient thermal resistance [K/W].
+    ambient_c : numeric
+        Coolant / inlet temperature [degC].
+    leakage_w_ref : numeric
+        Leakage power at ``ref_temp_c`` (already scaled for voltage) [W].
+    ref_temp_c : float
+        Reference temperature of ``leakage_w_ref`` [degC].
+    beta_per_k : float
+        Leakage temperature coefficient [1/K].
+
+    Returns
+    -------
+    junction_temp_c, runaway : ndarray, ndarray of bool
+        The stable (lowest) fixed point; where none exists (thermal runaway) the
+        temperature returned is the tangency point T_a + R P_dyn + 1/beta, the highest
+        temperature at which a fixed point could still exist (a finite lower bound).
+
+    Notes
+    -----
+    With a = T_a + R P_dyn and b = R P_ref exp(-beta T_ref), T = a + b exp(beta T) has
+    the solution T = a - W0(-beta b exp(beta a)) / beta, which exists iff
+    beta b exp(beta a) <= 1/e (Lambert W, principal branch).
+    """
+    a = np.asarray(ambient_c, dtype=float) + np.asarray(r_th_k_per_w) * dynamic_power_w
+    z = (
+        -beta_per_k
+        * np.asarray(r_th_k_per_w)
+        * leakage_w_ref
+        * np.exp(beta_per_k * (a - ref_temp_c))
+    )
+    runaway = z < -np.exp(-1.0)
+    w = lambertw(np.maximum(z, -np.exp(-1.0)), 0).real
+    temp = np.where(runaway, a + 1.0 / beta_per_k, a - w / beta_per_k)
+    return temp, runaway
+
+
+def throttle_budget(tdp_w, tj_max_c, ambient_c, r_th_k_per_w):
+    """Temperature limit and the power budget it implies.
+
+    Both limits, P <= TDP and T_j <= T_j,max, are limits on T_j because
+    T_j = T_a + R P:  T_lim = min(T_j,max, T_a + R TDP) and P_budget = (T_lim - T_a) / R.
+
+    Returns
+    -------
+    temp_limit_c, power_budget_w : ndarray
+    """
+    t_lim = np.minimum(
+        np.asarray(tj_max_c, dtype=float), ambient_c + np.asarray(r_th_k_per_w) * tdp_w
+    )
+    return t_lim, (t_lim - ambient_c) / r_th_k_per_w
