@@ -28,7 +28,7 @@ from dse.constants import ModelConstants, default_constants
 from dse.errors import DseInputError
 from dse.metrics import METRICS
 from dse.spec import CHIP_KEYS, DTYPES, COOLING, ChipSpec, check_value, load_chip
-from dse.tech import Technology, default_tech, load_tech
+from dse.tech import Technology, default_tech, factorize_labels, load_tech
 from dse.units import BITS_PER_ELEMENT, BYTES_PER_ELEMENT, GB, GHZ, MIB
 from dse.workloads import Workload, parse_workload
 
@@ -432,7 +432,7 @@ def _choice_codes(
 ) -> np.ndarray:
     if values is None:
         return np.full(n, choices.index(default), dtype=np.intp)
-    codes, uniques = pd.factorize(np.asarray(values, dtype=object).reshape(-1))
+    codes, uniques = factorize_labels(values)
     lookup = []
     for u in uniques:
         name = str(u).strip().lower()
@@ -504,7 +504,7 @@ def _join(designs: pd.DataFrame, metrics: pd.DataFrame) -> pd.DataFrame:
     """Input columns + metric columns; ``memory_bandwidth_gbps`` / ``memory_capacity_gb``
     (override keys, NaN = derived) become the effective values."""
     keep = [col for col in designs.columns if col not in metrics.columns]
-    return pd.concat([designs[keep], metrics], axis=1)
+    return pd.concat([designs[keep], metrics], axis=1, copy=False)
 
 
 def evaluate_many(
@@ -534,19 +534,26 @@ def evaluate_many(
     if n == 0:
         out = _rows_to_frame(evaluate_arrays(d, wl, tech, c), wl)
         return _join(designs, pd.DataFrame(out, index=designs.index))
+    # chunks sized to stay in cache; each worker writes its rows into shared outputs
+    first = evaluate_arrays({k: v[:1] for k, v in d.items()}, wl, tech, c)
+    merged = {k: np.empty(n, dtype=v.dtype) for k, v in first.items()}
     bounds = list(range(0, n, _CHUNK_ROWS)) + [n]
-    chunks = [
-        {k: v[a:b] for k, v in d.items()} for a, b in zip(bounds[:-1], bounds[1:], strict=True)
-    ]
-    workers = threads or min(len(chunks), os.cpu_count() or 1)
+    spans = list(zip(bounds[:-1], bounds[1:], strict=True))
+
+    def run(span: tuple[int, int]) -> None:
+        a, b = span
+        part = evaluate_arrays({k: v[a:b] for k, v in d.items()}, wl, tech, c)
+        for k, v in part.items():
+            merged[k][a:b] = v
+
+    workers = threads or min(len(spans), os.cpu_count() or 1)
     if workers > 1:
         with ThreadPoolExecutor(workers) as pool:
-            parts = list(pool.map(lambda ch: evaluate_arrays(ch, wl, tech, c), chunks))
+            list(pool.map(run, spans))
     else:
-        parts = [evaluate_arrays(ch, wl, tech, c) for ch in chunks]
-    merged = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    out = _rows_to_frame(merged, wl)
-    result = pd.DataFrame(out, index=designs.index)
+        for span in spans:
+            run(span)
+    result = pd.DataFrame(_rows_to_frame(merged, wl), index=designs.index, copy=False)
     return _join(designs, result)
 
 

@@ -64,6 +64,18 @@ def _norm(name: str) -> str:
     return " ".join(str(name).strip().lower().replace("_", "-").split())
 
 
+def factorize_labels(values: Any) -> tuple[np.ndarray, list[Any]]:
+    """Integer codes and the distinct labels of a column (categorical codes reused)."""
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
+        values = values.array
+    if isinstance(values, pd.Categorical):
+        codes = np.asarray(values.codes, dtype=np.intp)
+        if (codes < 0).any():
+            return pd.factorize(np.asarray(values, dtype=object).ravel())
+        return codes, list(values.categories)
+    return pd.factorize(np.asarray(values, dtype=object).ravel())
+
+
 @dataclass(frozen=True)
 class _Table:
     """One technology table: rows by canonical id, numeric columns as arrays by code."""
@@ -101,7 +113,7 @@ class _Table:
 
     def codes(self, names: Any, where: str = "") -> np.ndarray:
         """Integer row codes for an array of ids or aliases (vectorised via factorize)."""
-        codes, uniques = pd.factorize(np.asarray(names, dtype=object).ravel())
+        codes, uniques = factorize_labels(names)
         lookup = np.array(
             [self.frame.index.get_loc(self.resolve(u, where)) for u in uniques], dtype=np.intp
         )
