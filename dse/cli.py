@@ -97,6 +97,38 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from dse.compare import compare, plot_compare
+    from dse.spec import load_chip
+
+    if len(args.chips) < 2:
+        raise DseInputError("compare needs at least two chip files")
+    tech = _tech(args) if args.tech else None
+    chips = [load_chip(_resolve_chip_path(p), tech=tech) for p in args.chips]
+    frame = compare(chips, args.workload)
+    if args.csv:
+        frame.to_csv(sys.stdout)
+    else:
+        import pandas as pd
+
+        with pd.option_context("display.max_rows", None, "display.width", 200, "display.float_format", "{:,.4g}".format):
+            print(frame.to_string())
+    if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(9, 6), constrained_layout=True)
+        plot_compare(frame, ax=ax, title=f"{' vs '.join(frame.columns)}" + (f"\n{args.workload}" if args.workload else ""))
+        out = Path(args.plot)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(out, dpi=150)
+        plt.close(fig)
+        print(f"plot written to {out}", file=sys.stderr)
+    return 0
+
+
 def _print_table(frame, columns: list[str], as_csv: bool) -> None:
     if as_csv:
         frame.to_csv(sys.stdout)
@@ -215,6 +247,14 @@ def build_parser() -> argparse.ArgumentParser:
             "--tech", help="technology file (CSV or TOML) extending/overriding the tables"
         )
         p.set_defaults(func=func)
+
+    p = sub.add_parser("compare", help="two or more chips side by side on a workload")
+    p.add_argument("chips", nargs="+", help="chip TOML files or packaged example names")
+    p.add_argument("--workload", "-w", help="workload string")
+    p.add_argument("--csv", action="store_true", help="print the table as CSV")
+    p.add_argument("--plot", help="write a comparison plot (PNG) to this path")
+    p.add_argument("--tech", help="technology file (CSV or TOML)")
+    p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("run", help="optuna multi-objective search of a study")
     p.add_argument("study", help="study TOML file")
