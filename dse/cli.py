@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -305,6 +306,14 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # a bug, not bad input: one line, traceback on request
+        if os.environ.get("DSE_DEBUG"):
+            raise
+        print(
+            f"dse: internal error: {type(exc).__name__}: {exc} (set DSE_DEBUG=1 for the traceback; please report it)",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

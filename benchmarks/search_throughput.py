@@ -1,0 +1,164 @@
+"""Trials per second of `dse run` on its default storage, next to optuna's own rates.
+
+Same study, same sampler settings, same trial count, same run::
+
+    python benchmarks/search_throughput.py [STUDY.toml] [--trials 2000] [--slow-trials 300]
+
+Rows:
+
+* ``dse run`` (default storage): :func:`dse.search.run_study` with ``out=TMP``: batched
+  ask/tell on an in-memory study, one ``evaluate_many`` call per generation, finished
+  trials appended to ``TMP/study.journal`` (one record per trial, one fsync per batch).
+* optuna in-memory, same objective: plain ``study.optimize`` with the same NSGA-II
+  settings and ``constraints_func``; the objective suggests the parameters, evaluates
+  the design with ``dse.evaluate_many`` on one row and stores the metrics as user
+  attributes (what a straightforward optuna integration does).
+* optuna in-memory, free objective: the same loop with a closed-form objective (no
+  model call): optuna's own ceiling on this machine.
+* optuna journal file / SQLite, same objective (``--slow-trials`` trials, they are slow):
+  what ``study.optimize`` costs on optuna's durable storages without batching.
+
+The ratio column is the rate over the best in-memory rate. The issue's target: the
+default storage reaches >= 40 % of the in-memory rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import dse  # noqa: E402
+from dse.search import _batch_size, constraint_matrix, make_sampler, run_study  # noqa: E402
+from dse.study import load_study  # noqa: E402
+
+DEFAULT_STUDY = ROOT / "studies" / "domestic_7nm_decode_400w.toml"
+
+
+def _objective(config, free: bool):
+    names = config.metric_names
+
+    def objective(trial: optuna.Trial):
+        params = {name: p.suggest(trial) for name, p in config.space.items()}
+        if free:
+            x = np.array(
+                [float(v) if not isinstance(v, str) else float(len(v)) for v in params.values()]
+            )
+            vals = [float(np.sin(x * (i + 1)).sum()) for i in range(len(names))]
+            trial.set_user_attr("constraints", [float(x.sum() % 3 - 1.5)])
+            return vals
+        row = pd.DataFrame([{**params, **config.fixed}])
+        out = dse.evaluate_many(row, config.workload, tech=config.load_tech())
+        out["model_feasible"] = out["feasible"]
+        cons = constraint_matrix(config, out)[0]
+        rec = out.iloc[0].to_dict()
+        for key in out.columns:
+            if key not in params and key not in config.fixed:
+                v = rec[key]
+                v = v.item() if hasattr(v, "item") else v
+                trial.set_user_attr(
+                    key, None if isinstance(v, float) and not math.isfinite(v) else v
+                )
+        trial.set_user_attr("constraints", [float(c) for c in cons])
+        return [float(rec[m]) for m in names]
+
+    return objective
+
+
+def _optuna_rate(config, n: int, storage, free: bool) -> float:
+    def constraints_func(frozen):
+        return frozen.user_attrs["constraints"]
+
+    sampler = make_sampler(
+        config.sampler,
+        seed=config.seed,
+        constraints_func=constraints_func,
+        options=config.sampler_options,
+    )
+    study = optuna.create_study(directions=config.directions, sampler=sampler, storage=storage)
+    t0 = time.perf_counter()
+    study.optimize(_objective(config, free), n_trials=n)
+    return n / (time.perf_counter() - t0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("study", nargs="?", default=str(DEFAULT_STUDY))
+    ap.add_argument("--trials", type=int, default=2000)
+    ap.add_argument(
+        "--slow-trials",
+        type=int,
+        default=300,
+        help="trials for optuna's journal/SQLite rows (0: skip)",
+    )
+    args = ap.parse_args(argv)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    import warnings
+
+    warnings.simplefilter("ignore")
+    config = load_study(args.study)
+    n = args.trials
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        res = run_study(config, trials=n, out=tmp, progress=False)
+        rows.append(("`dse run`, default storage (journal file, batched)", n, res.trials_per_s))
+        res2 = run_study(config, trials=n, progress=False)
+        rows.append(("`dse run` machinery, in memory (no storage)", n, res2.trials_per_s))
+    rows.append(
+        (
+            "optuna in-memory, same objective (`study.optimize`)",
+            n,
+            _optuna_rate(config, n, None, free=False),
+        )
+    )
+    rows.append(
+        (
+            "optuna in-memory, free objective (no model call)",
+            n,
+            _optuna_rate(config, n, None, free=True),
+        )
+    )
+    if args.slow_trials:
+        from optuna.storages.journal import JournalFileBackend, JournalStorage
+
+        m = args.slow_trials
+        with tempfile.TemporaryDirectory() as tmp:
+            journal = JournalStorage(JournalFileBackend(str(Path(tmp) / "j.log")))
+            rows.append(
+                (
+                    "optuna journal file, same objective (`study.optimize`)",
+                    m,
+                    _optuna_rate(config, m, journal, free=False),
+                )
+            )
+            rows.append(
+                (
+                    "optuna SQLite, same objective (`study.optimize`)",
+                    m,
+                    _optuna_rate(config, m, f"sqlite:///{tmp}/s.db", free=False),
+                )
+            )
+    best_mem = max(r[2] for r in rows if "in-memory" in r[0])
+    print(
+        f"study `{config.name}` ({config.path}), sampler {config.sampler} (batch {_batch_size(config, config.sampler)}), "
+        f"{len(config.space)} parameters, {len(config.objectives)} objectives\n"
+    )
+    print("| run | trials | trials/s | vs best in-memory |")
+    print("|---|---:|---:|---:|")
+    for name, k, rate in rows:
+        print(f"| {name} | {k:,} | {rate:,.0f} | {100 * rate / best_mem:.0f} % |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1068 @@
+"""Outputs of a study: Pareto and trial CSVs, a Markdown summary and PNG plots.
+
+:func:`write_outputs` turns a stored study result (``dse.search.StudyResult``: the
+study configuration, the ``designs`` of every trial or grid point and the ``pareto``
+rows) into the files DESIGN.md §3 lists. It reads results only: it never runs the
+search, never imports optuna, and evaluates the model once, for the roofline of the
+chosen design. Column headers carry units (:func:`dse.metrics.column_name`).
+
+Files written into ``out_dir``:
+
+``pareto.csv``
+    The feasible non-dominated designs: ``trial``, every chip key, every metric,
+    ``pareto_rank`` and ``crowding_distance``.
+``trials.csv``
+    Every trial / grid point, up to :data:`TRIALS_CSV_MAX_ROWS` rows. A larger grid is
+    reduced to: every Pareto row, then every other feasible row, then infeasible rows,
+    the last tier that does not fit being a seeded uniform sample; ``summary.md`` says
+    so. (A million rows is ~0.3 GB of CSV; the exact front is in ``pareto.csv``.) The
+    grid search itself already keeps a bounded sample of its points in ``designs``
+    (``dse.search.GRID_KEEP_ROWS``); the summary then reports the search's own counts.
+``summary.md``
+    The study, the counts, the chosen design, the best design per objective, what made
+    designs infeasible and which limits bind at the best designs.
+``pareto_fronts.png``, ``roofline.png``, ``node_fronts.png``, ``parallel_coordinates.png``
+    See :mod:`dse.plotting`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import textwrap
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dse.metrics import METRICS, column_name, unit_of
+from dse.spec import CHIP_KEYS
+
+__all__ = [
+    "NEAR_BINDING",
+    "TRIALS_CSV_MAX_ROWS",
+    "binding_constraints",
+    "chip_from_row",
+    "choose_design",
+    "output_columns",
+    "summary_markdown",
+    "trials_for_csv",
+    "violation_category",
+    "violation_counts",
+    "write_outputs",
+]
+
+#: trials.csv holds at most this many rows (see the module docstring)
+TRIALS_CSV_MAX_ROWS = 1_000_000
+#: a limit is "near-binding" when the design is within this fraction of it
+NEAR_BINDING = 0.05
+#: below this relative slack a limit is reported as "active"
+_ACTIVE = 1e-3
+
+#: columns placed after the metrics, in this order, when present
+_TRAILING = ("pareto_rank", "crowding_distance", "feasible", "violations")
+#: chip keys that override derived values; written only when the study sets them, since
+#: the metric of the same name holds the derived value
+_OVERRIDE_KEYS = ("memory_bandwidth_gbps", "memory_capacity_gb")
+
+#: constraint categories in report order, with the words that identify them in a
+#: violation or constraint name (first match wins, so "reticle" precedes "area")
+_CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("reticle", ("reticle",)),
+    ("thermal runaway", ("runaway",)),
+    ("die area", ("area",)),
+    ("junction temperature (Tj)", ("junction", "tj_")),
+    ("power", ("power", "tdp")),
+    ("memory supply cap", ("memory_count",)),
+    ("memory capacity", ("capacity",)),
+    ("export class", ("export", "tpp", "3a090")),
+    ("node not allowed", ("node",)),
+    ("memory not allowed", ("memory",)),
+    ("throughput / latency", ("tokens", "throughput", "latency")),
+    ("energy", ("energy",)),
+    ("cost", ("cost", "usd")),
+    ("objective not finite", ("not_finite",)),
+)
+
+#: what the violations the model and the search write mean
+_MEANING = {
+    "reticle": "die larger than the node's reticle field (model)",
+    "memory_capacity": "weights + KV cache do not fit in memory (model)",
+    "power": "over the TDP / Tj power budget even at the lowest DVFS clock (model)",
+    "thermal_runaway": "no leakage-temperature fixed point (model)",
+    "export_class": "ECCN 3A090 class not allowed (study / scenario)",
+    "memory_count_max": "more memory units than the scenario's supply cap",
+    "objective_not_finite": "an objective is NaN or infinite for this workload",
+}
+
+
+# --------------------------------------------------------------------------------------
+# choosing a design
+# --------------------------------------------------------------------------------------
+def _directions(objectives: Mapping[str, str]) -> dict[str, str]:
+    from dse.plotting import normalise_direction
+
+    return {k: normalise_direction(v) for k, v in objectives.items()}
+
+
+def _knee_distance(frame: pd.DataFrame, objectives: Mapping[str, str]) -> np.ndarray:
+    dirs = _directions(objectives)
+    cols = []
+    for name, d in dirs.items():
+        v = pd.to_numeric(frame[name], errors="coerce").to_numpy(float)
+        v = v if d == "minimize" else -v
+        lo, hi = np.nanmin(v), np.nanmax(v)
+        cols.append((v - lo) / (hi - lo) if hi > lo else np.zeros_like(v))
+    z = np.column_stack(cols) if cols else np.zeros((len(frame), 1))
+    return np.sqrt(np.nansum(z**2, axis=1) + np.where(np.isnan(z).any(axis=1), np.inf, 0.0))
+
+
+def choose_design(pareto: pd.DataFrame, objectives: Mapping[str, str]) -> pd.Series:
+    """Pick "the chosen Pareto design": the knee, closest to the ideal point.
+
+    Parameters
+    ----------
+    pareto : pandas.DataFrame
+        Non-dominated designs with a column per objective (and optionally
+        ``pareto_rank``: only rows of the lowest rank are considered).
+    objectives : mapping
+        ``{metric: "minimize" | "maximize"}``.
+
+    Returns
+    -------
+    pandas.Series
+        The chosen row (its ``name`` is its index label in ``pareto``).
+
+    Raises
+    ------
+    ValueError
+        If ``pareto`` is empty.
+
+    Notes
+    -----
+    Each objective is turned into one to minimise and scaled to [0, 1] over the
+    candidates, z_m = (f_m - min f_m) / (max f_m - min f_m) (0 for a constant
+    objective). The ideal point is z = 0; the chosen design minimises the Euclidean
+    distance ||z||_2. Ties go to the first row in ``pareto`` order. With one objective
+    this is simply the best design.
+    """
+    if len(pareto) == 0:
+        raise ValueError("no Pareto design to choose from")
+    cand = pareto
+    if "pareto_rank" in pareto.columns:
+        ranks = pd.to_numeric(pareto["pareto_rank"], errors="coerce")
+        if ranks.notna().any():
+            cand = pareto[ranks == ranks.min()]
+    dist = _knee_distance(cand, objectives)
+    return cand.iloc[int(np.argmin(dist))]
+
+
+def _best_rows(pareto: pd.DataFrame, objectives: Mapping[str, str]) -> dict[str, pd.Series]:
+    """Best row per objective; ties broken by the knee rule among the tied rows."""
+    best = {}
+    for name, d in _directions(objectives).items():
+        v = pd.to_numeric(pareto[name], errors="coerce")
+        if not v.notna().any():
+            continue
+        target = v.min() if d == "minimize" else v.max()
+        tied = pareto[v == target]
+        best[name] = choose_design(tied, objectives) if len(tied) > 1 else tied.iloc[0]
+    return best
+
+
+# --------------------------------------------------------------------------------------
+# CSV columns
+# --------------------------------------------------------------------------------------
+def output_columns(frame: pd.DataFrame) -> list[str]:
+    """Column order of the CSVs: trial, chip keys, metrics, rank/crowding, the rest.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Designs (columns named by chip keys and metrics).
+
+    Returns
+    -------
+    list of str
+        Every column of ``frame`` exactly once.
+    """
+    cols = list(frame.columns)
+    lead = [c for c in ("trial",) if c in cols]
+    keys = [k for k in CHIP_KEYS if k in cols]
+    metrics = [m for m in METRICS if m in cols and m not in _TRAILING]
+    trailing = [c for c in _TRAILING if c in cols]
+    ordered = list(dict.fromkeys(lead + keys + metrics + trailing))
+    return ordered + [c for c in cols if c not in ordered]
+
+
+def _complete_keys(frame: pd.DataFrame, study: Any) -> pd.DataFrame:
+    """Add chip keys held fixed (or left at their default) as constant columns."""
+    fixed = dict(getattr(study, "fixed", None) or {})
+    out = frame.copy()
+    for key, spec in CHIP_KEYS.items():
+        if key in out.columns or key == "name":
+            continue
+        if key in fixed:
+            out[key] = fixed[key]
+        elif spec.default is not None and key not in _OVERRIDE_KEYS:
+            out[key] = spec.default
+    return out
+
+
+def _to_csv(frame: pd.DataFrame, path: Path) -> Path:
+    cols = output_columns(frame)
+    out = frame[cols].rename(columns={c: column_name(c) for c in cols})
+    out.to_csv(path, index=False)
+    return path
+
+
+def trials_for_csv(
+    designs: pd.DataFrame,
+    pareto_index: Any = (),
+    *,
+    max_rows: int = TRIALS_CSV_MAX_ROWS,
+    seed: int = 0,
+) -> tuple[pd.DataFrame, str]:
+    """The rows of ``trials.csv``: all of them, or a bounded, documented selection.
+
+    Parameters
+    ----------
+    designs : pandas.DataFrame
+        Every trial / grid point.
+    pareto_index : index-like
+        Index labels (in ``designs``) of the Pareto rows, kept first.
+    max_rows : int
+        Row limit.
+    seed : int
+        Seed of the sample.
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        Selected rows, in their original order.
+    note : str
+        Empty when every row is kept, else one sentence describing the selection.
+    """
+    if len(designs) <= max_rows:
+        return designs, ""
+    from dse.plotting import feasible_mask
+
+    rng = np.random.default_rng(seed)
+    is_pareto = designs.index.isin(pd.Index(pareto_index))
+    feas = feasible_mask(designs)
+    tiers = [is_pareto, feas & ~is_pareto, ~feas & ~is_pareto]
+    names = ["Pareto", "other feasible", "infeasible"]
+    keep = np.zeros(len(designs), dtype=bool)
+    room = max_rows
+    parts = []
+    for tier, name in zip(tiers, names, strict=True):
+        pos = np.flatnonzero(tier)
+        if len(pos) <= room:
+            keep[pos] = True
+            parts.append(f"all {len(pos):,} {name}")
+        else:
+            keep[rng.choice(pos, size=room, replace=False)] = True
+            parts.append(f"a seeded uniform sample of {room:,} of {len(pos):,} {name}")
+        room = max_rows - int(keep.sum())
+    note = (
+        f"trials.csv holds {int(keep.sum()):,} of {len(designs):,} rows "
+        f"(limit {max_rows:,}): " + ", ".join(parts) + " rows."
+    )
+    return designs[keep], note
+
+
+# --------------------------------------------------------------------------------------
+# what limited the designs
+# --------------------------------------------------------------------------------------
+def violation_category(token: str) -> str:
+    """The constraint category of one violation (or constraint) name.
+
+    Parameters
+    ----------
+    token : str
+        A violation as written in the ``violations`` column (``"reticle"``,
+        ``"max_power_w: 512 > 400"``, ...) or a constraint key.
+
+    Returns
+    -------
+    str
+        One of the categories (``"die area"``, ``"power"``, ``"junction temperature (Tj)"``,
+        ``"memory capacity"``, ``"reticle"``, ``"export class"``, ``"thermal runaway"``,
+        ...) or ``"other"``.
+    """
+    t = str(token).lower()
+    for category, words in _CATEGORIES:
+        if any(w in t for w in words):
+            return category
+    return "other"
+
+
+def _meaning(violation: str) -> str:
+    if violation in _MEANING:
+        return _MEANING[violation]
+    for prefix, word in (("max_", "upper"), ("min_", "lower")):
+        if violation.startswith(prefix):
+            return f"study {word} limit on {violation[len(prefix) :]}"
+    return ""
+
+
+def _violation_type(token: str) -> str:
+    m = re.match(r"\s*([A-Za-z_][A-Za-z0-9_.\-]*)", token)
+    return m.group(1) if m else token.strip()
+
+
+def violation_counts(designs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Count the infeasible designs per violation type and per constraint category.
+
+    Parameters
+    ----------
+    designs : pandas.DataFrame
+        With ``feasible`` and ``violations`` (``;``-separated) columns.
+
+    Returns
+    -------
+    by_type : pandas.DataFrame
+        Columns ``violation``, ``category``, ``meaning``, ``designs`` (infeasible designs with this
+        violation), ``sole_cause`` (designs for which it is the only violation), sorted
+        by ``designs`` descending.
+    by_category : pandas.DataFrame
+        Columns ``category``, ``designs``, ``sole_cause`` (only violations of this
+        category), sorted likewise.
+    """
+    from dse.plotting import feasible_mask
+
+    empty_t = pd.DataFrame(columns=["violation", "category", "meaning", "designs", "sole_cause"])
+    empty_c = pd.DataFrame(columns=["category", "designs", "sole_cause"])
+    if "violations" not in designs.columns:
+        return empty_t, empty_c
+    viol = designs.loc[~feasible_mask(designs), "violations"].fillna("").astype(str)
+    if viol.empty:
+        return empty_t, empty_c
+    # count distinct violation strings once, then weight: fast even for 10^6 rows
+    combos = viol.value_counts()
+    per_type: dict[str, list[int]] = {}
+    per_cat: dict[str, list[int]] = {}
+    for combo, n in combos.items():
+        types = list(dict.fromkeys(_violation_type(t) for t in combo.split(";") if t.strip()))
+        if not types:
+            types = ["(unspecified)"]
+        cats = list(dict.fromkeys(violation_category(t) for t in types))
+        for t in types:
+            c = per_type.setdefault(t, [0, 0])
+            c[0] += int(n)
+            c[1] += int(n) if len(types) == 1 else 0
+        for cat in cats:
+            c = per_cat.setdefault(cat, [0, 0])
+            c[0] += int(n)
+            c[1] += int(n) if len(cats) == 1 else 0
+    by_type = pd.DataFrame(
+        [(t, violation_category(t), _meaning(t), a, b) for t, (a, b) in per_type.items()],
+        columns=["violation", "category", "meaning", "designs", "sole_cause"],
+    ).sort_values(["designs", "violation"], ascending=[False, True], ignore_index=True)
+    by_cat = pd.DataFrame(
+        [(c, a, b) for c, (a, b) in per_cat.items()], columns=["category", "designs", "sole_cause"]
+    ).sort_values(["designs", "category"], ascending=[False, True], ignore_index=True)
+    return by_type, by_cat
+
+
+def _num(row: Mapping[str, Any], key: str) -> float:
+    try:
+        v = float(row[key])
+    except (KeyError, TypeError, ValueError):
+        return math.nan
+    return v
+
+
+def _reticle_mm2(node: Any, tech: Any = None) -> float:
+    try:
+        from dse.tech import default_tech
+
+        tech = tech if tech is not None else default_tech()
+        return float(tech.node(str(node))["reticle_mm2"])
+    except Exception:  # noqa: BLE001 - a node from a user table the report cannot see
+        return math.nan
+
+
+def _export_thresholds() -> dict[str, float]:
+    try:
+        from dse.constants import default_constants
+
+        c = default_constants()
+        return {k: float(c[k]) for k in c if k.startswith(("tpp_threshold", "pd_threshold"))}
+    except Exception:  # noqa: BLE001 - report without the export check
+        return {}
+
+
+def binding_constraints(
+    row: Mapping[str, Any],
+    constraints: Mapping[str, Any] | None = None,
+    *,
+    within: float = NEAR_BINDING,
+    reticle_mm2: float | None = None,
+    export_thresholds: Mapping[str, float] | None = None,
+) -> pd.DataFrame:
+    """Limits a design sits on or near (relative slack within ``within``).
+
+    Checked: the study's numeric constraints (``max_<metric>`` / ``min_<metric>``), the
+    chip's own limits (``power_w`` against ``tdp_w``, ``junction_temp_c`` against
+    ``tj_max_c``, ``die_area_mm2`` against the node's reticle), DVFS throttling
+    (``sustained_clock_ghz`` below ``clock_ghz``) and the ECCN 3A090 thresholds
+    (``tpp``, ``performance_density``) when the study constrains ``export_class``.
+
+    Parameters
+    ----------
+    row : mapping or pandas.Series
+        One design with its metrics.
+    constraints : mapping, optional
+        The study's ``[constraints]`` table.
+    within : float
+        Relative slack below which a limit is reported [-].
+    reticle_mm2 : float, optional
+        Reticle limit [mm2] (default: the node's ``reticle_mm2`` in the packaged table).
+    export_thresholds : mapping, optional
+        ``tpp_threshold_*`` / ``pd_threshold_*`` (default: the model constants).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``limit``, ``category``, ``value``, ``bound``, ``slack`` (relative,
+        >= 0 means satisfied) and ``status`` (``"active"``, ``"near-binding"``,
+        ``"violated"`` or ``"throttled"``).
+
+    Notes
+    -----
+    slack = (bound - value) / |bound| for an upper limit, (value - bound) / |bound| for a
+    lower one; "active" when |slack| < 0.1 %.
+    """
+    constraints = dict(constraints or {})
+    rows: list[tuple[str, str, float, float, float, str]] = []
+
+    def check(limit: str, value: float, bound: float, upper: bool, category: str) -> None:
+        if not (np.isfinite(value) and np.isfinite(bound)) or bound == 0:
+            return
+        slack = (bound - value) / abs(bound) if upper else (value - bound) / abs(bound)
+        if slack < -_ACTIVE:
+            status = "violated"
+        elif abs(slack) < _ACTIVE:
+            status = "active"
+        elif slack <= within:
+            status = "near-binding"
+        else:
+            return
+        rows.append((limit, category, value, bound, slack, status))
+
+    for key, bound in constraints.items():
+        if isinstance(bound, bool) or not isinstance(bound, int | float):
+            continue
+        for prefix, upper in (("max_", True), ("min_", False)):
+            if key.startswith(prefix) and key[len(prefix) :] in row:
+                check(
+                    key, _num(row, key[len(prefix) :]), float(bound), upper, violation_category(key)
+                )
+    check("tdp_w (power cap)", _num(row, "power_w"), _num(row, "tdp_w"), True, "power")
+    check(
+        "tj_max_c (junction limit)",
+        _num(row, "junction_temp_c"),
+        _num(row, "tj_max_c"),
+        True,
+        "junction temperature (Tj)",
+    )
+    if "die_area_mm2" in row and "node" in row:
+        ret = reticle_mm2 if reticle_mm2 is not None else _reticle_mm2(row["node"])
+        check("reticle", _num(row, "die_area_mm2"), ret, True, "reticle")
+    clock, sustained = _num(row, "clock_ghz"), _num(row, "sustained_clock_ghz")
+    if np.isfinite(clock) and np.isfinite(sustained) and sustained < clock * (1 - _ACTIVE):
+        rows.append(
+            ("clock_ghz (DVFS)", "power", sustained, clock, sustained / clock - 1.0, "throttled")
+        )
+    if "export_class" in constraints:
+        thr = dict(export_thresholds) if export_thresholds is not None else _export_thresholds()
+        for name, bound in thr.items():
+            metric = "tpp" if name.startswith("tpp") else "performance_density"
+            check(f"3A090 {name}", _num(row, metric), bound, True, "export class")
+    return pd.DataFrame(rows, columns=["limit", "category", "value", "bound", "slack", "status"])
+
+
+# --------------------------------------------------------------------------------------
+# summary.md
+# --------------------------------------------------------------------------------------
+def _fmt(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, int | np.integer):
+        return f"{int(value):,}"
+    if isinstance(value, float | np.floating):
+        v = float(value)
+        if not math.isfinite(v):
+            return str(v)
+        if v != 0 and (abs(v) >= 1e6 or abs(v) < 1e-3):
+            return f"{v:.4g}"
+        if v == int(v) and abs(v) < 1e6:
+            return f"{int(v):,}"
+        return f"{v:,.4g}" if abs(v) >= 1 else f"{v:.4g}"
+    return str(value)
+
+
+def _trial_id(value: Any) -> str:
+    """A trial number as an identifier (no thousands separator)."""
+    try:
+        return str(int(value))
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _with_unit(key: str, value: Any) -> str:
+    unit = unit_of(key)
+    text = _fmt(value)
+    return f"{text} {unit}" if unit and unit != "count" and text else text
+
+
+def _md_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
+    def cell(x: Any) -> str:
+        return str(x).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(cell(h) for h in header) + " |"]
+    lines.append("|" + "|".join("---" for _ in header) + "|")
+    lines += ["| " + " | ".join(cell(c) for c in r) + " |" for r in rows]
+    return lines
+
+
+def _scenario_lines(study: Any) -> list[str]:
+    scenario = getattr(study, "scenario", None)
+    if scenario is None or scenario == "":
+        return ["- Scenario: none (unrestricted unless constrained below)"]
+    if isinstance(scenario, str):
+        name, obj = scenario, None
+    elif isinstance(scenario, Mapping):
+        name, obj = str(scenario.get("name", "")), scenario
+    else:
+        name, obj = str(getattr(scenario, "name", scenario)), scenario
+    notes = []
+    sources = [
+        (obj, ("description", "source", "note")),
+        (study, ("scenario_source", "scenario_note")),
+    ]
+    for source, attrs in sources:
+        if source is None:
+            continue
+        for attr in attrs:
+            val = source.get(attr) if isinstance(source, Mapping) else getattr(source, attr, None)
+            if val and str(val) not in notes:
+                notes.append(str(val))
+    lines = [f"- Scenario: `{name}`"]
+    lines += [f"  - {n}" for n in notes]
+    return lines
+
+
+def _constraint_text(key: str, value: Any) -> str:
+    metric = key[4:] if key.startswith(("max_", "min_")) else key
+    if isinstance(value, list | tuple):
+        return f"`{key}` = " + ", ".join(str(v) for v in value)
+    if isinstance(value, Mapping):
+        return f"`{key}` = " + ", ".join(f"{k} ≤ {_fmt(v)}" for k, v in value.items())
+    return f"`{key}` = {_with_unit(metric, value)}"
+
+
+def _space_text(key: str, param: Any) -> str:
+    """One searched key: its choices or its range (a ``dse.study.Param`` or plain data)."""
+    choices = getattr(param, "choices", None)
+    if isinstance(param, list | tuple):
+        choices = param
+    if choices:
+        return f"`{key}` ∈ {{{', '.join(_fmt(c) for c in choices)}}}"
+    if isinstance(param, Mapping):
+        low, high, step, log = (param.get(k) for k in ("low", "high", "step", "log"))
+    else:
+        low, high, step, log = (getattr(param, k, None) for k in ("low", "high", "step", "log"))
+    unit = unit_of(key)
+    text = f"`{key}` {_fmt(low)}–{_fmt(high)}" + (f" {unit}" if unit and unit != "count" else "")
+    if step:
+        text += f", step {_fmt(step)}"
+    if log:
+        text += ", log scale"
+    return text
+
+
+def _design_columns(
+    designs: Mapping[str, pd.Series], space_keys: Sequence[str], objectives: Sequence[str]
+) -> list[str]:
+    headline = (
+        "die_area_mm2",
+        "power_w",
+        "junction_temp_c",
+        "sustained_clock_ghz",
+        "tokens_per_s",
+        "throughput_per_s",
+        "latency_s",
+        "energy_per_item_j",
+        "die_cost_usd",
+        "unit_cost_usd",
+        "memory_capacity_gb",
+        "export_class",
+        "tpp",
+    )
+    keys = list(dict.fromkeys([*space_keys, *objectives, *headline]))
+    present = set().union(*(set(r.index) for r in designs.values())) if designs else set()
+    return [k for k in keys if k in present]
+
+
+def summary_markdown(
+    result: Any,
+    *,
+    chosen: pd.Series | None = None,
+    files: Mapping[str, Path] | None = None,
+    notes: Sequence[str] = (),
+) -> str:
+    """The text of ``summary.md``.
+
+    Parameters
+    ----------
+    result : StudyResult
+        ``study``, ``designs``, ``pareto`` (and optionally ``kind``, ``elapsed``,
+        ``storage``).
+    chosen : pandas.Series, optional
+        The chosen Pareto design (see :func:`choose_design`).
+    files : mapping, optional
+        Output name -> path, listed at the end.
+    notes : sequence of str
+        Extra remarks (skipped plots, a reduced trials.csv, ...).
+
+    Returns
+    -------
+    str
+        Markdown.
+    """
+    from dse.plotting import feasible_mask
+
+    study = result.study
+    designs: pd.DataFrame = result.designs
+    pareto: pd.DataFrame = _complete_keys(result.pareto, study)
+    objectives = _directions(dict(study.objectives))
+    constraints = dict(getattr(study, "constraints", None) or {})
+    space = dict(getattr(study, "space", None) or {})
+    fixed = dict(getattr(study, "fixed", None) or {})
+    n_rows = len(designs)
+    n_feasible_rows = int(feasible_mask(designs).sum())
+    # a large grid keeps a sample of its points in ``designs``; the search counts them all
+    n_total = int(getattr(result, "n_evaluated", 0) or 0) or n_rows
+    sampled = n_total > n_rows
+    n_feasible = int(getattr(result, "n_feasible", 0) or 0) if sampled else n_feasible_rows
+
+    out = [f"# Study `{study.name}`", ""]
+    kind = getattr(result, "kind", "")
+    how = {"optuna": "optuna multi-objective search", "grid": "exhaustive grid"}.get(
+        kind, str(kind)
+    )
+    out.append(f"- Workload: `{study.workload}`")
+    out.append(
+        "- Objectives: "
+        + "; ".join(f"{d} `{m}` [{unit_of(m) or '-'}]" for m, d in objectives.items())
+    )
+    out.append(
+        "- Constraints: "
+        + ("; ".join(_constraint_text(k, v) for k, v in constraints.items()) or "none")
+    )
+    out += _scenario_lines(study)
+    if how:
+        elapsed = getattr(result, "elapsed", None)
+        took = f", {float(elapsed):.1f} s" if isinstance(elapsed, int | float) else ""
+        out.append(f"- Method: {how}{took}")
+    if space:
+        out.append("- Searched: " + "; ".join(_space_text(k, v) for k, v in space.items()))
+    if fixed:
+        out.append("- Fixed: " + "; ".join(f"`{k}` = {_with_unit(k, v)}" for k, v in fixed.items()))
+    path = getattr(study, "path", None)
+    if path:
+        out.append(f"- Study file: `{path}`")
+    description = getattr(study, "description", "")
+    if description:
+        out += ["", str(description).strip()]
+    out += ["", "## Counts", ""]
+    share = f" ({100 * n_feasible / n_total:.1f} %)" if n_total else ""
+    out += _md_table(
+        ["designs evaluated", "feasible", "Pareto-optimal (feasible, non-dominated)"],
+        [[f"{n_total:,}", f"{n_feasible:,}{share}", f"{len(pareto):,}"]],
+    )
+    if sampled:
+        out += [
+            "",
+            f"The result keeps {n_rows:,} of the {n_total:,} designs (a seeded uniform sample "
+            "plus the whole Pareto front); the violation counts and the plots are over those "
+            "rows, the Pareto set is exact.",
+        ]
+
+    best = _best_rows(pareto, objectives) if len(pareto) else {}
+    shown: dict[str, pd.Series] = {}
+    if chosen is not None:
+        shown["chosen (knee)"] = chosen
+    for m, r in best.items():
+        shown[f"best {m}"] = r
+    out += ["", "## Best designs", ""]
+    if not shown:
+        out.append("No feasible design: nothing to recommend. See what limited the designs below.")
+    else:
+        out.append(
+            "The chosen design is the knee of the Pareto set: each objective scaled to [0, 1] "
+            "over the Pareto set (0 = best), the design closest (Euclidean) to the ideal "
+            "point where every objective is at its best. `best <metric>` is the Pareto design "
+            "with the best value of that objective (ties: the knee among them)."
+        )
+        out.append("")
+        cols = _design_columns(shown, list(space), list(objectives))
+        header = ["quantity", *shown]
+        rows = []
+        if any("trial" in r.index for r in shown.values()):
+            rows.append(["trial", *(_trial_id(r.get("trial", "")) for r in shown.values())])
+        for k in cols:
+            label = column_name(k) + (" (objective)" if k in objectives else "")
+            rows.append([label, *(_fmt(r.get(k, "")) for r in shown.values())])
+        out += _md_table(header, rows)
+
+    out += ["", "## What limited the designs", ""]
+    by_type, by_cat = violation_counts(designs)
+    n_infeasible = n_rows - n_feasible_rows
+    if n_infeasible == 0:
+        out.append("Every evaluated design was feasible.")
+    else:
+        out.append(
+            f"{n_infeasible:,} of {n_rows:,} designs were infeasible. A design can break "
+            "several limits, so the counts overlap; *sole cause* counts designs that broke "
+            "only that one."
+        )
+        out += ["", "By constraint:", ""]
+        out += _md_table(
+            ["constraint", "infeasible designs", "sole cause"],
+            [[r.category, f"{r.designs:,}", f"{r.sole_cause:,}"] for r in by_cat.itertuples()],
+        )
+        out += ["", "By violation:", ""]
+        out += _md_table(
+            ["violation", "constraint", "meaning", "infeasible designs", "sole cause"],
+            [
+                [f"`{r.violation}`", r.category, r.meaning, f"{r.designs:,}", f"{r.sole_cause:,}"]
+                for r in by_type.itertuples()
+            ],
+        )
+    if shown:
+        out += [
+            "",
+            f"Limits active or within {100 * NEAR_BINDING:.0f} % at the best designs "
+            "(slack = distance to the limit relative to it; a throttled clock is shown "
+            "as its fraction below `clock_ghz`):",
+            "",
+        ]
+        rows = []
+        thresholds = _export_thresholds() if "export_class" in constraints else {}
+        try:
+            tech = _study_tech(study)
+        except Exception:  # noqa: BLE001 - fall back to the packaged node table
+            tech = None
+        for label, r in shown.items():
+            ret = _reticle_mm2(r["node"], tech) if "node" in r.index else None
+            b = binding_constraints(r, constraints, reticle_mm2=ret, export_thresholds=thresholds)
+            if b.empty:
+                rows.append([label, f"none within {100 * NEAR_BINDING:.0f} %", "", "", "", ""])
+            for x in b.itertuples():
+                rows.append(
+                    [
+                        label,
+                        x.limit,
+                        x.status,
+                        _fmt(x.value),
+                        _fmt(x.bound),
+                        f"{100 * x.slack:+.1f} %",
+                    ]
+                )
+        out += _md_table(["design", "limit", "status", "value", "limit value", "slack"], rows)
+
+    if notes:
+        out += ["", "## Notes", ""]
+        out += [f"- {n}" for n in notes]
+    if files:
+        out += ["", "## Files", ""]
+        out += [f"- `{Path(p).name}`" for p in files.values()]
+    return "\n".join(out) + "\n"
+
+
+# --------------------------------------------------------------------------------------
+# the roofline of the chosen design
+# --------------------------------------------------------------------------------------
+def _python_scalar(v: Any) -> Any:
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def chip_from_row(row: Mapping[str, Any], study: Any = None, name: str | None = None) -> Any:
+    """Rebuild a :class:`dse.spec.ChipSpec` from a design row.
+
+    The override keys ``memory_bandwidth_gbps`` / ``memory_capacity_gb`` are taken only
+    when the study fixes or searches them (elsewhere the column holds the derived metric).
+
+    Parameters
+    ----------
+    row : mapping or pandas.Series
+        A design with its chip keys.
+    study : StudyConfig, optional
+        Provides ``fixed`` and ``space``.
+    name : str, optional
+        Chip name when the row has none.
+
+    Returns
+    -------
+    dse.spec.ChipSpec
+    """
+    from dse.spec import chip_from_dict
+
+    fixed = dict(getattr(study, "fixed", None) or {})
+    user_keys = set(fixed) | set(getattr(study, "space", None) or {})
+    values: dict[str, Any] = {}
+    for key in CHIP_KEYS:
+        if key in _OVERRIDE_KEYS and key not in user_keys:
+            continue
+        if key in row and not (isinstance(row[key], float) and math.isnan(row[key])):
+            values[key] = _python_scalar(row[key])
+        elif key in fixed:
+            values[key] = fixed[key]
+    values.setdefault("name", name or "chosen")
+    return chip_from_dict(values, tech=_study_tech(study), tech_path=_tech_path(study))
+
+
+def _tech_path(study: Any) -> str | None:
+    path = getattr(study, "tech_path", None)
+    return str(path) if path else None
+
+
+def _study_tech(study: Any) -> Any:
+    """The study's technology tables (None: the packaged ones)."""
+    path = _tech_path(study)
+    if path is None:
+        return None
+    from dse.tech import load_tech
+
+    return load_tech(path)
+
+
+def _model_roofline_functions() -> tuple[Any, Any]:
+    """``op_breakdown`` and ``roofline_ceilings`` of the model chain (``dse.chain``)."""
+    import importlib
+
+    for module in ("dse.chain", "dse.evaluate"):
+        try:
+            mod = importlib.import_module(module)
+        except ImportError:
+            continue
+        if hasattr(mod, "op_breakdown") and hasattr(mod, "roofline_ceilings"):
+            return mod.op_breakdown, mod.roofline_ceilings
+    raise ImportError("the model provides no op_breakdown / roofline_ceilings")
+
+
+def _roofline_figure(result: Any, chosen: pd.Series) -> Any:
+    from dse.plotting import new_figure, plot_roofline, roofline_data
+
+    op_breakdown, roofline_ceilings = _model_roofline_functions()
+
+    study = result.study
+    trial = chosen.get("trial", chosen.name)
+    chip = chip_from_row(chosen, study, name=f"{study.name}-trial-{trial}")
+    tech = _study_tech(study)
+    ops = op_breakdown(chip, study.workload, tech)
+    ceilings = roofline_ceilings(chip, study.workload, tech)
+    data = roofline_data(ops, ceilings)
+    fig = new_figure(10.5, 6.0)
+    ax = fig.add_subplot()
+    desc = ", ".join(
+        f"{k}={_with_unit(k, chosen[k])}"
+        for k in ("node", "cores", "macs_per_core", "sram_mb", "memory", "memory_count")
+        if k in chosen
+    )
+    clock = ""
+    if "sustained_clock_ghz" in chosen:
+        sustained = _with_unit("sustained_clock_ghz", chosen["sustained_clock_ghz"])
+        clock = f"; ceilings at the sustained clock {sustained}"
+    wrapped = textwrap.fill(desc + clock, width=95)
+    title = f"Roofline of the chosen design (trial {trial}) on {study.workload}\n{wrapped}"
+    plot_roofline(data, ax=ax, title=title)
+    ax.title.set_fontsize(10)
+    return fig
+
+
+# --------------------------------------------------------------------------------------
+# write everything
+# --------------------------------------------------------------------------------------
+def _resolve_chosen(chosen: Any, result: Any, pareto: pd.DataFrame, objectives: Mapping[str, str]):
+    if chosen is None:
+        return choose_design(pareto, objectives) if len(pareto) else None
+    if isinstance(chosen, pd.Series):
+        return chosen
+    if isinstance(chosen, Mapping):
+        return pd.Series(dict(chosen))
+    designs = result.designs
+    for frame in (pareto, designs):
+        if "trial" in frame.columns:
+            hit = frame[frame["trial"] == chosen]
+            if len(hit):
+                return hit.iloc[0]
+    if chosen in designs.index:
+        return designs.loc[chosen]
+    raise ValueError(f"chosen design {chosen!r} is neither a trial number nor a row label")
+
+
+def _node_order(nodes: Sequence[str]) -> list[str]:
+    """Nodes by feature size (largest first) when the technology table knows them."""
+    try:
+        from dse.tech import default_tech
+
+        table = default_tech().node_table()
+        size = {n: float(table.loc[n, "feature_nm"]) for n in nodes if n in table.index}
+        return sorted(nodes, key=lambda n: (-size.get(n, -1.0), n))
+    except Exception:  # noqa: BLE001 - fall back to names
+        return sorted(nodes)
+
+
+def write_outputs(result: Any, out_dir: str | Path, *, chosen: Any = None) -> dict[str, Path]:
+    """Write pareto.csv, trials.csv, summary.md and the PNG plots of a study result.
+
+    Parameters
+    ----------
+    result : StudyResult
+        ``study`` (name, workload, objectives, constraints, scenario, fixed, space),
+        ``designs`` (every trial / grid point: chip keys, metrics, ``feasible``,
+        ``violations``), ``pareto`` (feasible non-dominated rows with ``pareto_rank``,
+        ``crowding_distance``), optionally ``kind`` and ``elapsed``.
+    out_dir : str or pathlib.Path
+        Output folder (created).
+    chosen : optional
+        The design whose roofline is drawn and which is starred: a row (Series or
+        mapping), a trial number, or None for :func:`choose_design` (the knee).
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        ``"pareto"``, ``"trials"``, ``"summary"`` and one entry per plot written
+        (``"pareto_fronts"``, ``"roofline"``, ``"node_fronts"``,
+        ``"parallel_coordinates"``). A plot that cannot be drawn (fewer than two
+        objectives, no feasible design, a single node) is skipped with a note in the
+        summary; a failure of the model while building the roofline is reported as a
+        warning and a note, never raised.
+    """
+    from dse.plotting import (
+        node_fronts_data,
+        parallel_coords_data,
+        pareto_fronts_figure,
+        plot_node_fronts,
+        plot_parallel_coords,
+        save_figure,
+    )
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    study = result.study
+    objectives = _directions(dict(study.objectives))
+    designs = _complete_keys(result.designs, study)
+    pareto = _complete_keys(result.pareto, study)
+    chosen_row = _resolve_chosen(chosen, result, pareto, objectives)
+    files: dict[str, Path] = {}
+    notes: list[str] = []
+
+    files["pareto"] = _to_csv(pareto, out / "pareto.csv")
+    rows, note = trials_for_csv(designs, _pareto_labels(designs, pareto))
+    files["trials"] = _to_csv(rows, out / "trials.csv")
+    if note:
+        notes.append(note)
+
+    names = list(objectives)
+    title = f"{study.name}: {study.workload}"
+    if len(names) >= 2:
+        fig = pareto_fronts_figure(designs, objectives, chosen=chosen_row, title=title)
+        files["pareto_fronts"] = save_figure(fig, out / "pareto_fronts.png")
+    else:
+        notes.append("pareto_fronts.png not drawn: the study has a single objective.")
+
+    if chosen_row is not None:
+        try:
+            files["roofline"] = save_figure(
+                _roofline_figure(result, chosen_row), out / "roofline.png"
+            )
+        except Exception as exc:  # noqa: BLE001 - the other outputs must still be written
+            msg = f"roofline.png not drawn: {type(exc).__name__}: {exc}"
+            warnings.warn(msg, RuntimeWarning, stacklevel=2)
+            notes.append(msg)
+    else:
+        notes.append("roofline.png not drawn: no feasible Pareto design.")
+
+    if "node" in designs.columns and len(names) >= 2:
+        nodes = list(dict.fromkeys(designs["node"].astype(str)))
+        data = node_fronts_data(designs, names[0], names[1], objectives, order=_node_order(nodes))
+        fig = _single_axes_figure(8.0, 5.8)
+        plot_node_fronts(
+            data,
+            ax=fig.axes[0],
+            title=f"Best feasible designs per node ({names[0]} vs {names[1]})\n{title}",
+        )
+        files["node_fronts"] = save_figure(fig, out / "node_fronts.png")
+    else:
+        notes.append("node_fronts.png not drawn: needs a node column and two objectives.")
+
+    if len(pareto):
+        keys = _parallel_keys(study, pareto)
+        cats = {
+            k: [str(c) for c in getattr(p, "choices", None) or ()]
+            for k, p in (getattr(study, "space", None) or {}).items()
+            if getattr(p, "choices", None)
+        }
+        pc = parallel_coords_data(pareto, keys, names, categories=cats)
+        n_axes = len(pc.axes)
+        fig = _single_axes_figure(max(8.0, 1.25 * n_axes + 2.5), 5.8)
+        highlight = _pareto_label_of(chosen_row, pareto)
+        plot_parallel_coords(
+            pc,
+            highlight=highlight,
+            ax=fig.axes[0],
+            title=f"Pareto set ({len(pareto)} designs), parallel coordinates — {title}",
+        )
+        files["parallel_coordinates"] = save_figure(fig, out / "parallel_coordinates.png")
+    else:
+        notes.append("parallel_coordinates.png not drawn: the Pareto set is empty.")
+
+    summary_path = out / "summary.md"
+    all_files = {**files, "summary": summary_path}
+    text = summary_markdown(result, chosen=chosen_row, files=all_files, notes=notes)
+    summary_path.write_text(text, encoding="utf-8")
+    files["summary"] = summary_path
+    return files
+
+
+def _pareto_labels(designs: pd.DataFrame, pareto: pd.DataFrame) -> pd.Index:
+    """Index labels in ``designs`` of the Pareto rows (matched by trial when possible)."""
+    if "trial" in designs.columns and "trial" in pareto.columns:
+        return designs.index[designs["trial"].isin(pareto["trial"])]
+    return pareto.index.intersection(designs.index)
+
+
+def _pareto_label_of(row: pd.Series | None, pareto: pd.DataFrame) -> Any:
+    """Index label in ``pareto`` of the chosen row (None when it is not a Pareto row)."""
+    if row is None:
+        return None
+    if "trial" in row.index and "trial" in pareto.columns:
+        hit = pareto.index[pareto["trial"] == row["trial"]]
+        return hit[0] if len(hit) else None
+    return row.name if row.name in pareto.index else None
+
+
+def _parallel_keys(study: Any, pareto: pd.DataFrame) -> list[str]:
+    """Chip keys on the parallel axes: the searched ones (else those that vary)."""
+    space = [k for k in (getattr(study, "space", None) or {}) if k in pareto.columns]
+    if space:
+        return space
+    return [k for k in CHIP_KEYS if k in pareto.columns and k != "name" and pareto[k].nunique() > 1]
+
+
+def _single_axes_figure(width_in: float, height_in: float) -> Any:
+    from dse.plotting import new_figure
+
+    fig = new_figure(width_in, height_in)
+    fig.add_subplot()
+    return fig

@@ -1,0 +1,1361 @@
+"""The search: optuna multi-objective studies and the exhaustive grid over a study's space.
+
+:func:`run_study` drives an optuna study; :func:`grid` enumerates the space. Both
+evaluate designs in vectorised batches with :func:`dse.evaluate_many`, apply the
+study's constraints (:func:`evaluate_designs`) and return a :class:`StudyResult`
+(DataFrames only: files are written by :mod:`dse.report`).
+
+How `run_study` is fast *and* durable
+-------------------------------------
+The sampler runs on an in-memory optuna study. Each round asks a batch of trials (an
+NSGA-II generation: ``population_size`` trials), evaluates them with one
+``evaluate_many`` call, tells the results (the sampler's ``constraints_func`` gets the
+constraint values computed for the batch), then appends the finished trials to the
+durable storage in one go: one journal record per trial and one ``fsync`` per batch
+(for an RDB URL, ``Study.add_trials``). A trial counts once it is in the durable
+storage; a kill loses at most the batch being evaluated. On start the stored trials
+are loaded into the in-memory study, so re-running the same command resumes: the
+count continues to the requested total.
+
+``workers=N`` starts N processes (``spawn``) on the same storage, each with its own
+seed (``seed + worker index``) and its share of the remaining trials, so together they
+finish exactly the requested total; before each batch a worker loads the other
+workers' new trials from the storage into its sampler.
+
+Every trial carries the metrics of the model as user attributes (so optuna-dashboard
+shows them) and its constraint values in the system attribute optuna's samplers read
+(``constraints``; <= 0 feasible, names in the study user attribute
+``dse:constraint_names``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import math
+import multiprocessing
+import os
+import sys
+import time
+import uuid
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dse.errors import DseInputError, close_match_hint
+from dse.metrics import METRICS
+from dse.pareto import crowding_distance, non_dominated_mask, pareto_ranks
+from dse.spec import CHIP_KEYS
+from dse.study import SAMPLERS, StudyConfig, load_study
+
+__all__ = [
+    "DEFAULT_GRID_MAX_POINTS",
+    "DEFAULT_NSGA2_OPTIONS",
+    "StudyResult",
+    "cmd_grid",
+    "cmd_run",
+    "evaluate_designs",
+    "grid",
+    "make_sampler",
+    "pareto_front",
+    "run_study",
+    "write_result",
+]
+
+#: `dse grid` refuses spaces with more points than this (override with ``max_points``)
+DEFAULT_GRID_MAX_POINTS = 20_000_000
+#: rows per evaluate_many call in the grid (memory stays bounded)
+GRID_CHUNK = 200_000
+#: rows of ``designs`` a grid keeps (a seeded uniform sample plus the whole front)
+GRID_KEEP_ROWS = 250_000
+#: NSGA-II defaults, tuned with benchmarks/search_quality.py on the domestic decode study
+#: (1,000 trials; hypervolume fraction of the exact front, mean [min] over seeds):
+#: population 30 + BLX-alpha crossover 98.7 % [96.8] on seeds 0-11, 97.3 % [88.0] on
+#: seeds 20-25 (one seed never found the capped HBM2E region); optuna's defaults
+#: (50, uniform) 98.2 % [97.4] on seeds 20-25; 40 or 50 + BLX-alpha, polynomial mutation
+#: and higher mutation rates were not better. No setting reached 99 % on every seed.
+DEFAULT_NSGA2_OPTIONS: dict[str, Any] = {"population_size": 30, "crossover": "blxalpha"}
+#: trials asked per round for the other samplers (NSGA-II: one generation)
+_BATCH = {"tpe": 8, "gp": 4, "random": 256}
+_JOURNAL_SUFFIXES = (".journal", ".log", ".jsonl")
+_ORIGIN = "dse:origin"
+_CONSTRAINTS_ATTR = "constraints"  # optuna.study._constrained_optimization._CONSTRAINTS_KEY
+_POLL_S = 0.25
+
+
+# ---------------------------------------------------------------------------------------
+# result
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class StudyResult:
+    """What a search returns.
+
+    Attributes
+    ----------
+    study : StudyConfig
+        The study searched.
+    designs : pandas.DataFrame
+        One row per trial (optuna) or grid point (a grid larger than
+        :data:`GRID_KEEP_ROWS` keeps a seeded uniform sample plus the whole front):
+        ``trial`` (trial number or flat grid index), the chip keys, every metric,
+        ``constraint_<name>`` values (<= 0 satisfied), ``feasible`` (model and study
+        constraints), ``violations`` (``;``-separated) and ``pareto_rank`` (0 = front,
+        among the rows kept; NA when infeasible).
+    pareto : pandas.DataFrame
+        Feasible non-dominated designs (duplicates of a design dropped), with
+        ``pareto_rank`` and ``crowding_distance``, sorted by the first objective.
+    kind : str
+        ``"optuna"`` or ``"grid"``.
+    storage : str or None
+        Where the trials are (journal path or storage URL); None in memory / grid.
+    elapsed : float
+        Wall time of the search in this call [s].
+    trials_per_s : float
+        Designs evaluated in this call per second of ``elapsed`` [1/s].
+    n_new : int
+        Trials (grid points) evaluated in this call.
+    n_evaluated : int
+        Trials in the study / grid points enumerated in total.
+    n_feasible : int
+        Of those, feasible.
+    sampler : str
+        Sampler name (``"grid"`` for the grid).
+    """
+
+    study: StudyConfig
+    designs: pd.DataFrame
+    pareto: pd.DataFrame
+    kind: str
+    storage: str | None = None
+    elapsed: float = 0.0
+    trials_per_s: float = math.nan
+    n_new: int = 0
+    n_evaluated: int = 0
+    n_feasible: int = 0
+    sampler: str = ""
+
+    @property
+    def objectives(self) -> dict[str, str]:
+        """Objective metric -> direction."""
+        return dict(self.study.objectives)
+
+    def front_values(self) -> np.ndarray:
+        """Objective values of the Pareto designs, shape (n, n_objectives)."""
+        return self.pareto[self.study.metric_names].to_numpy(dtype=float)
+
+
+# ---------------------------------------------------------------------------------------
+# evaluation and constraints
+# ---------------------------------------------------------------------------------------
+
+
+def _default_evaluate(designs: pd.DataFrame, workload: str, tech: Any = None) -> pd.DataFrame:
+    import dse
+
+    return dse.evaluate_many(designs, workload, tech=tech)
+
+
+def _with_fixed(study: StudyConfig, params: pd.DataFrame) -> pd.DataFrame:
+    frame = params.copy() if not params.columns.empty else pd.DataFrame(index=params.index)
+    for key, value in study.fixed.items():
+        frame[key] = value
+    return frame
+
+
+def evaluate_designs(
+    study: StudyConfig,
+    params: pd.DataFrame,
+    *,
+    evaluate: Callable[..., pd.DataFrame] | None = None,
+    tech: Any = None,
+    violations: bool = True,
+) -> pd.DataFrame:
+    """Evaluate designs of a study and apply its constraints.
+
+    Parameters
+    ----------
+    study : StudyConfig
+        The study (fixed keys, workload, constraints).
+    params : pandas.DataFrame
+        Values of the searched keys, one row per design.
+    evaluate : callable, optional
+        ``evaluate(designs, workload, tech=...) -> DataFrame`` (default
+        :func:`dse.evaluate_many`).
+    tech : dse.tech.Technology, optional
+        Technology tables (default: the study's).
+    violations : bool
+        Build the ``violations`` text (skip it for speed, e.g. grid rows not kept).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Chip keys, metrics, ``constraint_<name>`` columns, ``model_feasible``,
+        ``feasible`` and (when asked) ``violations``.
+    """
+    designs = _with_fixed(study, params)
+    evaluate = evaluate or _default_evaluate
+    out = evaluate(designs, study.workload, tech=tech if tech is not None else study.load_tech())
+    new: dict[str, Any] = {"model_feasible": out["feasible"].to_numpy(dtype=bool)}
+    cons = constraint_matrix(study, out, model_ok=new["model_feasible"])
+    for j, name in enumerate(study.constraint_names):
+        new[f"constraint_{name}"] = cons[:, j]
+    obj = out[study.metric_names].to_numpy(dtype=float)
+    new["feasible"] = np.all(cons <= 0, axis=1) & np.isfinite(obj).all(axis=1)
+    model_text = out["violations"] if "violations" in out else None
+    out = pd.concat(
+        [
+            out.drop(columns=["feasible", "violations"], errors="ignore"),
+            pd.DataFrame(new, index=out.index),
+        ],
+        axis=1,
+    )
+    if violations:
+        out["violations"] = violation_text(study, out, model_text)
+    elif model_text is not None:
+        out["violations"] = model_text
+    return out
+
+
+def constraint_matrix(
+    study: StudyConfig, out: pd.DataFrame, model_ok: np.ndarray | None = None
+) -> np.ndarray:
+    """Constraint values per design, columns in ``study.constraint_names`` order.
+
+    Notes
+    -----
+    ``model``: number of the model's violations (``;``-separated in ``violations``);
+    ``max_<m>``: (m - limit) / |limit|; ``min_<m>``: (limit - m) / |limit| (a limit of 0
+    uses the difference); a NaN metric counts as 1. ``export_class``: 0 allowed, 1 not.
+    ``memory_count_max``: (count - cap) / max(cap, 1) for a capped memory, else 0.
+    All are <= 0 when satisfied; relative values keep optuna's summed violation
+    (constrained domination) comparable across units.
+    """
+    n = len(out)
+    cols: list[np.ndarray] = []
+    if model_ok is None:
+        model_ok = out["model_feasible" if "model_feasible" in out else "feasible"].to_numpy(
+            dtype=bool
+        )
+    model = np.zeros(n)
+    bad = np.flatnonzero(~model_ok)
+    if bad.size:
+        text = (
+            out["violations"].to_numpy(dtype=object)[bad]
+            if "violations" in out
+            else [""] * bad.size
+        )
+        model[bad] = [max(1.0, float(str(t).count(";") + 1)) for t in text]
+    cols.append(model)
+    for _key, kind, metric, limit in study.bounds:
+        x = out[metric].to_numpy(dtype=float)
+        scale = abs(limit) if limit != 0 else 1.0
+        c = (x - limit) / scale if kind == "max" else (limit - x) / scale
+        cols.append(np.where(np.isnan(c), 1.0, c))
+    allowed = study.constraints.get("export_class")
+    if allowed:
+        cols.append(np.where(out["export_class"].isin(allowed).to_numpy(), 0.0, 1.0))
+    caps = study.constraints.get("memory_count_max")
+    if caps:
+        mem = out["memory"].astype(str)
+        cap = mem.map(caps).to_numpy(dtype=float)  # NaN where uncapped
+        count = out["memory_count"].to_numpy(dtype=float)
+        c = (count - cap) / np.maximum(cap, 1.0)
+        cols.append(np.where(np.isnan(cap), 0.0, c))
+    return np.column_stack(cols) if cols else np.zeros((n, 0))
+
+
+def _g(x: float) -> str:
+    return f"{x:.4g}"
+
+
+def violation_text(
+    study: StudyConfig, out: pd.DataFrame, model: pd.Series | None = None
+) -> pd.Series:
+    """``;``-separated violations per design: the model's, then the study's.
+
+    The study's read ``max_power_w: 512 > 400``, ``min_tokens_per_s: 90 < 100``,
+    ``export_class: 3A090.a not allowed``, ``memory_count_max: 6 x hbm2e > 4``.
+    """
+    if model is None:
+        model = out["violations"] if "violations" in out else pd.Series("", index=out.index)
+    parts = [model.fillna("").astype(str).to_numpy(dtype=object)]
+    n = len(out)
+    for key, kind, metric, limit in study.bounds:
+        c = out[f"constraint_{key}"].to_numpy(dtype=float)
+        bad = np.flatnonzero(c > 0)
+        col = np.full(n, "", dtype=object)
+        if bad.size:
+            x = out[metric].to_numpy(dtype=float)[bad]
+            sign = ">" if kind == "max" else "<"
+            col[bad] = [f"{key}: {_g(v)} {sign} {_g(limit)}" for v in x]
+        parts.append(col)
+    if "constraint_export_class" in out:
+        bad = np.flatnonzero(out["constraint_export_class"].to_numpy() > 0)
+        col = np.full(n, "", dtype=object)
+        if bad.size:
+            col[bad] = [
+                f"export_class: {v} not allowed" for v in out["export_class"].to_numpy()[bad]
+            ]
+        parts.append(col)
+    if "constraint_memory_count_max" in out:
+        bad = np.flatnonzero(out["constraint_memory_count_max"].to_numpy() > 0)
+        col = np.full(n, "", dtype=object)
+        caps = study.constraints["memory_count_max"]
+        if bad.size:
+            mem = out["memory"].to_numpy()[bad]
+            cnt = out["memory_count"].to_numpy()[bad]
+            col[bad] = [
+                f"memory_count_max: {c} x {m} > {caps[m]}" for m, c in zip(mem, cnt, strict=True)
+            ]
+        parts.append(col)
+    obj = out[study.metric_names].to_numpy(dtype=float)
+    nan_rows = np.flatnonzero(~np.isfinite(obj).all(axis=1))
+    if nan_rows.size:
+        col = np.full(n, "", dtype=object)
+        col[nan_rows] = "objective_not_finite"
+        parts.append(col)
+    joined = parts[0].copy()
+    extra = [p for p in parts[1:] if any(p)]
+    if extra:
+        rows = np.flatnonzero(np.logical_or.reduce([p != "" for p in extra]))
+        joined[rows] = [
+            ";".join(x for x in (parts[0][i], *(p[i] for p in extra)) if x) for i in rows
+        ]
+    return pd.Series(joined, index=out.index, dtype=object)
+
+
+def _objective_values(study: StudyConfig, out: pd.DataFrame) -> np.ndarray:
+    """Objective matrix with NaN replaced by the worst value (+inf / -inf)."""
+    obj = out[study.metric_names].to_numpy(dtype=float)
+    worst = np.array([np.inf if d == "minimize" else -np.inf for d in study.directions])
+    return np.where(np.isnan(obj), worst, obj)
+
+
+# ---------------------------------------------------------------------------------------
+# Pareto post-processing
+# ---------------------------------------------------------------------------------------
+
+
+def _chip_columns(study: StudyConfig, frame: pd.DataFrame) -> list[str]:
+    return [k for k in CHIP_KEYS if k in frame.columns and k != "name"]
+
+
+def pareto_front(study: StudyConfig, designs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rank the feasible designs and extract the Pareto set.
+
+    Parameters
+    ----------
+    study : StudyConfig
+        Objectives and directions.
+    designs : pandas.DataFrame
+        Evaluated designs with ``feasible``.
+
+    Returns
+    -------
+    designs : pandas.DataFrame
+        The input with ``pareto_rank`` (``Int64``; NA for infeasible rows).
+    pareto : pandas.DataFrame
+        Feasible rank-0 designs, one row per distinct design, with ``pareto_rank`` and
+        ``crowding_distance``, sorted by the first objective (best first).
+    """
+    designs = designs.copy()
+    feas = designs["feasible"].to_numpy(dtype=bool)
+    ranks = pd.array([pd.NA] * len(designs), dtype="Int64")
+    if feas.any():
+        vals = designs.loc[feas, study.metric_names].to_numpy(dtype=float)
+        r = pareto_ranks(vals, study.directions)
+        ranks[np.flatnonzero(feas)] = r
+    designs["pareto_rank"] = ranks
+    front = designs[(designs["pareto_rank"] == 0).fillna(False).to_numpy(dtype=bool)]
+    front = front.drop_duplicates(subset=_chip_columns(study, front), keep="first")
+    front = front.copy()
+    if len(front):
+        front["crowding_distance"] = crowding_distance(
+            front[study.metric_names].to_numpy(dtype=float)
+        )
+        first, direction = study.metric_names[0], study.directions[0]
+        front = front.sort_values(
+            [first, "trial"], ascending=[direction == "minimize", True], kind="stable"
+        )
+    else:
+        front["crowding_distance"] = pd.Series(dtype=float)
+    return designs, front.reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------
+# samplers
+# ---------------------------------------------------------------------------------------
+
+
+def _crossover(name: str) -> Any:
+    from optuna.samplers import nsgaii
+
+    table = {
+        "uniform": nsgaii.UniformCrossover,
+        "blxalpha": nsgaii.BLXAlphaCrossover,
+        "sbx": nsgaii.SBXCrossover,
+        "vsbx": nsgaii.VSBXCrossover,
+        "spx": nsgaii.SPXCrossover,
+        "undx": nsgaii.UNDXCrossover,
+    }
+    key = name.lower()
+    if key not in table:
+        raise DseInputError(
+            f"unknown NSGA-II crossover '{name}'"
+            + close_match_hint(key, table)
+            + f"; known: {', '.join(table)}"
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return table[key]()
+
+
+def _mutation(text: str) -> Any:
+    """``"polynomial"`` or ``"polynomial:ETA"`` -> optuna's PolynomialMutation."""
+    from optuna.samplers.nsgaii import PolynomialMutation
+
+    name, _, eta = text.partition(":")
+    if name.strip().lower() != "polynomial":
+        raise DseInputError(
+            f'unknown NSGA-II mutation \'{text}\': use "polynomial" or "polynomial:ETA"'
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return PolynomialMutation(eta=float(eta)) if eta else PolynomialMutation()
+    except ValueError:
+        raise DseInputError(f"NSGA-II mutation '{text}': ETA must be a number >= 0") from None
+
+
+def make_sampler(
+    name: str,
+    *,
+    seed: int | None,
+    constraints_func: Callable[[Any], Sequence[float]] | None = None,
+    options: dict[str, Any] | None = None,
+) -> Any:
+    """Build a seeded optuna sampler by name.
+
+    Parameters
+    ----------
+    name : str
+        ``"nsga2"`` (default of studies; :data:`DEFAULT_NSGA2_OPTIONS`), ``"tpe"``
+        (multivariate, constant liar for batches), ``"gp"`` or ``"random"``.
+    seed : int or None
+        Sampler seed.
+    constraints_func : callable, optional
+        optuna's ``constraints_func`` (ignored by the random sampler).
+    options : dict, optional
+        Extra keyword arguments of the sampler class; for NSGA-II ``crossover`` may be
+        a name (``uniform``, ``sbx``, ``blxalpha``, ``vsbx``, ``spx``, ``undx``) and
+        ``mutation`` ``"polynomial"`` or ``"polynomial:ETA"``.
+
+    Returns
+    -------
+    optuna.samplers.BaseSampler
+    """
+    import inspect
+
+    import optuna
+
+    options = dict(options or {})
+    if name == "nsga2":
+        cls = optuna.samplers.NSGAIISampler
+        kwargs = {"constraints_func": constraints_func}
+        options = {**DEFAULT_NSGA2_OPTIONS, **options}
+        if isinstance(options.get("crossover"), str):
+            options["crossover"] = _crossover(options["crossover"])
+        if isinstance(options.get("mutation"), str):
+            options["mutation"] = _mutation(options["mutation"])
+    elif name == "tpe":
+        cls = optuna.samplers.TPESampler
+        kwargs = {"multivariate": True, "constant_liar": True, "constraints_func": constraints_func}
+    elif name == "gp":
+        cls = optuna.samplers.GPSampler
+        kwargs = {"constraints_func": constraints_func}
+    elif name == "random":
+        cls = optuna.samplers.RandomSampler
+        kwargs = {}
+    else:
+        raise DseInputError(
+            f"unknown sampler '{name}'"
+            + close_match_hint(name, SAMPLERS)
+            + f"; known: {', '.join(SAMPLERS)}"
+        )
+    allowed = [
+        p
+        for p in inspect.signature(cls.__init__).parameters
+        if p not in ("self", "seed", "constraints_func")
+    ]
+    for key in options:
+        if key not in allowed:
+            raise DseInputError(
+                f"unknown option '{key}' of sampler {name}"
+                + close_match_hint(key, allowed)
+                + f"; known: {', '.join(allowed)}"
+            )
+    kwargs.update(options)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return cls(seed=seed, **kwargs)
+        except (TypeError, ValueError) as exc:
+            raise DseInputError(f"sampler {name}: {str(exc).splitlines()[0]}") from None
+
+
+def _options(study: StudyConfig, sampler: str) -> dict[str, Any]:
+    """The study's ``sampler_options`` when ``sampler`` is the study's own sampler, else {}."""
+    return dict(study.sampler_options) if sampler == study.sampler else {}
+
+
+def _batch_size(study: StudyConfig, sampler: str) -> int:
+    if sampler == "nsga2":
+        return int(
+            _options(study, sampler).get(
+                "population_size", DEFAULT_NSGA2_OPTIONS["population_size"]
+            )
+        )
+    return _BATCH[sampler]
+
+
+# ---------------------------------------------------------------------------------------
+# durable storage
+# ---------------------------------------------------------------------------------------
+
+
+def _is_journal(spec: str) -> bool:
+    return "://" not in spec
+
+
+def _repair_journal(path: Path) -> None:
+    """Drop a torn last line (a write cut by power loss) so the journal stays readable."""
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    with path.open("rb+") as fh:
+        fh.seek(-1, os.SEEK_END)
+        if fh.read(1) == b"\n":
+            return
+        fh.seek(0)
+        data = fh.read()
+        fh.truncate(data.rfind(b"\n") + 1)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is pd.NA or value is None:
+        return None
+    return value
+
+
+class _Durable:
+    """The durable optuna storage of a study: a journal file or any storage URL."""
+
+    def __init__(self, spec: str) -> None:
+        import optuna
+
+        self.spec = spec
+        self.journal = _is_journal(spec)
+        if self.journal:
+            from optuna.storages.journal import JournalFileBackend, JournalStorage
+
+            path = Path(spec)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.backend = JournalFileBackend(str(path))
+            self.storage = JournalStorage(self.backend)
+        else:
+            try:
+                self.storage = optuna.storages.get_storage(spec)
+            except Exception as exc:  # noqa: BLE001 - any driver error is a user error here
+                msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                raise DseInputError(f"cannot open storage '{spec}': {msg}") from None
+        self.study_id: int | None = None
+        self.study: Any = None
+        self.n_seen = 0  # storage trials seen by this process (trial ids in order)
+        self._size_mark = -1  # journal size when last read
+        self._written = 0  # bytes this process appended since
+
+    def open(self, config: StudyConfig, *, create: bool) -> Any:
+        import optuna
+
+        names = [s.study_name for s in self.storage.get_all_studies()]
+        fp = config.fingerprint()
+        if config.name in names:
+            study = optuna.load_study(study_name=config.name, storage=self.storage)
+            stored = study.user_attrs.get("dse:fingerprint")
+            if stored != fp:
+                raise DseInputError(
+                    f"storage {self.spec} already holds a study '{config.name}' with a different "
+                    "workload, objectives, space or constraints; use another --out or --storage"
+                )
+        elif not create:
+            raise DseInputError(f"storage {self.spec} holds no study '{config.name}'")
+        else:
+            directions = config.directions
+            try:
+                study = optuna.create_study(
+                    storage=self.storage,
+                    study_name=config.name,
+                    directions=directions,
+                    load_if_exists=True,
+                )
+            except Exception as exc:  # noqa: BLE001
+                raise DseInputError(
+                    f"cannot create study in storage '{self.spec}': {str(exc).splitlines()[0]}"
+                ) from None
+            if "dse:fingerprint" not in study.user_attrs:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    study.set_metric_names(config.metric_names)
+                study.set_user_attr("dse:fingerprint", fp)
+                study.set_user_attr("dse:config", config.to_dict())
+                study.set_user_attr("dse:constraint_names", config.constraint_names)
+        self.study = study
+        self.study_id = study._study_id
+        return study
+
+    def new_trials(self) -> list[Any]:
+        """Finished trials appended since the last call (any worker)."""
+        from optuna.trial import TrialState
+
+        if self.journal:
+            self._size_mark = os.path.getsize(self.spec)
+            self._written = 0
+        trials = self.storage.get_all_trials(self.study_id, deepcopy=False)
+        fresh = trials[self.n_seen :]
+        self.n_seen = len(trials)
+        return [t for t in fresh if t.state == TrialState.COMPLETE]
+
+    def complete(self) -> list[Any]:
+        from optuna.trial import TrialState
+
+        return self.storage.get_all_trials(
+            self.study_id, deepcopy=False, states=(TrialState.COMPLETE,)
+        )
+
+    def n_complete(self) -> int:
+        return len(self.complete())
+
+    def add(self, trials: list[Any]) -> None:
+        """Append finished trials: one journal record each, one write + fsync in all."""
+        if not trials:
+            return
+        if not self.journal:
+            self.study.add_trials(trials)
+            return
+        from optuna.distributions import distribution_to_json
+        from optuna.storages.journal._storage import JournalOperation
+
+        worker = f"dse-{os.getpid()}"
+        logs = []
+        for t in trials:
+            start = t.datetime_start.astimezone(datetime.UTC).isoformat(timespec="microseconds")
+            done = t.datetime_complete.astimezone(datetime.UTC).isoformat(timespec="microseconds")
+            logs.append(
+                {
+                    "op_code": int(JournalOperation.CREATE_TRIAL),
+                    "worker_id": worker,
+                    "study_id": self.study_id,
+                    "datetime_start": start,
+                    "state": int(t.state),
+                    "value": None,
+                    "values": list(t.values),
+                    "datetime_complete": done,
+                    "distributions": {
+                        k: distribution_to_json(d) for k, d in t.distributions.items()
+                    },
+                    "params": {
+                        k: t.distributions[k].to_internal_repr(v) for k, v in t.params.items()
+                    },
+                    "user_attrs": t.user_attrs,
+                    "system_attrs": t.system_attrs,
+                    "intermediate_values": {},
+                }
+            )
+        before = os.path.getsize(self.spec)
+        self.backend.append_logs(logs)
+        self._written += os.path.getsize(self.spec) - before
+
+    def sole_writer(self) -> bool:
+        """Whether only this process appended to the journal since the last read."""
+        return (
+            self.journal
+            and self._size_mark >= 0
+            and os.path.getsize(self.spec) == self._size_mark + self._written
+        )
+
+
+def _storage_spec(storage: str | None, out: str | Path | None) -> str | None:
+    if storage is not None:
+        text = str(storage)
+        if "://" in text:
+            return text
+        if not text.endswith(_JOURNAL_SUFFIXES):
+            raise DseInputError(
+                f"storage '{text}': give an optuna URL (sqlite:///x.db, postgresql://...) or a journal file path ending in .journal or .log"
+            )
+        return str(Path(text).resolve())
+    if out is not None:
+        return str((Path(out) / "study.journal").resolve())
+    return None
+
+
+# ---------------------------------------------------------------------------------------
+# the optuna loop
+# ---------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _quiet_optuna():
+    import optuna
+
+    level = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        try:
+            yield
+        finally:
+            optuna.logging.set_verbosity(level)
+
+
+def _worker_seed(seed: int, index: int, completed: int) -> int:
+    # a fresh run uses seed + index; a resumed one also mixes in the count, so a
+    # resumed random sampler does not replay the first run's points
+    return int(seed + index + 1_000_003 * completed) % (2**32)
+
+
+def _loop(
+    config: StudyConfig,
+    durable: _Durable | None,
+    *,
+    target: int,
+    quota: int,
+    seed: int,
+    sampler_name: str,
+    worker: str,
+    evaluate: Callable[..., pd.DataFrame] | None,
+    progress: Callable[[int], None] | None,
+    frames: list[pd.DataFrame] | None = None,
+    sync: bool = True,
+    state: dict[str, Any] | None = None,
+) -> int:
+    """Ask/evaluate/tell/persist batches until this worker's quota is done.
+
+    With ``sync`` the other writers' new trials are loaded before each batch; without
+    it (a single writer) the evaluated batches are collected in ``frames`` with their
+    storage trial numbers, and ``state["old"]`` holds the trials stored before.
+    """
+    import optuna
+
+    pending: dict[int, tuple[float, ...]] = {}
+
+    def constraints_func(trial: Any) -> tuple[float, ...]:
+        return pending.pop(trial.number)
+
+    sampler = make_sampler(
+        sampler_name,
+        seed=seed,
+        constraints_func=constraints_func,
+        options=_options(config, sampler_name),
+    )
+    mem = optuna.create_study(directions=config.directions, sampler=sampler)
+    dists = {name: p.distribution() for name, p in config.space.items()}
+    tech = config.load_tech()
+    batch = _batch_size(config, sampler_name)
+    metric_cols: list[str] | None = None
+    done = 0
+    n_in_storage = 0
+    base = 0
+    if durable is not None:
+        old = durable.new_trials()
+        if old:
+            mem.add_trials(old)
+        n_in_storage = len(old)
+        base = durable.n_seen
+        if state is not None:
+            state["old"] = old
+    while done < quota:
+        if durable is not None and done and sync:
+            others = [t for t in durable.new_trials() if t.system_attrs.get(_ORIGIN) != worker]
+            n_in_storage += len(others)
+            if others:
+                mem.add_trials(others)
+        b = (
+            min(batch, quota - done, target - n_in_storage)
+            if durable is not None
+            else min(batch, quota - done)
+        )
+        if b <= 0:
+            break
+        trials = [mem.ask(dists) for _ in range(b)]
+        params = pd.DataFrame([t.params for t in trials], columns=list(config.space))
+        out = evaluate_designs(config, params, evaluate=evaluate, tech=tech)
+        if metric_cols is None:
+            metric_cols = [
+                c for c in out.columns if c not in config.space and c not in config.fixed
+            ]
+        values = _objective_values(config, out)
+        cons = out[[f"constraint_{n}" for n in config.constraint_names]].to_numpy(dtype=float)
+        records = out[metric_cols].to_dict(orient="records")
+        for i, t in enumerate(trials):
+            pending[t.number] = tuple(float(c) for c in cons[i])
+            mem.tell(t, values[i].tolist())
+            pending.pop(t.number, None)
+        if durable is not None:
+            told = mem.get_trials(deepcopy=False)[-b:]
+            frozen = []
+            for i, t in enumerate(told):
+                ua = {k: _jsonable(v) for k, v in records[i].items()}
+                sa = dict(t.system_attrs)
+                sa[_CONSTRAINTS_ATTR] = [float(c) for c in cons[i]]
+                sa[_ORIGIN] = worker
+                frozen.append(
+                    optuna.trial.FrozenTrial(
+                        number=-1,
+                        trial_id=-1,
+                        state=t.state,
+                        value=None,
+                        values=t.values,
+                        datetime_start=t.datetime_start,
+                        datetime_complete=t.datetime_complete,
+                        params=t.params,
+                        distributions=t.distributions,
+                        user_attrs=ua,
+                        system_attrs=sa,
+                        intermediate_values={},
+                    )
+                )
+            durable.add(frozen)
+            n_in_storage += b
+        if frames is not None:
+            numbers = (
+                [t.number for t in trials]
+                if durable is None
+                else list(range(base + done, base + done + b))
+            )
+            out.insert(0, "trial", numbers)
+            frames.append(out)
+        done += b
+        if progress is not None:
+            progress(b)
+    return done
+
+
+def _worker_main(
+    config: StudyConfig,
+    spec: str,
+    target: int,
+    quota: int,
+    seed: int,
+    sampler_name: str,
+    worker: str,
+    evaluate: Callable[..., pd.DataFrame] | None,
+) -> None:
+    """Entry point of a `--workers` process."""
+    try:
+        with _quiet_optuna():
+            durable = _Durable(spec)
+            durable.open(config, create=False)
+            _loop(
+                config,
+                durable,
+                target=target,
+                quota=quota,
+                seed=seed,
+                sampler_name=sampler_name,
+                worker=worker,
+                evaluate=evaluate,
+                progress=None,
+            )
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+def _designs_from_trials(config: StudyConfig, trials: list[Any]) -> pd.DataFrame:
+    rows = []
+    for t in trials:
+        row = {"trial": t.number, **t.params}
+        row.update(t.user_attrs)
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    for key, value in config.fixed.items():
+        if key not in frame:
+            frame[key] = value
+    for col in ("feasible", "model_feasible", "weights_resident"):
+        if col in frame:
+            frame[col] = frame[col].fillna(False).astype(bool)
+    for col in frame.columns:
+        if (
+            col in METRICS
+            and METRICS[col].kind in ("float", "int")
+            or col.startswith("constraint_")
+        ):
+            frame[col] = pd.to_numeric(frame[col], errors="coerce")
+    if "violations" in frame:
+        frame["violations"] = frame["violations"].fillna("")
+    return _order_columns(config, frame)
+
+
+def _order_columns(config: StudyConfig, frame: pd.DataFrame) -> pd.DataFrame:
+    lead = ["trial"] + [k for k in CHIP_KEYS if k in frame.columns]
+    metrics = [m for m in METRICS if m in frame.columns and m not in ("feasible", "violations")]
+    cons = [c for c in frame.columns if c.startswith("constraint_")]
+    tail = ["model_feasible", "feasible", "violations", "pareto_rank", "crowding_distance"]
+    cols = list(dict.fromkeys(lead + metrics + cons + [c for c in tail if c in frame.columns]))
+    return frame[cols + [c for c in frame.columns if c not in cols]]
+
+
+def run_study(
+    study: StudyConfig | str | Path,
+    *,
+    trials: int | None = None,
+    storage: str | None = None,
+    workers: int = 1,
+    out: str | Path | None = None,
+    seed: int | None = None,
+    sampler: str | None = None,
+    progress: bool = True,
+    evaluate: Callable[..., pd.DataFrame] | None = None,
+) -> StudyResult:
+    """Run (or resume) an optuna multi-objective study.
+
+    Parameters
+    ----------
+    study : StudyConfig or path
+        The study (a path is loaded with :func:`dse.study.load_study`).
+    trials : int, optional
+        Total number of trials the study should hold when done (default: the study's
+        ``trials``); a resumed study continues up to it.
+    storage : str, optional
+        optuna storage URL (``sqlite:///x.db``, ``postgresql://...``) or a journal
+        file path (``*.journal`` / ``*.log``). Default: ``OUT/study.journal`` when
+        ``out`` is given, else in memory (not resumable).
+    workers : int
+        Processes on the same storage (needs a storage or ``out``).
+    out : str or pathlib.Path, optional
+        Output folder (holds the default storage; files are written by
+        :func:`dse.report.write_outputs`, see :func:`cmd_run`).
+    seed : int, optional
+        Sampler seed (default: the study's); worker ``i`` uses ``seed + i``.
+    sampler : str, optional
+        ``nsga2``, ``tpe``, ``gp`` or ``random`` (default: the study's).
+    progress : bool
+        Show a progress bar on stderr.
+    evaluate : callable, optional
+        Replacement for :func:`dse.evaluate_many` (``evaluate(designs, workload,
+        tech=...)``; must be picklable with ``workers > 1``).
+
+    Returns
+    -------
+    StudyResult
+    """
+    config = study if isinstance(study, StudyConfig) else load_study(study)
+    target = config.trials if trials is None else int(trials)
+    if target < 1:
+        raise DseInputError(f"--trials must be >= 1, got {target}")
+    if workers < 1:
+        raise DseInputError(f"--workers must be >= 1, got {workers}")
+    seed = config.seed if seed is None else int(seed)
+    sampler_name = (sampler or config.sampler).lower()
+    if sampler_name not in SAMPLERS:
+        raise DseInputError(
+            f"unknown sampler '{sampler_name}'"
+            + close_match_hint(sampler_name, SAMPLERS)
+            + f"; known: {', '.join(SAMPLERS)}"
+        )
+    make_sampler(
+        sampler_name, seed=seed, options=_options(config, sampler_name)
+    )  # validate options early
+    spec = _storage_spec(storage, out)
+    if workers > 1 and spec is None:
+        raise DseInputError("--workers > 1 needs a storage (--storage or --out)")
+
+    with _quiet_optuna():
+        t0 = time.perf_counter()
+        if spec is None:
+            frames: list[pd.DataFrame] = []
+            bar = _bar(target, 0, progress)
+            n_new = _loop(
+                config,
+                None,
+                target=target,
+                quota=target,
+                seed=seed,
+                sampler_name=sampler_name,
+                worker="0",
+                evaluate=evaluate,
+                progress=bar.update,
+                frames=frames,
+            )
+            bar.close()
+            elapsed = time.perf_counter() - t0
+            designs = pd.concat(frames, ignore_index=True)
+            designs = _order_columns(config, designs)
+        else:
+            if _is_journal(spec):
+                _repair_journal(Path(spec))
+            durable = _Durable(spec)
+            durable.open(config, create=True)
+            completed = durable.n_complete()
+            remaining = max(0, target - completed)
+            bar = _bar(target, min(completed, target), progress)
+            frames = []
+            state: dict[str, Any] = {}
+            single = workers == 1 and durable.journal
+            if remaining == 0:
+                n_new = 0
+            elif workers == 1:
+                n_new = _loop(
+                    config, durable, target=target, quota=remaining, seed=_worker_seed(seed, 0, completed),
+                    sampler_name=sampler_name, worker=f"{uuid.uuid4().hex[:8]}-0", evaluate=evaluate, progress=bar.update,
+                    frames=frames if single else None, sync=not single, state=state,
+                )  # fmt: skip
+            else:
+                n_new = _run_workers(
+                    config,
+                    spec,
+                    durable,
+                    target,
+                    remaining,
+                    completed,
+                    workers,
+                    seed,
+                    sampler_name,
+                    evaluate,
+                    bar,
+                )
+            bar.close()
+            if single and frames and durable.sole_writer():
+                # nobody else wrote: the trials are the ones loaded plus the batches
+                # evaluated here (no need to replay our own journal records)
+                old = _designs_from_trials(config, state.get("old", []))
+                designs = (
+                    pd.concat([old, *frames], ignore_index=True)
+                    if len(old)
+                    else pd.concat(frames, ignore_index=True)
+                )
+                designs = _order_columns(config, designs)
+            else:
+                designs = _designs_from_trials(config, durable.complete())
+            elapsed = time.perf_counter() - t0
+    designs, pareto = pareto_front(config, designs)
+    return StudyResult(
+        study=config,
+        designs=designs,
+        pareto=pareto,
+        kind="optuna",
+        storage=spec,
+        elapsed=elapsed,
+        trials_per_s=n_new / elapsed if elapsed > 0 else math.nan,
+        n_new=n_new,
+        n_evaluated=len(designs),
+        n_feasible=int(designs["feasible"].sum()) if len(designs) else 0,
+        sampler=sampler_name,
+    )
+
+
+def _run_workers(
+    config: StudyConfig,
+    spec: str,
+    durable: _Durable,
+    target: int,
+    remaining: int,
+    completed: int,
+    workers: int,
+    seed: int,
+    sampler_name: str,
+    evaluate: Callable[..., pd.DataFrame] | None,
+    bar: Any,
+) -> int:
+    ctx = multiprocessing.get_context("spawn")
+    run_id = uuid.uuid4().hex[:8]
+    quotas = [remaining // workers + (1 if i < remaining % workers else 0) for i in range(workers)]
+    procs = []
+    for i, quota in enumerate(quotas):
+        if quota == 0:
+            continue
+        p = ctx.Process(
+            target=_worker_main,
+            args=(
+                config,
+                spec,
+                target,
+                quota,
+                _worker_seed(seed, i, completed),
+                sampler_name,
+                f"{run_id}-{i}",
+                evaluate,
+            ),
+            daemon=False,
+        )
+        p.start()
+        procs.append(p)
+    try:
+        last = completed
+        while any(p.is_alive() for p in procs):
+            time.sleep(_POLL_S)
+            now = durable.n_complete()
+            bar.update(max(0, min(now, target) - min(last, target)))
+            last = now
+        for p in procs:
+            p.join()
+    except KeyboardInterrupt:
+        for p in procs:
+            p.join(timeout=10)
+            if p.is_alive():
+                p.terminate()
+        raise
+    failed = [p.exitcode for p in procs if p.exitcode != 0]
+    now = durable.n_complete()
+    bar.update(max(0, min(now, target) - min(last, target)))
+    if failed:
+        raise RuntimeError(
+            f"{len(failed)} of {len(procs)} workers failed (exit codes {failed}); rerun the same command to resume"
+        )
+    return now - completed
+
+
+def _bar(total: int, initial: int, enabled: bool) -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm(
+        total=total,
+        initial=initial,
+        unit="trial",
+        file=sys.stderr,
+        disable=not enabled,
+        dynamic_ncols=True,
+        smoothing=0.1,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# the grid
+# ---------------------------------------------------------------------------------------
+
+
+def grid(
+    study: StudyConfig | str | Path,
+    *,
+    out: str | Path | None = None,
+    max_points: int = DEFAULT_GRID_MAX_POINTS,
+    chunk_size: int = GRID_CHUNK,
+    keep_rows: int = GRID_KEEP_ROWS,
+    seed: int | None = None,
+    progress: bool = True,
+    evaluate: Callable[..., pd.DataFrame] | None = None,
+) -> StudyResult:
+    """Enumerate the whole space (lists and stepped ranges): the exact Pareto front.
+
+    Parameters
+    ----------
+    study : StudyConfig or path
+        The study.
+    out : str or pathlib.Path, optional
+        Output folder (unused here; files are written by :func:`cmd_grid`).
+    max_points : int
+        Refuse a space with more grid points than this.
+    chunk_size : int
+        Designs per :func:`dse.evaluate_many` call (bounds the memory).
+    keep_rows : int
+        At most about this many rows are kept in ``designs`` besides the front (a
+        seeded uniform sample of all points); the front is exact regardless.
+    seed : int, optional
+        Seed of that sample (default: the study's).
+    progress : bool
+        Progress bar on stderr.
+    evaluate : callable, optional
+        Replacement for :func:`dse.evaluate_many`.
+
+    Returns
+    -------
+    StudyResult
+
+    Raises
+    ------
+    DseInputError
+        A continuous range without ``step`` (named), or more points than ``max_points``.
+    """
+    config = study if isinstance(study, StudyConfig) else load_study(study)
+    params = list(config.space.values())
+    for p in params:
+        if p.n_grid is None:
+            p.grid_values()  # raises the one-line error naming the key
+    n = int(np.prod([p.n_grid for p in params], dtype=object))
+    if n > max_points:
+        sizes = " x ".join(f"{p.name} {p.n_grid}" for p in params)
+        raise DseInputError(
+            f"the space of study '{config.name}' has {n:,} grid points ({sizes}), more than the limit of "
+            f"{max_points:,}: coarsen steps / shorten lists, or raise the limit (max_points)"
+        )
+    shape = tuple(p.n_grid for p in params)
+    values = [p.grid_values() for p in params]
+    tech = config.load_tech()
+    rng = np.random.default_rng(config.seed if seed is None else seed)
+    p_keep = min(1.0, keep_rows / n) if n else 1.0
+    front: pd.DataFrame | None = None
+    kept: list[pd.DataFrame] = []
+    n_feasible = 0
+    bar = _bar(n, 0, progress)
+    t0 = time.perf_counter()
+    for start in range(0, n, chunk_size):
+        stop = min(n, start + chunk_size)
+        idx = np.arange(start, stop, dtype=np.int64)
+        codes = np.unravel_index(idx, shape)
+        frame = pd.DataFrame({p.name: v[c] for p, v, c in zip(params, values, codes, strict=True)})
+        ev = evaluate_designs(config, frame, evaluate=evaluate, tech=tech, violations=False)
+        ev.insert(0, "trial", idx)
+        feas = ev["feasible"].to_numpy(dtype=bool)
+        n_feasible += int(feas.sum())
+        cand = ev[feas] if front is None else pd.concat([front, ev[feas]], ignore_index=True)
+        if len(cand):
+            mask = non_dominated_mask(
+                cand[config.metric_names].to_numpy(dtype=float), config.directions
+            )
+            front = cand[mask].reset_index(drop=True)
+        if p_keep >= 1.0:
+            kept.append(ev)
+        else:
+            kept.append(ev[rng.random(len(ev)) < p_keep])
+        bar.update(stop - start)
+    bar.close()
+    elapsed = time.perf_counter() - t0
+    parts = [k for k in kept if len(k)]
+    if front is not None and len(front):
+        parts.append(front)
+    designs = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame(columns=["trial", "feasible", *config.metric_names])
+    )
+    designs = (
+        designs.drop_duplicates(subset="trial")
+        .sort_values("trial", kind="stable")
+        .reset_index(drop=True)
+    )
+    designs["violations"] = violation_text(config, designs)
+    designs = _order_columns(config, designs)
+    designs, pareto = pareto_front(config, designs)
+    return StudyResult(
+        study=config,
+        designs=designs,
+        pareto=pareto,
+        kind="grid",
+        storage=None,
+        elapsed=elapsed,
+        trials_per_s=n / elapsed if elapsed > 0 else math.nan,
+        n_new=n,
+        n_evaluated=n,
+        n_feasible=n_feasible,
+        sampler="grid",
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# command-line entry points (called by dse.cli)
+# ---------------------------------------------------------------------------------------
+
+
+def _default_out(config: StudyConfig, suffix: str = "") -> Path:
+    return Path("results") / f"{config.name}{suffix}"
+
+
+def write_result(result: StudyResult, out: Path) -> list[str]:
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        from dse.report import write_outputs
+    except ImportError:
+        from dse.metrics import column_name
+
+        def save(frame: pd.DataFrame, name: str) -> None:
+            frame.rename(columns=column_name).to_csv(out / name, index=False)
+
+        save(result.pareto, "pareto.csv")
+        save(result.designs, "trials.csv")
+        return ["pareto.csv", "trials.csv"]
+    files = write_outputs(result, out)
+    return [Path(p).name for p in files.values()]
+
+
+def cmd_run(args: Any) -> int:
+    """`dse run STUDY.toml [--trials N] [--storage URL] [--workers N] [--out DIR] [--seed S] [--sampler S]`.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``study``, ``trials``, ``storage``, ``workers``, ``out``, ``seed``, ``sampler``
+        (missing attributes take their defaults).
+
+    Returns
+    -------
+    int
+        Exit code: 0 done, 130 interrupted (trials kept; rerun to resume).
+    """
+    config = load_study(args.study)
+    out = Path(getattr(args, "out", None) or _default_out(config))
+    storage = getattr(args, "storage", None)
+    try:
+        result = run_study(
+            config,
+            trials=getattr(args, "trials", None),
+            storage=storage,
+            workers=getattr(args, "workers", None) or 1,
+            out=out,
+            seed=getattr(args, "seed", None),
+            sampler=getattr(args, "sampler", None),
+            progress=not getattr(args, "quiet", False),
+        )
+    except KeyboardInterrupt:
+        where = storage or out / "study.journal"
+        print(
+            f"\ninterrupted: finished trials are kept in {where}; run the same command again to resume",
+            file=sys.stderr,
+        )
+        return 130
+    files = write_result(result, out)
+    print(
+        f"{result.n_evaluated} trials ({result.n_new} new, {result.trials_per_s:,.0f} trials/s), "
+        f"{result.n_feasible} feasible, {len(result.pareto)} Pareto-optimal; storage {result.storage}"
+    )
+    print(f"outputs in {out}/: {', '.join(files)}")
+    return 0
+
+
+def cmd_grid(args: Any) -> int:
+    """`dse grid STUDY.toml [--out DIR]`: exhaustive enumeration, same outputs.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``study``, ``out`` (and optionally ``max_points``).
+
+    Returns
+    -------
+    int
+        Exit code 0.
+    """
+    config = load_study(args.study)
+    out = Path(getattr(args, "out", None) or _default_out(config, "-grid"))
+    max_points = getattr(args, "max_points", None) or DEFAULT_GRID_MAX_POINTS
+    result = grid(
+        config, out=out, max_points=max_points, progress=not getattr(args, "quiet", False)
+    )
+    files = write_result(result, out)
+    print(
+        f"{result.n_evaluated:,} grid points ({result.trials_per_s:,.0f}/s), {result.n_feasible:,} feasible, "
+        f"{len(result.pareto)} Pareto-optimal"
+    )
+    print(f"outputs in {out}/: {', '.join(files)}")
+    return 0
