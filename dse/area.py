@@ -2,12 +2,22 @@
 
 Die area = (MAC arrays + per-core overhead + SRAM macros) x (1 + uncore fraction)
 + memory PHYs + fixed uncore. Logic converts transistor counts with the node's quoted
-logic density derated for real AI dies; SRAM uses the node's compiled-macro density.
+logic density derated for real AI dies; SRAM uses the node's compiled-macro density
+times an array-to-cache area factor (tags, ECC, redundancy, banking and their wiring);
+board-memory PHYs (GDDR, LPDDR, DDR) carry a factor over the memory table's per-unit
+PHY estimate. The free constants are fitted by ``scripts/calibrate.py`` (see
+``dse/data/model_constants.csv`` for values, bounds and sources).
 
 References
 ----------
 M. Horowitz, "Computing's energy problem (and what we can do about it)", ISSCC 2014
 (45 nm arithmetic areas behind the transistors-per-MAC constants).
+N. P. Jouppi et al., "In-datacenter performance analysis of a tensor processing unit",
+ISCA 2017 (the 65,536-MAC array takes 24 % of a < 331 mm2 28 nm die: the all-in area of
+a MAC in a real array, bound of ``mac_transistors_*``).
+AMD 3D V-Cache (Zen 3, TSMC N7): 64 MB of L3 on a 41 mm2 die (``sram_area_factor``).
+AMD Navi 31 memory cache die (TSMC N6): 37.5 mm2 for 16 MB of cache and a 64-bit GDDR6
+interface (``board_phy_area_factor``).
 Node densities and their sources: ``dse/data/nodes.csv``.
 """
 
@@ -46,15 +56,34 @@ def core_overhead_area_mm2(cores, macs_per_core, fixed_transistors, transistors_
     return logic_area_mm2(np.asarray(cores) * per_core, density_mtr_mm2)
 
 
-def sram_area_mm2(sram_mb, macro_density_mbit_mm2):
-    """SRAM macro area [mm2] for ``sram_mb`` MiB at a compiled-macro density [Mbit/mm2]."""
+def sram_area_mm2(sram_mb, macro_density_mbit_mm2, area_factor=1.0):
+    """On-chip SRAM area [mm2] for ``sram_mb`` MiB.
+
+    Parameters
+    ----------
+    sram_mb : numeric
+        SRAM capacity [MiB].
+    macro_density_mbit_mm2 : numeric
+        Compiled-macro density of the node [Mbit/mm2].
+    area_factor : numeric
+        Cache area over bare macro area [-]: tags, ECC, redundancy, bank decoders and
+        the wiring between banks (1 = macros only).
+
+    Notes
+    -----
+    A = bits / density x area_factor.
+    """
     bits = np.asarray(sram_mb) * MIB * 8.0
-    return bits / (np.asarray(macro_density_mbit_mm2) * 1e6)
+    return bits / (np.asarray(macro_density_mbit_mm2) * 1e6) * area_factor
 
 
-def phy_area_mm2(memory_count, phy_area_mm2_per_unit):
-    """Off-chip memory PHY + controller area on the logic die [mm2]."""
-    return np.asarray(memory_count) * phy_area_mm2_per_unit
+def phy_area_mm2(memory_count, phy_area_mm2_per_unit, area_factor=1.0):
+    """Off-chip memory PHY + controller area on the logic die [mm2].
+
+    ``area_factor`` [-] scales the memory table's per-unit estimate (fitted for board
+    memories, whose PHYs the table under-states; see ``board_phy_area_factor``).
+    """
+    return np.asarray(memory_count) * phy_area_mm2_per_unit * area_factor
 
 
 def die_area_mm2(core_area_mm2, sram_area_mm2_, phy_area_mm2_, uncore_fraction, uncore_fixed_mm2):

@@ -66,6 +66,13 @@ def _workload(workload: str | Workload | None) -> Workload | None:
     return parse_workload(workload)
 
 
+def _phy_area_factors(tech: Technology, c: ModelConstants) -> np.ndarray:
+    """Per memory-table row: ``board_phy_area_factor`` for board memories, else 1."""
+    frame = tech.memories.frame
+    kind = frame["kind"].to_numpy() if "kind" in frame else np.zeros(len(frame), dtype=object)
+    return np.where(kind == "board", c["board_phy_area_factor"], 1.0)
+
+
 def _tech_for(chip: ChipSpec, tech: Technology | None) -> Technology:
     if tech is not None:
         return tech
@@ -86,6 +93,11 @@ def evaluate_arrays(
     c: ModelConstants,
     detail: bool = False,
 ) -> dict[str, np.ndarray]:
+    with np.errstate(over="ignore", under="ignore"):
+        return _evaluate_arrays(d, wl, tech, c, detail)
+
+
+def _evaluate_arrays(d, wl, tech, c, detail):
     """Evaluate designs given as arrays (shape (n,)).
 
     ``d`` holds the numeric chip keys as float arrays (``memory_bandwidth_gbps`` and
@@ -113,8 +125,10 @@ def evaluate_arrays(
     a_core = area.core_overhead_area_mm2(
         cores, macs, c["core_fixed_transistors"], c["core_transistors_per_row"], density
     )
-    a_sram = area.sram_area_mm2(sram_mb, nd["sram_macro_mbit_mm2"][ni])
-    a_phy = area.phy_area_mm2(mem_count, md["phy_area_mm2_per_unit"][mi])
+    a_sram = area.sram_area_mm2(sram_mb, nd["sram_macro_mbit_mm2"][ni], c["sram_area_factor"])
+    a_phy = area.phy_area_mm2(
+        mem_count, md["phy_area_mm2_per_unit"][mi], _phy_area_factors(tech, c)[mi]
+    )
     die_mm2 = area.die_area_mm2(
         a_mac + a_core, a_sram, a_phy, c["uncore_fraction"], c["uncore_fixed_mm2"]
     )
@@ -203,6 +217,8 @@ def evaluate_arrays(
         inputs_from_memory=wl.kind == "gemm",
         a_fused=_fused(wl, _A_FUSED),
         c_fused=_fused(wl, _C_FUSED),
+        fill_cycles_per_side=c["mac_fill_cycles_per_side"],
+        issue_efficiency=c["mac_issue_efficiency"],
     )
     counts = ops["count"]
     t_clocked = np.maximum(t.compute_s, t.sram_s)
@@ -266,7 +282,9 @@ def evaluate_arrays(
     step_s = roofline.step_time_s(t_clocked, t.dram_s, counts, overhead, s[:, None])
     p_dyn = (e_core_j * v * v + e_dram_j) / step_s
     tj, runaway = thermal.junction_temperature(p_dyn, r_th, ambient, leak_ref * v, t_ref, beta)
-    p_leak = power.leakage_power_w(nd["leakage_w_per_mm2_85c"][ni], die_mm2, v, tj, t_ref, beta)
+    # leakage from the heat balance T_j = T_a + R (P_dyn + P_leak): equal to the leakage
+    # law at the fixed point, and finite (1 / (beta R)) at the runaway tangency point
+    p_leak = (tj - ambient) / r_th - p_dyn
     p_total = p_dyn + p_leak
     energy = p_total * step_s
 
@@ -504,7 +522,7 @@ def _join(designs: pd.DataFrame, metrics: pd.DataFrame) -> pd.DataFrame:
     """Input columns + metric columns; ``memory_bandwidth_gbps`` / ``memory_capacity_gb``
     (override keys, NaN = derived) become the effective values."""
     keep = [col for col in designs.columns if col not in metrics.columns]
-    return pd.concat([designs[keep], metrics], axis=1, copy=False)
+    return pd.concat([designs[keep], metrics], axis=1)
 
 
 def evaluate_many(

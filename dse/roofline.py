@@ -4,8 +4,11 @@ Arrays broadcast as (designs, 1) against (1, ops). For every op:
 
 * compute time from tile and wave quantisation: each core's MAC array is taken as a
   square r x r output-stationary block (r = sqrt(macs_per_core)); an op of
-  ``ceil(m/r) ceil(n/r) batch`` blocks runs in ``ceil(blocks / cores)`` waves of ``k``
-  cycles each;
+  ``ceil(m/r) ceil(n/r) batch`` blocks runs in ``ceil(blocks / cores)`` waves of
+  ``k + f r`` cycles each (``f r``: filling and draining the array, the skew of a
+  systolic wavefront, plus prologue/epilogue), issued at a steady-state efficiency
+  ``eta`` (pipeline bubbles, operand-bank conflicts: large GEMMs at a fixed clock
+  reach ~95 % of peak on A100, see ``model_constants.csv``);
 * off-chip (DRAM) traffic that depends on SRAM capacity through tiling reuse: with a
   tile budget S bytes the square tile side is t = sqrt(S / 2b); A is re-read
   ceil(n / t_n) times and B ceil(m / t_m) times (approaching the Hong-Kung bound
@@ -22,6 +25,10 @@ References
 S. Williams, A. Waterman, D. Patterson, "Roofline: an insightful visual performance model
 for multicore architectures", CACM 52(4), 2009.
 J.-W. Hong and H. T. Kung, "I/O complexity: the red-blue pebble game", STOC 1981.
+H. T. Kung, "Why systolic architectures?", IEEE Computer 15(1), 1982 (array fill/drain).
+H. He, "Strangely, matrix multiplications on GPUs run faster when given 'predictable'
+data!", thonking.ai, 2024 (A100 cuBLAS 8192^3: 295 of 312 TFLOPS unthrottled, 258 at
+the power cap; the issue efficiency and the power fit of ``scripts/calibrate.py``).
 """
 
 from __future__ import annotations
@@ -48,14 +55,33 @@ def tile_waves(m, n, batch, cores, array_side):
     return np.ceil(blocks / cores), blocks
 
 
-def gemm_compute_s(m, n, k, batch, flop_fraction, cores, array_side, clock_hz, rate):
+def gemm_compute_s(
+    m,
+    n,
+    k,
+    batch,
+    flop_fraction,
+    cores,
+    array_side,
+    clock_hz,
+    rate,
+    fill_cycles_per_side=0.0,
+    issue_efficiency=1.0,
+):
     """GEMM time on the MAC arrays [s] with tile and wave quantisation.
 
     ``rate`` is the MAC-rate multiplier of the workload precision relative to
     ``mac_dtype`` (2 for fp8/int8 on a bf16 array).
+
+    Notes
+    -----
+    t = ceil(ceil(m/r) ceil(n/r) batch / cores) (k phi + f r) / (f_clk rate eta), with
+    phi the flop fraction, f the fill/drain cycles per array side and eta the issue
+    efficiency.
     """
     waves, _ = tile_waves(m, n, batch, cores, array_side)
-    return waves * k * flop_fraction / (clock_hz * rate)
+    cycles = k * flop_fraction + fill_cycles_per_side * array_side
+    return waves * cycles / (clock_hz * rate * issue_efficiency)
 
 
 def tiled_reads(m, n, tile_bytes, bytes_per_element):
@@ -88,6 +114,8 @@ def op_times(
     inputs_from_memory: bool,
     a_fused=None,
     c_fused=None,
+    fill_cycles_per_side=0.0,
+    issue_efficiency=1.0,
 ) -> OpTimes:
     """Compute, SRAM and DRAM time of every op for every design (at the max clock).
 
@@ -96,6 +124,9 @@ def op_times(
     per op) mark operands that a fused kernel keeps on chip whatever their size (the
     attention score and probability tensors under FlashAttention-style tiling).
     GEMMs and element-wise ops are computed on their own columns.
+    ``fill_cycles_per_side`` and ``issue_efficiency`` are the per-wave array fill/drain
+    (in units of the array side) and the steady-state MAC issue efficiency of
+    :func:`gemm_compute_s`.
     """
     n_ops = len(ops["m"])
     shape = (np.shape(cores)[0], n_ops)
@@ -122,7 +153,8 @@ def op_times(
         # tile and wave quantisation
         # (divisions, not reciprocal products: ceil() must see exact multiples exactly)
         blocks = np.ceil(m / array_side) * np.ceil(n / array_side) * batch
-        compute_s[:, gi] = np.ceil(blocks / cores) * kff * (1.0 / (clock_hz * rate))
+        cycles = kff + fill_cycles_per_side * array_side
+        compute_s[:, gi] = np.ceil(blocks / cores) * cycles * (1.0 / (clock_hz * rate * issue_efficiency))
         # SRAM feeding the arrays: each r x r block streams r x k of A and k x r of B
         sram_bytes[:, gi] = blocks * (2.0 * b * array_side) * kff + c_b
         # DRAM traffic with tiling reuse and on-chip residency

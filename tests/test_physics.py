@@ -135,7 +135,11 @@ def test_decode_batch1_takes_weight_bytes_over_bandwidth(h100):
     c = default_constants()
     streamed = wl.total_weight_bytes_read_once + wl.total_kv_bytes_read
     t_stream = streamed / (3350 * GB * c["dram_efficiency"])
-    assert t_stream <= m.latency_s <= 1.2 * t_stream
+    # ... plus the fixed per-op overhead of every op occurrence (op_overhead_s, fitted by
+    # scripts/calibrate.py to A100's measured gpt-fast decode: 1397 GB/s, i.e. 1.24x the
+    # pure streaming time at dram_efficiency)
+    n_ops = float(wl.op_arrays()["count"].sum())
+    assert t_stream <= m.latency_s <= 1.02 * (t_stream + n_ops * c["op_overhead_s"])
     assert m.dram_bytes == pytest.approx(streamed, rel=0.005)
 
 

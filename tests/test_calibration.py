@@ -1,0 +1,178 @@
+"""Calibration: pinned error figures, the fit's provenance, per-op efficiency and DVFS.
+
+The pinned numbers are what ``dse validate`` measures with the constants committed in
+``dse/data/model_constants.csv`` (fitted by ``scripts/calibrate.py``). A change that
+worsens any metric's median absolute error by more than 2 points fails here; a change
+that improves one should lower its pin.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+
+import pytest
+from conftest import ROOT
+
+import dse
+from dse.constants import default_constants
+from dse.validate import error_summary, validation_table
+
+# median absolute relative error per metric, over every counted row (dse validate)
+PINNED_MEDIAN = {
+    "die_area_mm2": 0.034,
+    "peak_tflops": 0.002,
+    "memory_bandwidth_gbps": 0.0,
+    "sustained_clock_ghz": 0.021,
+    "power_w": 0.0,
+    "achieved_tflops": 0.043,
+    "tokens_per_s": 0.0,
+    # ResNet-50 (MLPerf T4/L4/A100, Groq at batch 1): known misses, pinned so that they
+    # cannot get worse. The workload counts the im2col-expanded A operand and unfused
+    # bias/ReLU passes as DRAM traffic (~52 MB/image on A100 vs ~20 MB for fused implicit
+    # GEMM), so large-batch ResNet-50 comes out DRAM-bound; the fitted per-op overhead is
+    # a GPU kernel-launch cost that the statically scheduled Groq TSP does not pay.
+    "throughput_per_s": 0.503,
+    # H100 decode energy per token (ML.ENERGY, batch 64): the model has no idle/clocked
+    # uncore power and no serving-software overhead, so it under-states it (a known miss)
+    "energy_per_item_j": 0.765,
+}
+# held-out rows only (not used by any fit): the honest figures
+PINNED_HELD_OUT = {
+    "die_area_mm2": 0.140,
+    "achieved_tflops": 0.048,
+    "throughput_per_s": 0.503,
+    "energy_per_item_j": 0.765,
+}
+TOLERANCE = 0.02  # "worsens by > 2 points fails"
+
+FITTED = (
+    "mac_transistors_bf16",
+    "core_fixed_transistors",
+    "core_transistors_per_row",
+    "operand_delivery_factor",
+    "op_overhead_s",
+)
+
+
+@pytest.fixture(scope="module")
+def summary():
+    return error_summary(validation_table()).set_index("metric")
+
+
+@pytest.mark.parametrize("metric", sorted(PINNED_MEDIAN))
+def test_median_error_does_not_regress(summary, metric):
+    assert summary.loc[metric, "median_abs_error"] <= PINNED_MEDIAN[metric] + TOLERANCE
+
+
+@pytest.mark.parametrize("metric", sorted(PINNED_HELD_OUT))
+def test_held_out_error_does_not_regress(summary, metric):
+    assert summary.loc[metric, "held_out_median_abs_error"] <= PINNED_HELD_OUT[metric] + TOLERANCE
+
+
+def test_held_out_die_area_within_acceptance(summary):
+    # Issue 4 acceptance: median absolute die-area error <= 15 % on the held-back chips.
+    assert summary.loc["die_area_mm2", "held_out_median_abs_error"] <= 0.15
+    assert summary.loc["die_area_mm2", "n_held_out"] >= 3
+
+
+def test_fitted_constants_are_in_bounds_and_name_their_fit():
+    c = default_constants()
+    for name in FITTED:
+        row = c.table.loc[name]
+        assert row["low"] <= c[name] <= row["high"], name
+        assert "Fitted by scripts/calibrate.py" in row["source"], name
+
+
+def _calibrate_module():
+    spec = importlib.util.spec_from_file_location("calibrate", ROOT / "scripts" / "calibrate.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_committed_constants_are_the_fit_result():
+    # Re-running the fit from the committed constants returns them (the CSV is the fit's
+    # output, not hand-tuned numbers).
+    cal = _calibrate_module()
+    c, *_ = cal.calibrate(default_constants())
+    for name in FITTED:
+        assert c[name] == pytest.approx(default_constants()[name], rel=0.01), name
+
+
+# --- per-op efficiency (issue 4, item 4) --------------------------------------------------
+
+
+def _achieved_fraction_of_peak(chip, workload):
+    m = dse.evaluate(chip, workload)
+    return dse.parse_workload(workload).total_flops / m.latency_s * 1e-12 / m.peak_tflops
+
+
+def test_small_gemms_and_gemvs_are_far_below_peak(h100):
+    # Launch/ramp overhead and tile quantisation: a 64^3 GEMM uses a sliver of the chip,
+    # a 1024^3 GEMM well under half of it; a GEMV is bandwidth-bound (< 1 % of peak).
+    assert _achieved_fraction_of_peak(h100, "gemm:64,64,64") < 0.001
+    assert _achieved_fraction_of_peak(h100, "gemm:1024,1024,1024") < 0.5
+    assert _achieved_fraction_of_peak(h100, "gemm:1,8192,8192") < 0.01
+
+
+def test_large_power_limited_gemm_reaches_most_of_peak(a100, h100):
+    # Measured: A100 cuBLAS bf16 8192^3 258/312 = 83 % (thonking.ai 2024); H100 SXM5
+    # FlashAttention-3 740/989 = 75 %, DeepGEMM fp8 1550/1979 = 78 % (reference_chips.csv).
+    assert 0.75 <= _achieved_fraction_of_peak(a100, "gemm:8192,8192,8192") <= 0.85
+    assert 0.68 <= _achieved_fraction_of_peak(h100, "gemm:8192,8192,8192") <= 0.85
+
+
+@pytest.mark.parametrize(
+    ("workload", "low", "high"),
+    [
+        # weights larger than the on-chip SRAM, so every GEMV streams them from HBM
+        ("gemm:1,2560,8192", 0.55, 0.75),  # 42 MB: the per-op overhead still shows
+        ("gemm:1,8192,8192", 0.70, 0.85),
+        ("gemm:1,8192,28672", 0.75, 0.90),
+    ],
+)
+def test_gemv_bandwidth_fraction_grows_with_size(h100, workload, low, high):
+    # Bandwidth-bound GEMVs reach ~60-90 % of the memory bandwidth depending on size
+    # (gpt-fast on A100: 1397 of 2039 GB/s = 69 % for a whole Llama-2-7B decode step).
+    chip = h100.replace(sram_mb=32.0)  # keep the weights off chip for the smallest one
+    m = dse.evaluate(chip, workload)
+    assert not m.weights_resident
+    fraction = m.dram_bytes / m.latency_s / (m.memory_bandwidth_gbps * 1e9)
+    assert low <= fraction <= high
+
+
+# --- power and DVFS on the H100 example (issue 4, item 5) --------------------------------
+
+
+def test_h100_dense_gemm_is_power_capped_below_max_clock(h100):
+    m = dse.evaluate(h100, "gemm:8192,8192,8192")
+    assert m.power_w == pytest.approx(h100.tdp_w, rel=5e-3)  # runs at the 700 W cap
+    assert m.sustained_clock_ghz < 0.9 * h100.clock_ghz  # well below the max clock
+    assert 0.7 * h100.clock_ghz < m.sustained_clock_ghz  # ... but not collapsed
+    assert m.feasible and m.junction_temp_c <= h100.tj_max_c
+
+
+def test_h100_memory_bound_decode_runs_at_max_clock_below_tdp(h100):
+    m = dse.evaluate(h100, "llm-decode:llama-3-8b:batch=1,context=1024")
+    assert m.sustained_clock_ghz == pytest.approx(h100.clock_ghz)
+    assert m.power_w < 0.5 * h100.tdp_w
+    bw_fraction = m.dram_bytes / m.latency_s / (m.memory_bandwidth_gbps * 1e9)
+    assert 0.55 <= bw_fraction <= 0.9
+
+
+def test_a100_sustained_gemm_clock_matches_published(a100):
+    # NVIDIA rated A100 HPL at 1305 MHz (the clock sustained at the power limit); the
+    # randn/zeros cuBLAS ratio gives 1.23 GHz (reference_chips.csv).
+    m = dse.evaluate(a100, "gemm:8192,8192,8192")
+    assert 1.20 <= m.sustained_clock_ghz <= 1.32
+    assert m.power_w == pytest.approx(a100.tdp_w, rel=5e-3)
+
+
+def test_a_higher_power_cap_buys_clock_not_power_at_decode(h100):
+    gemm_lo = dse.evaluate(h100.replace(tdp_w=500), "gemm:8192,8192,8192")
+    gemm_hi = dse.evaluate(h100, "gemm:8192,8192,8192")
+    assert gemm_lo.sustained_clock_ghz < gemm_hi.sustained_clock_ghz
+    dec_lo = dse.evaluate(h100.replace(tdp_w=500), "llm-decode:llama-3-8b:batch=1,context=1024")
+    dec_hi = dse.evaluate(h100, "llm-decode:llama-3-8b:batch=1,context=1024")
+    assert math.isclose(dec_lo.latency_s, dec_hi.latency_s, rel_tol=1e-9)
