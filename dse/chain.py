@@ -27,7 +27,7 @@ from dse import area, cost, export, power, roofline, thermal
 from dse.constants import ModelConstants, default_constants
 from dse.errors import DseInputError
 from dse.metrics import METRICS
-from dse.spec import CHIP_KEYS, DTYPES, COOLING, ChipSpec, check_value, load_chip
+from dse.spec import CHIP_KEYS, DTYPES, ChipSpec, check_value, load_chip
 from dse.tech import Technology, default_tech, factorize_labels, load_tech
 from dse.units import BITS_PER_ELEMENT, BYTES_PER_ELEMENT, GB, GHZ, MIB
 from dse.workloads import Workload, parse_workload
@@ -237,11 +237,9 @@ def _evaluate_arrays(d, wl, tech, c, detail):
     )
     e_vec = c["eltwise_energy_pj_per_flop_45nm"] * ef
     gemm_flops = np.where(ops["is_gemm"], ops["flops"], 0.0) * counts
-    core_pj = (
-        e_mac * gemm_flops.sum() / 2.0
-        + e_sram * (t.sram_bytes * counts).sum(axis=1)
-        + e_vec * float((ops["eltwise_flops"] * counts).sum())
-    )
+    logic_pj = e_mac * gemm_flops.sum() / 2.0 + e_vec * float((ops["eltwise_flops"] * counts).sum())
+    sram_pj = e_sram * (t.sram_bytes * counts).sum(axis=1)
+    core_pj = logic_pj + sram_pj
     dram_bytes = (t.dram_bytes * counts).sum(axis=1)
     dram_pj = dram_bytes * 8.0 * md["energy_pj_per_bit"][mi]
     e_core_j = core_pj * 1e-12
@@ -285,6 +283,43 @@ def _evaluate_arrays(d, wl, tech, c, detail):
     # leakage from the heat balance T_j = T_a + R (P_dyn + P_leak): equal to the leakage
     # law at the fixed point, and finite (1 / (beta R)) at the runaway tangency point
     p_leak = (tj - ambient) / r_th - p_dyn
+    tj_mean = tj
+
+    # --- 2-D grid thermal model: hot-spot temperature and hot-spot throttling -------------
+    grid_rows = np.flatnonzero(d["thermal_model_code"] == 1)
+    grid_info = None
+    if grid_rows.size:
+        energies = (logic_pj * 1e-12 * np.ones(n), sram_pj * 1e-12, e_dram_j)
+        areas = (a_mac + a_core, a_sram, a_phy, die_mm2 - (a_mac + a_core + a_sram + a_phy))
+        grid_info = _grid_thermal(
+            grid_rows,
+            d,
+            c,
+            nd["leakage_w_per_mm2_85c"][ni],
+            areas,
+            energies,
+            t_clocked,
+            t.dram_s,
+            counts,
+            overhead,
+            s,
+            r_sink,
+            r_th,
+            leak_ref,
+        )
+        g = grid_rows
+        s[g], power_bad[g] = grid_info["s"], power_bad[g] | grid_info["power_bad"]
+        v = power.dvfs_voltage_fraction(s, vmin)
+        step_s = roofline.step_time_s(t_clocked, t.dram_s, counts, overhead, s[:, None])
+        p_dyn = (e_core_j * v * v + e_dram_j) / step_s
+        tj_mean, runaway = thermal.junction_temperature(
+            p_dyn, r_th, ambient, leak_ref * v, t_ref, beta
+        )
+        p_leak = (tj_mean - ambient) / r_th - p_dyn
+        tj = tj_mean.copy()
+        tj[g] = grid_info["peak_c"]
+        p_leak[g] = grid_info["leakage_w"]
+        runaway[g] = grid_info["runaway"]
     p_total = p_dyn + p_leak
     energy = p_total * step_s
 
@@ -306,6 +341,7 @@ def _evaluate_arrays(d, wl, tech, c, detail):
         power_w=p_total,
         sustained_clock_ghz=clock_ghz * s,
         junction_temp_c=tj,
+        junction_temp_mean_c=tj_mean,
         leakage_power_w=p_leak,
         cost_per_throughput_usd=unit_cost * step_s / items,
         compute_utilization=float((ops["flops"] * counts).sum()) / (step_s * peak_wl_flops),
@@ -326,6 +362,146 @@ def _evaluate_arrays(d, wl, tech, c, detail):
         out["_sram_bw"] = sram_bw
         out["_dram_bw"] = dram_bw
         out["_rate"] = rate
+        out["_power_by_kind"] = {
+            "core": logic_pj * 1e-12 * v * v / step_s,
+            "sram": sram_pj * 1e-12 * v * v / step_s,
+            "phy": e_dram_j / step_s,
+            "uncore": np.zeros(n),
+        }
+        out["_areas"] = (a_mac + a_core, a_sram, a_phy, die_mm2 - (a_mac + a_core + a_sram + a_phy))
+        out["_r_sink"] = r_sink
+        out["_leak_density_v"] = nd["leakage_w_per_mm2_85c"][ni] * v
+    return out
+
+
+def _grid_thermal(
+    rows,
+    d,
+    c,
+    leak_density,
+    areas,
+    energies,
+    t_clocked,
+    dram_s,
+    counts,
+    overhead,
+    s_lumped,
+    r_sink,
+    r_th,
+    leak_ref,
+):
+    """Hot-spot throttling and temperatures of the designs ``rows`` on the 2-D grid model.
+
+    Without leakage the grid model is linear: the temperature-rise map is
+    sum_k P_k(s) R_k with R_k the rise per watt of block kind k (core logic, SRAM, PHY)
+    (:func:`dse.thermal_grid.kind_responses_k_per_w`). The clock fraction is the largest
+    s <= the lumped one with max_cells(sum_k P_k(s) R_k) + P_leak(T_j,max) v R_lumped
+    <= T_j,max - T_a (leakage bounded by its value at the limit everywhere: a conservative,
+    uniform map whose rise per watt is the lumped R in every cell) and total power within
+    the TDP. Then one leakage-coupled grid solve at that clock gives the reported hot-spot
+    and mean temperatures, leakage and runaway.
+    """
+    from dse.spec import SRAM_LAYOUTS
+    from dse.thermal_grid import hotspot_stack, kind_responses_k_per_w, solve_designs_batch
+
+    vmin, smin = c["dvfs_vmin_fraction"], c["dvfs_min_clock_fraction"]
+    beta, t_ref = c["leakage_temp_coeff_per_k"], c["leakage_ref_temp_c"]
+    stack = hotspot_stack(c["r_package_k_mm2_per_w"])
+    e_logic, e_sram, e_dram = (e[rows] for e in energies)
+    a_core, a_sram, a_phy, a_unc = (a[rows] for a in areas)
+    ambient, tj_max, tdp = d["ambient_c"][rows], d["tj_max_c"][rows], d["tdp_w"][rows]
+    r_lumped = r_th[rows]
+    leak_tjmax = leak_ref[rows] * np.exp(beta * (tj_max - t_ref))
+    leak_tdp = leak_ref[rows] * np.exp(beta * (ambient + r_lumped * tdp - t_ref))
+    out = {k: np.empty(rows.size) for k in ("s", "peak_c", "leakage_w")}
+    out["power_bad"] = np.zeros(rows.size, dtype=bool)
+    out["runaway"] = np.zeros(rows.size, dtype=bool)
+    layout = d["sram_layout_code"][rows]
+    cells = d["thermal_grid_cells"][rows].astype(int)
+    for lay in np.unique(layout):
+        for nx in np.unique(cells[layout == lay]):
+            sel = np.flatnonzero((layout == lay) & (cells == nx))
+            idx = rows[sel]
+            resp = kind_responses_k_per_w(
+                a_core[sel],
+                a_sram[sel],
+                a_phy[sel],
+                a_unc[sel],
+                d["cores"][idx],
+                d["memory_count"][idx],
+                r_sink_k_per_w=r_sink[idx],
+                sram_layout=SRAM_LAYOUTS[lay],
+                stack=stack,
+                nx=int(nx),
+            )[:, :3]  # core, sram, phy (uncore dissipates no dynamic power here)
+
+            leak_scale = np.ones(sel.size)  # grid / lumped leakage (hot cells leak more)
+
+            def bad(sv, sel=sel, idx=idx, resp=resp, scale=leak_scale):
+                v = power.dvfs_voltage_fraction(sv, vmin)
+                tt = roofline.step_time_s(
+                    t_clocked[idx], dram_s[idx], counts, overhead, sv[:, None]
+                )
+                p = np.stack(
+                    [e_logic[sel] * v * v / tt, e_sram[sel] * v * v / tt, e_dram[sel] / tt], axis=1
+                )
+                rise = np.einsum("bk,bkyx->byx", p, resp).reshape(len(sv), -1).max(axis=1)
+                hot = rise + leak_tjmax[sel] * v * r_lumped[sel] > tj_max[sel] - ambient[sel]
+                over_tdp = p.sum(axis=1) + scale * leak_tdp[sel] * v > tdp[sel]
+                return hot | over_tdp
+
+            for _ in range(3):  # refine the leakage estimate of the TDP check with the grid's
+                hi = s_lumped[idx].copy()
+                lo = np.full(sel.size, smin)
+                ok_hi = ~bad(hi)
+                too_hot = bad(lo)
+                for _ in range(_BISECTION_STEPS):
+                    mid = 0.5 * (lo + hi)
+                    b = bad(mid)
+                    hi = np.where(b, mid, hi)
+                    lo = np.where(b, lo, mid)
+                sv = np.where(ok_hi, s_lumped[idx], lo)
+                v = power.dvfs_voltage_fraction(sv, vmin)
+                tt = roofline.step_time_s(
+                    t_clocked[idx], dram_s[idx], counts, overhead, sv[:, None]
+                )
+                p_dyn_kinds = {
+                    "core": e_logic[sel] * v * v / tt,
+                    "sram": e_sram[sel] * v * v / tt,
+                    "phy": e_dram[sel] / tt,
+                    "uncore": np.zeros(sel.size),
+                }
+                res = solve_designs_batch(
+                    a_core[sel],
+                    a_sram[sel],
+                    a_phy[sel],
+                    a_unc[sel],
+                    d["cores"][idx],
+                    d["memory_count"][idx],
+                    p_dyn_kinds,
+                    r_sink_k_per_w=r_sink[idx],
+                    ambient_c=ambient[sel],
+                    leakage_w_per_mm2_ref=leak_density[idx] * v,
+                    sram_layout=SRAM_LAYOUTS[lay],
+                    stack=stack,
+                    nx=int(nx),
+                    ref_temp_c=t_ref,
+                    beta_per_k=beta,
+                )
+                total = sum(p_dyn_kinds.values()) + res.leakage_w
+                over = (total > tdp[sel] * (1 + 1e-9)) & ~res.runaway
+                if not over.any():
+                    break
+                # scale the TDP check's leakage by the grid/lumped ratio at this clock
+                lumped_leak = leak_tdp[sel] * v
+                leak_scale[over] *= np.maximum(
+                    1.0, (total[over] - tdp[sel][over]) / np.maximum(lumped_leak[over], 1e-12) + 1.0
+                )
+            out["s"][sel] = sv
+            out["power_bad"][sel] = too_hot & ~ok_hi
+            out["peak_c"][sel] = res.peak_c
+            out["leakage_w"][sel] = res.leakage_w
+            out["runaway"][sel] = res.runaway
     return out
 
 
@@ -357,6 +533,7 @@ class Metrics:
     power_w: float | None = None
     sustained_clock_ghz: float | None = None
     junction_temp_c: float | None = None
+    junction_temp_mean_c: float | None = None
     leakage_power_w: float | None = None
     cost_per_throughput_usd: float | None = None
     compute_utilization: float | None = None
@@ -410,12 +587,12 @@ def chip_arrays(
             raise DseInputError(f"missing required column '{key}'")
     d["node_code"] = tech.nodes.codes(cols["node"], where="column 'node'")
     d["memory_code"] = tech.memories.codes(cols["memory"], where="column 'memory'")
-    d["mac_dtype_code"] = _choice_codes(
-        cols.get("mac_dtype"), DTYPES, "mac_dtype", n, default="bf16"
-    )
-    if "cooling" not in cols:
-        raise DseInputError("missing required column 'cooling'")
-    d["cooling_code"] = _choice_codes(cols["cooling"], COOLING, "cooling", n)
+    for key, spec in CHIP_KEYS.items():  # choice keys -> index into spec.choices
+        if spec.type != "choice":
+            continue
+        if spec.required and key not in cols:
+            raise DseInputError(f"missing required column '{key}'")
+        d[f"{key}_code"] = _choice_codes(cols.get(key), spec.choices, key, n, default=spec.default)
     if validate:
         has_mem = tech.memories.arrays["capacity_gb_per_unit"][d["memory_code"]] > 0
         bad = has_mem & (d["memory_count"] < 1)
@@ -655,3 +832,41 @@ def example_chip(name: str) -> ChipSpec:
     if name not in chips:
         raise DseInputError(f"unknown example chip '{name}'" + close_match_hint(name, chips))
     return load_chip(chips[name])
+
+
+def thermal_map(
+    chip: ChipSpec, workload: str | Workload, tech: Technology | None = None, cells: int = 64
+):
+    """The chip's floorplan and its 2-D grid temperature map at the sustained clock.
+
+    The design is evaluated as given (its ``thermal_model`` decides the clock); the map
+    is then solved on a ``cells`` x ``cells`` grid with the same block powers and leakage.
+    Returns ``(GridResult, Floorplan)`` for :func:`dse.plotting_thermal.plot_thermal_map`.
+    """
+    from dse.floorplan import build_floorplan
+    from dse.spec import SRAM_LAYOUTS
+    from dse.thermal_grid import hotspot_stack, solve_floorplan
+
+    tech = _tech_for(chip, tech)
+    wl = _workload(workload)
+    row = {k: [math.nan if v is None else v] for k, v in chip.to_dict().items()}
+    d = chip_arrays(row, tech, validate=False)
+    c = default_constants()
+    out = evaluate_arrays(d, wl, tech, c, detail=True)
+    a_core, a_sram, a_phy, a_unc = (float(a[0]) for a in out["_areas"])
+    layout = SRAM_LAYOUTS[int(d["sram_layout_code"][0])]
+    fp = build_floorplan(
+        a_core, a_sram, a_phy, a_unc, chip.cores, chip.memory_count, sram_layout=layout
+    )
+    result = solve_floorplan(
+        fp,
+        {k: float(v[0]) for k, v in out["_power_by_kind"].items()},
+        r_sink_k_per_w=float(out["_r_sink"][0]),
+        ambient_c=chip.ambient_c,
+        stack=hotspot_stack(c["r_package_k_mm2_per_w"]),
+        nx=cells,
+        leakage_w_per_mm2_ref=float(out["_leak_density_v"][0]),
+        ref_temp_c=c["leakage_ref_temp_c"],
+        beta_per_k=c["leakage_temp_coeff_per_k"],
+    )
+    return result, fp

@@ -72,6 +72,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     chip = load_chip(_resolve_chip_path(args.chip), tech=tech)
     metrics = evaluate(chip, args.workload, tech=tech)
     d = metrics.to_dict()
+    if args.plot:
+        written = _evaluate_plots(chip, args.workload, tech, Path(args.plot))
     if args.json:
         d = {"name": chip.name, **d}
         print(json.dumps(d, indent=2))
@@ -95,7 +97,37 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             else unit
         )
         print(f"  {key:<26} {_fmt(value):>14} {unit}")
+    if args.plot:
+        print(f"plots written to {args.plot}/: {', '.join(p.name for p in written)}")
     return 0
+
+
+def _evaluate_plots(chip, workload, tech, out: Path) -> list[Path]:
+    """Thermal map and roofline of one chip on a workload, as PNGs in ``out``."""
+    if not workload:
+        raise DseInputError(
+            "--plot needs --workload (the thermal map depends on the workload's power)"
+        )
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from dse import plotting
+    from dse.chain import op_breakdown, roofline_ceilings, thermal_map
+    from dse.plotting_thermal import plot_thermal_map
+
+    out.mkdir(parents=True, exist_ok=True)
+    result, fp = thermal_map(chip, workload, tech)
+    fig = plotting.new_figure(8.0, 7.0)
+    title = f"{chip.name}: {workload}\nhot spot {result.peak_c:.1f} °C, die mean {result.mean_c:.1f} °C, {result.power_w:.0f} W"
+    plot_thermal_map(result, fp, ax=fig.add_subplot(1, 1, 1), title=title)
+    paths = [plotting.save_figure(fig, out / "thermal_map.png")]
+    fig = plotting.new_figure(10.0, 6.0)
+    data = plotting.roofline_data(
+        op_breakdown(chip, workload, tech), roofline_ceilings(chip, workload, tech)
+    )
+    plotting.plot_roofline(data, ax=fig.add_subplot(1, 1, 1), title=f"{chip.name}: {workload}")
+    paths.append(plotting.save_figure(fig, out / "roofline.png"))
+    return paths
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -112,7 +144,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     else:
         import pandas as pd
 
-        with pd.option_context("display.max_rows", None, "display.width", 200, "display.float_format", "{:,.4g}".format):
+        with pd.option_context(
+            "display.max_rows", None, "display.width", 200, "display.float_format", "{:,.4g}".format
+        ):
             print(frame.to_string())
     if args.plot:
         import matplotlib
@@ -121,7 +155,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
         import matplotlib.pyplot as plt
 
         fig, ax = plt.subplots(figsize=(9, 6), constrained_layout=True)
-        plot_compare(frame, ax=ax, title=f"{' vs '.join(frame.columns)}" + (f"\n{args.workload}" if args.workload else ""))
+        plot_compare(
+            frame,
+            ax=ax,
+            title=f"{' vs '.join(frame.columns)}" + (f"\n{args.workload}" if args.workload else ""),
+        )
         out = Path(args.plot)
         out.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(out, dpi=150)
@@ -234,6 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--tech", help="technology file (CSV or TOML) extending/overriding nodes and memories"
     )
+    p.add_argument("--plot", metavar="DIR", help="write thermal_map.png and roofline.png into DIR")
     p.set_defaults(func=cmd_evaluate)
 
     for name, func, what in (

@@ -39,6 +39,8 @@ class KeySpec:
 
 DTYPES = ("bf16", "fp8", "int8")
 COOLING = ("air", "liquid")
+THERMAL_MODELS = ("lumped", "grid")
+SRAM_LAYOUTS = ("interleaved", "banked")
 
 CHIP_KEYS: dict[str, KeySpec] = {
     k.name: k
@@ -58,6 +60,9 @@ CHIP_KEYS: dict[str, KeySpec] = {
         KeySpec("memory_capacity_gb", "float", "GB", "override of the derived off-chip capacity", default=None, low=0.0, low_exclusive=True, high=1e5),
         KeySpec("ambient_c", "float", "degC", "coolant / inlet-air temperature at the heat sink", default=30.0, low=-40.0, high=80.0),
         KeySpec("tj_max_c", "float", "degC", "maximum junction temperature before thermal throttling", default=95.0, low=40.0, high=175.0),
+        KeySpec("thermal_model", "choice", "", "junction temperature from the lumped network (fast, die mean) or the 2-D grid over the floorplan (hot spot)", default="lumped", choices=THERMAL_MODELS),
+        KeySpec("thermal_grid_cells", "int", "cells", "grid-model resolution: cells along each die edge", default=16, low=4, high=128),
+        KeySpec("sram_layout", "choice", "", "floorplan: SRAM interleaved with the cores or in banks beside the core array", default="interleaved", choices=SRAM_LAYOUTS),
     )
 }
 
@@ -85,6 +90,9 @@ class ChipSpec:
     memory_capacity_gb: float | None = None
     ambient_c: float = 30.0
     tj_max_c: float = 95.0
+    thermal_model: str = "lumped"
+    thermal_grid_cells: int = 16
+    sram_layout: str = "interleaved"
     #: user technology file the node/memory ids refer to (not a design key)
     tech_path: str | None = field(default=None, compare=False, repr=False)
 

@@ -1,0 +1,60 @@
+"""The 2-D grid thermal model inside the chain: hot spot, mean, hot-spot throttling."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from conftest import run_cli
+
+import dse
+
+GEMM = "gemm:8192,8192,8192"
+
+
+def test_lumped_reports_the_mean(h100):
+    m = dse.evaluate(h100, GEMM)
+    assert m.junction_temp_c == m.junction_temp_mean_c
+
+
+@pytest.mark.parametrize("layout", ["interleaved", "banked"])
+def test_grid_hot_spot_is_hotter_and_throttles_harder(h100, layout):
+    lumped = dse.evaluate(h100.replace(sram_layout=layout), GEMM)
+    grid = dse.evaluate(h100.replace(thermal_model="grid", sram_layout=layout), GEMM)
+    # the hot spot sits above the die mean and the throttle now holds the hot spot at Tj,max
+    assert grid.junction_temp_c > grid.junction_temp_mean_c
+    assert grid.junction_temp_c <= h100.tj_max_c + 0.05
+    assert grid.junction_temp_c >= h100.tj_max_c - 1.0  # limited by the hot spot, not slack
+    assert grid.sustained_clock_ghz < lumped.sustained_clock_ghz
+    assert grid.power_w <= h100.tdp_w * (1 + 1e-6)
+
+
+def test_grid_without_throttling_keeps_the_clock(h100):
+    # memory-bound decode is far below the limits: both models run at the max clock
+    wl = "llm-decode:llama-3-8b:batch=1,context=1024"
+    m = dse.evaluate(h100.replace(thermal_model="grid"), wl)
+    assert m.sustained_clock_ghz == pytest.approx(h100.clock_ghz)
+    assert m.junction_temp_c >= m.junction_temp_mean_c
+
+
+def test_grid_evaluate_many_matches_evaluate(h100, a100):
+    chips = [
+        h100.replace(thermal_model="grid"),
+        a100.replace(thermal_model="grid", sram_layout="banked"),
+        a100,
+    ]
+    many = dse.evaluate_many(pd.DataFrame([c.to_dict() for c in chips]), GEMM)
+    for i, chip in enumerate(chips):
+        one = dse.evaluate(chip, GEMM)
+        assert many["junction_temp_c"].iloc[i] == pytest.approx(one.junction_temp_c, rel=1e-9)
+        assert many["sustained_clock_ghz"].iloc[i] == pytest.approx(
+            one.sustained_clock_ghz, rel=1e-9
+        )
+
+
+def test_evaluate_plot_writes_thermal_map(tmp_path):
+    proc = run_cli("evaluate", "h100-like", "--workload", GEMM, "--plot", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    for name in ("thermal_map.png", "roofline.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    proc = run_cli("evaluate", "h100-like", "--plot", str(tmp_path))
+    assert proc.returncode == 2 and "--workload" in proc.stderr
