@@ -57,7 +57,12 @@ _C_FUSED = frozenset({"attn_score", "softmax"})
 
 
 def _fused(wl: Workload, names: frozenset[str]) -> np.ndarray:
-    return np.array([op.name in names for op in wl.ops], dtype=bool)
+    # a bias + ReLU pass right after a conv runs in the conv kernel's epilogue (cuDNN /
+    # TensorRT fuse it): its input and output never travel to DRAM on their own
+    return np.array(
+        [op.name in names or (op.name.endswith("_relu") and not op.name.endswith("_add_relu")) for op in wl.ops],
+        dtype=bool,
+    )
 
 
 def _workload(workload: str | Workload | None) -> Workload | None:

@@ -37,6 +37,8 @@ Conventions
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import math
 import os
@@ -123,6 +125,10 @@ class Op:
         Element-wise ops only: FLOPs per output element.
     eltwise_inputs : int
         Element-wise ops only: number of input tensors of ``m`` elements read.
+    a_read_elements : int
+        GEMMs only: elements of A actually stored and read when A is formed on the fly
+        (implicit-GEMM convolution reads the input feature map, not the ``m x k``
+        im2col matrix); 0 means ``m * k * batch``.
     """
 
     name: str
@@ -136,6 +142,7 @@ class Op:
     flop_fraction: float = 1.0
     eltwise_flops_per_element: float = 0.0
     eltwise_inputs: int = 1
+    a_read_elements: int = 0
 
     def __post_init__(self) -> None:
         if self.kind not in _OP_KINDS:
@@ -183,7 +190,7 @@ class Op:
     def a_elements(self) -> int:
         """Elements of the A operand(s) read per occurrence."""
         if self.is_gemm:
-            return self.m * self.k * self.batch
+            return self.a_read_elements or self.m * self.k * self.batch
         return self.m * self.batch * self.eltwise_inputs
 
     @property
@@ -871,8 +878,14 @@ def _resnet50_ops(batch: int) -> tuple[Op, ...]:
     """
     ops: list[Op] = []
 
-    def conv(name: str, h_out: int, c_in: int, c_out: int, kernel: int, count: int = 1) -> None:
-        ops.append(_gemm(name, batch * h_out * h_out, c_out, c_in * kernel * kernel, count=count))
+    def conv(
+        name: str, h_out: int, c_in: int, c_out: int, kernel: int, count: int = 1, h_in: int | None = None
+    ) -> None:
+        # implicit GEMM: A is the input feature map (batch x h_in^2 x c_in), not im2col's
+        # m x k matrix, which cuDNN/TensorRT-style kernels build in on-chip tiles
+        h_in = h_out if h_in is None else h_in
+        op = _gemm(name, batch * h_out * h_out, c_out, c_in * kernel * kernel, count=count)
+        ops.append(dataclasses.replace(op, a_read_elements=batch * h_in * h_in * c_in))
 
     def relu(name: str, h: int, c: int, count: int = 1) -> None:
         ops.append(_eltwise(name, batch * c * h * h, BIAS_RELU_FLOPS_PER_ELEMENT, count=count))
@@ -882,7 +895,7 @@ def _resnet50_ops(batch: int) -> tuple[Op, ...]:
             _eltwise(name, batch * c * h * h, ADD_RELU_FLOPS_PER_ELEMENT, count=count, inputs=2)
         )
 
-    conv("conv1", 112, 3, 64, 7)  # 7x7/2, 224 -> 112
+    conv("conv1", 112, 3, 64, 7, h_in=224)  # 7x7/2, 224 -> 112
     relu("conv1_relu", 112, 64)
     # 3x3/2 max-pool, 112 -> 56: reads the 4x larger input once (window overlap on chip).
     ops.append(_eltwise("maxpool", batch * 64 * 56 * 56, MAXPOOL_FLOPS_PER_ELEMENT, inputs=4))
@@ -894,10 +907,10 @@ def _resnet50_ops(batch: int) -> tuple[Op, ...]:
         first = f"conv{stage}_1"
         conv(f"{first}a", h_in, c_in, width, 1)
         relu(f"{first}a_relu", h_in, width)
-        conv(f"{first}b", h, width, width, 3)  # v1.5: the stride is on the 3x3 conv
+        conv(f"{first}b", h, width, width, 3, h_in=h_in)  # v1.5: the stride is on the 3x3 conv
         relu(f"{first}b_relu", h, width)
         conv(f"{first}c", h, width, c_out, 1)
-        conv(f"{first}proj", h, c_in, c_out, 1)  # 1x1/stride projection shortcut
+        conv(f"{first}proj", h, c_in, c_out, 1, h_in=h_in)  # 1x1/stride projection shortcut
         add_relu(f"{first}_add_relu", h, c_out)
         rest, n = f"conv{stage}_2-{blocks}", blocks - 1
         conv(f"{rest}a", h, c_out, width, 1, n)

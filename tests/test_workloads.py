@@ -252,7 +252,9 @@ def test_op_arrays_contract(spec):
             assert a["flops"][i] == pytest.approx(
                 2 * op.m * op.n * op.k * op.batch * op.flop_fraction, rel=1e-12
             )
-            assert a["a_bytes"][i] == op.m * op.k * op.batch * nbytes
+            # implicit-GEMM convs read their input feature map, not the im2col matrix
+            expected_a = op.a_read_elements or op.m * op.k * op.batch
+            assert a["a_bytes"][i] == expected_a * nbytes
             b_elements = op.k * op.n * (1 if op.b_operand == "weight" else op.batch)
             assert a["b_bytes"][i] == b_elements * nbytes
             assert a["c_bytes"][i] == op.m * op.n * op.batch * nbytes
@@ -637,3 +639,15 @@ def test_llm_ops_finite_and_monotone_in_length(model, kind, batch, length):
     assert longer.total_flops > wl.total_flops
     assert longer.kv_cache_bytes > wl.kv_cache_bytes
     assert math.isclose(longer.weight_bytes, wl.weight_bytes)
+
+
+def test_resnet50_convs_read_the_feature_map_not_im2col():
+    # conv1: 7x7/2 over a 224x224x3 image: the GEMM is m = 112*112 = 12544 by k = 147, but an
+    # implicit-GEMM kernel reads the 224*224*3 = 150,528-element input, 12.25x less.
+    wl = parse_workload("resnet50:batch=1:dtype=int8")
+    conv1 = next(op for op in wl.ops if op.name == "conv1")
+    assert conv1.m * conv1.k == 12544 * 147
+    assert conv1.a_elements == 224 * 224 * 3
+    # a 3x3 stride-1 conv reads its input once (h_in = h_out), 9x less than im2col
+    conv2b = next(op for op in wl.ops if op.name == "conv2_1b")
+    assert conv2b.a_elements * 9 == conv2b.m * conv2b.k
