@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dse import area, cost, export, power, roofline, thermal
+from dse import area, chiplet, cost, export, harvest, power, roofline, system, thermal
 from dse.constants import ModelConstants, default_constants
 from dse.errors import DseInputError
 from dse.metrics import METRICS
@@ -33,7 +33,7 @@ from dse.units import BITS_PER_ELEMENT, BYTES_PER_ELEMENT, GB, GHZ, MIB
 from dse.workloads import Workload, parse_workload
 
 CHIPS_DIR = Path(__file__).parent / "data" / "chips"
-VIOLATIONS = ("reticle", "memory_capacity", "power", "thermal_runaway")
+VIOLATIONS = ("reticle", "memory_capacity", "power", "thermal_runaway", "package", "system_size")
 _BISECTION_STEPS = 16
 _CHUNK_ROWS = 16384
 
@@ -134,16 +134,33 @@ def _evaluate_arrays(d, wl, tech, c, detail):
     a_phy = area.phy_area_mm2(
         mem_count, md["phy_area_mm2_per_unit"][mi], _phy_area_factors(tech, c)[mi]
     )
-    die_mm2 = area.die_area_mm2(
-        a_mac + a_core, a_sram, a_phy, c["uncore_fraction"], c["uncore_fixed_mm2"]
+    # harvesting and chiplets: the compute tiles (core + its SRAM + its uncore share) of
+    # cores + spare_cores, split over `dies` identical dies, each with its PHY share, the
+    # fixed uncore and (dies > 1) its die-to-die interface
+    dies, spares, pkg_code = d["dies"], d["spare_cores"], d["package_code"]
+    tile_mm2 = (a_mac + a_core + a_sram) * (1.0 + c["uncore_fraction"]) / cores
+    cores_per_die = np.ceil(cores / dies)
+    spares_per_die = np.floor(spares / dies)
+    multi = dies > 1
+    base_die = tile_mm2 * (cores_per_die + spares_per_die) + a_phy / dies + c["uncore_fixed_mm2"]
+    edges = np.where(dies == 2, 1.0, 2.0)
+    d2d_bw = np.where(multi, chiplet.d2d_bandwidth_gbps(base_die, pkg_code, edges, c), 0.0)
+    d2d_mm2 = np.where(multi, chiplet.d2d_area_mm2(d2d_bw, pkg_code, c), 0.0)
+    die_mm2 = base_die + d2d_mm2
+    uncore_die_mm2 = die_mm2 - tile_mm2 * (cores_per_die + spares_per_die)
+    tiles = cores_per_die + spares_per_die
+    die_areas = (  # one die for the floorplan: core logic, SRAM, PHYs, the rest
+        (a_mac + a_core) / cores * tiles,
+        a_sram / cores * tiles,
+        a_phy / dies,
+        die_mm2 - (a_mac + a_core + a_sram) / cores * tiles - a_phy / dies,
     )
     out["die_area_mm2"] = die_mm2
-
     # --- peak and export -------------------------------------------------------------------
     peak_tflops = 2.0 * cores * macs * clock_ghz * 1e-3
     mac_bits = _DTYPE_BITS[dt]
     tpp = export.total_processing_performance(peak_tflops, mac_bits)
-    pd_ = export.performance_density(tpp, die_mm2)
+    pd_ = export.performance_density(tpp, die_mm2 * dies)
     out["peak_tflops"] = peak_tflops
     out["tpp"] = tpp
     out["performance_density"] = pd_
@@ -169,10 +186,14 @@ def _evaluate_arrays(d, wl, tech, c, detail):
 
     # --- cost and yield ----------------------------------------------------------------------
     dpw = cost.dies_per_wafer(die_mm2, c["wafer_diameter_mm"])
-    y = cost.negative_binomial_yield(
-        die_mm2, nd["defect_density_per_cm2"][ni], nd["cluster_alpha"][ni]
-    )
+    d0, alpha = nd["defect_density_per_cm2"][ni], nd["cluster_alpha"][ni]
+    y = cost.negative_binomial_yield(die_mm2, d0, alpha)
+    harvested = spares_per_die > 0
+    if harvested.any():  # sellable if >= cores_per_die of the tiles and the uncore are good
+        h = np.flatnonzero(harvested)
+        y[h] = harvest.harvested_yield(tile_mm2[h], uncore_die_mm2[h], cores_per_die[h], spares_per_die[h], d0[h], alpha[h])
     die_cost = cost.cost_per_good_die_usd(nd["wafer_cost_usd"][ni], dpw, y)
+    mem_cost = cost.memory_cost_usd(cap_gb, md["cost_usd_per_gb"][mi])
     pkg = cost.package_cost_usd(
         die_mm2,
         mem_count,
@@ -180,7 +201,14 @@ def _evaluate_arrays(d, wl, tech, c, detail):
         c["package_usd_per_mm2"],
         md["package_cost_usd_per_unit"][mi],
     )
-    unit_cost = die_cost + pkg + cost.memory_cost_usd(cap_gb, md["cost_usd_per_gb"][mi])
+    unit_cost = die_cost + pkg + mem_cost
+    package_bad = np.zeros(len(cores), dtype=bool)
+    if multi.any():  # a multi-die package: interposer or organic, bonding yield
+        mm = np.flatnonzero(multi)
+        stacks = np.where(md["is_stacked"][mi[mm]], mem_count[mm], 0.0)
+        pc = chiplet.package_cost_and_yield(die_mm2[mm], dies[mm], stacks, pkg_code[mm], c)
+        unit_cost[mm] = chiplet.assembled_unit_cost_usd(die_cost[mm], dies[mm], mem_cost[mm], pc.package_usd, pc.package_yield)
+        package_bad[mm] = pc.oversize | ((pkg_code[mm] == 0) & (stacks > 0))  # HBM needs an interposer
     out["dies_per_wafer"] = dpw
     out["yield"] = y
     out["die_cost_usd"] = die_cost
@@ -188,7 +216,7 @@ def _evaluate_arrays(d, wl, tech, c, detail):
 
     reticle_bad = die_mm2 > nd["reticle_mm2"][ni]
     if wl is None:
-        out["violation_mask"] = reticle_bad.astype(np.int64)
+        out["violation_mask"] = reticle_bad.astype(np.int64) | package_bad.astype(np.int64) << 4
         return out
 
     # --- roofline ----------------------------------------------------------------------------
@@ -248,13 +276,18 @@ def _evaluate_arrays(d, wl, tech, c, detail):
     dram_bytes = (t.dram_bytes * counts).sum(axis=1)
     dram_pj = dram_bytes * 8.0 * md["energy_pj_per_bit"][mi]
     e_core_j = core_pj * 1e-12
-    e_dram_j = dram_pj * 1e-12
+    # multi-die packages all-reduce activations between the dies (Megatron-style split)
+    coll = system.collectives_per_step(wl)
+    d2d_t = chiplet.d2d_step_time_s(coll.message_bytes, coll.allreduces_per_step, dies, np.maximum(d2d_bw, 1e-9))
+    d2d_j = chiplet.d2d_step_energy_j(coll.message_bytes, coll.allreduces_per_step, dies, chiplet.d2d_energy_pj_per_bit(pkg_code, c))
+    e_dram_j = dram_pj * 1e-12 + d2d_j
 
     # --- thermal limits and DVFS throttling ------------------------------------------------
     ambient = d["ambient_c"]
     r_sink = np.array([c["r_sink_air_k_per_w"], c["r_sink_liquid_k_per_w"]])[d["cooling_code"]]
-    r_th = thermal.thermal_resistance_k_per_w(die_mm2, c["r_package_k_mm2_per_w"], r_sink)
-    leak_ref = nd["leakage_w_per_mm2_85c"][ni] * die_mm2
+    silicon_mm2 = die_mm2 * dies  # all dies of the package share the heat sink
+    r_th = thermal.thermal_resistance_k_per_w(silicon_mm2, c["r_package_k_mm2_per_w"], r_sink)
+    leak_ref = nd["leakage_w_per_mm2_85c"][ni] * silicon_mm2
     beta, t_ref = c["leakage_temp_coeff_per_k"], c["leakage_ref_temp_c"]
     t_lim, p_budget = thermal.throttle_budget(tdp_w, d["tj_max_c"], ambient, r_th)
     leak_at_lim = leak_ref * np.exp(beta * (t_lim - t_ref))
@@ -262,7 +295,7 @@ def _evaluate_arrays(d, wl, tech, c, detail):
 
     def excess_w(s, idx):
         v = power.dvfs_voltage_fraction(s, vmin)
-        tt = roofline.step_time_s(t_clocked[idx], t.dram_s[idx], counts, overhead, s[:, None])
+        tt = roofline.step_time_s(t_clocked[idx], t.dram_s[idx], counts, overhead, s[:, None], d2d_t[idx])
         return (e_core_j[idx] * v * v + e_dram_j[idx]) / tt + leak_at_lim[idx] * v - p_budget[idx]
 
     n = len(cores)
@@ -282,7 +315,7 @@ def _evaluate_arrays(d, wl, tech, c, detail):
         power_bad[hot] = too_hot
 
     v = power.dvfs_voltage_fraction(s, vmin)
-    step_s = roofline.step_time_s(t_clocked, t.dram_s, counts, overhead, s[:, None])
+    step_s = roofline.step_time_s(t_clocked, t.dram_s, counts, overhead, s[:, None], d2d_t)
     p_dyn = (e_core_j * v * v + e_dram_j) / step_s
     tj, runaway = thermal.junction_temperature(p_dyn, r_th, ambient, leak_ref * v, t_ref, beta)
     # leakage from the heat balance T_j = T_a + R (P_dyn + P_leak): equal to the leakage
@@ -294,8 +327,9 @@ def _evaluate_arrays(d, wl, tech, c, detail):
     grid_rows = np.flatnonzero(d["thermal_model_code"] == 1)
     grid_info = None
     if grid_rows.size:
-        energies = (logic_pj * 1e-12 * np.ones(n), sram_pj * 1e-12, e_dram_j)
-        areas = (a_mac + a_core, a_sram, a_phy, die_mm2 - (a_mac + a_core + a_sram + a_phy))
+        # one die of the package (each carries 1/dies of the power over 1/dies of the sink)
+        energies = (logic_pj * 1e-12 * np.ones(n) / dies, sram_pj * 1e-12 / dies, e_dram_j / dies)
+        areas = die_areas
         grid_info = _grid_thermal(
             grid_rows,
             d,
@@ -311,11 +345,12 @@ def _evaluate_arrays(d, wl, tech, c, detail):
             r_sink,
             r_th,
             leak_ref,
+            d2d_t,
         )
         g = grid_rows
         s[g], power_bad[g] = grid_info["s"], power_bad[g] | grid_info["power_bad"]
         v = power.dvfs_voltage_fraction(s, vmin)
-        step_s = roofline.step_time_s(t_clocked, t.dram_s, counts, overhead, s[:, None])
+        step_s = roofline.step_time_s(t_clocked, t.dram_s, counts, overhead, s[:, None], d2d_t)
         p_dyn = (e_core_j * v * v + e_dram_j) / step_s
         tj_mean, runaway = thermal.junction_temperature(
             p_dyn, r_th, ambient, leak_ref * v, t_ref, beta
@@ -360,23 +395,96 @@ def _evaluate_arrays(d, wl, tech, c, detail):
         | (~fits).astype(np.int64) << 1
         | power_bad.astype(np.int64) << 2
         | runaway.astype(np.int64) << 3
+        | package_bad.astype(np.int64) << 4
     )
+    _system_metrics(out, d, wl, tech, c, weights_resident, resident_space, cap_bytes, fits, is_none)
     if detail:
         out["_ops"] = t
         out["_clock_fraction"] = s
         out["_sram_bw"] = sram_bw
         out["_dram_bw"] = dram_bw
         out["_rate"] = rate
-        out["_power_by_kind"] = {
-            "core": logic_pj * 1e-12 * v * v / step_s,
-            "sram": sram_pj * 1e-12 * v * v / step_s,
-            "phy": e_dram_j / step_s,
+        out["_power_by_kind"] = {  # one die
+            "core": logic_pj * 1e-12 * v * v / step_s / dies,
+            "sram": sram_pj * 1e-12 * v * v / step_s / dies,
+            "phy": e_dram_j / step_s / dies,
             "uncore": np.zeros(n),
         }
-        out["_areas"] = (a_mac + a_core, a_sram, a_phy, die_mm2 - (a_mac + a_core + a_sram + a_phy))
-        out["_r_sink"] = r_sink
+        out["_areas"] = die_areas
+        out["_tiles_per_die"] = cores_per_die + spares_per_die
+        out["_phys_per_die"] = np.ceil(mem_count / dies)
+        out["_r_sink"] = r_sink * dies
         out["_leak_density_v"] = nd["leakage_w_per_mm2_85c"][ni] * v
     return out
+
+
+def _system_metrics(out, d, wl, tech, c, weights_resident, resident_space, cap_bytes, fits, is_none):
+    """System metrics; with ``system = "auto"`` a system of chips sized to hold the model.
+
+    Chips hold the weights and KV cache in their off-chip memory (SRAM-only designs: in the
+    weights-resident share of their SRAM); :func:`dse.system.size_system` finds the
+    smallest tensor x pipeline split; each distinct split evaluates one chip on its shard
+    of the workload (:func:`dse.system.shard_workload`: the chain itself, so residency,
+    throttling and thermal apply to the shard) and :func:`dse.system.system_performance`
+    adds the all-reduces and stage hops over the link. Designs with ``system = "single"``
+    (or that fit on one chip, or non-LLM workloads) report their own metrics.
+    """
+    n = len(d["cores"])
+    items = wl.items_per_step
+    res = {
+        "system_chips": np.ones(n),
+        "system_latency_s": out["latency_s"].copy(),
+        "system_throughput_per_s": out["throughput_per_s"].copy(),
+        "system_energy_per_item_j": out["energy_per_item_j"].copy(),
+        "system_cost_usd": out["unit_cost_usd"].copy(),
+        "system_cost_per_throughput_usd": out["cost_per_throughput_usd"].copy(),
+    }
+    bad = np.zeros(n, dtype=bool)
+    auto = np.flatnonzero(d["system_code"] == 1)
+    if auto.size and wl.model_config is not None and wl.kind in ("llm-decode", "llm-prefill"):
+        capacity = np.where(is_none, resident_space, cap_bytes)[auto]
+        size = system.size_system(
+            wl.weight_bytes, wl.kv_cache_bytes, capacity, d["tp_max"][auto], True,
+            layers=wl.model_config.num_hidden_layers,
+        )
+        bad[auto] = ~size.fits
+        multi = np.flatnonzero(size.fits & (size.chips > 1))
+        coll = system.collectives_per_step(wl)
+        for tp, pp in sorted({(int(size.tp[j]), int(size.pp[j])) for j in multi}):
+            sel = multi[(size.tp[multi] == tp) & (size.pp[multi] == pp)]
+            rows = auto[sel]
+            sub_d = {k: v[rows] for k, v in d.items()}
+            sub_d["system_code"] = np.zeros(rows.size, dtype=np.intp)
+            shard = system.shard_workload(wl, tp, pp)
+            sub = _evaluate_arrays(sub_d, shard, tech, c, False)
+            link_i = d["link_code"][rows]
+            links = [system.link(name) for name in system.LINKS]
+            pick = lambda attr: np.array([getattr(links[k], attr) for k in link_i])  # noqa: E731
+            perf = system.system_performance(
+                system.SystemSize(*(np.asarray(f)[sel] for f in size)),
+                sub["latency_s"],
+                coll,
+                items,
+                pick("bandwidth_gbps"),
+                pick("latency_us"),
+                pick("energy_pj_per_bit"),
+                (sub["energy_j"] - sub["leakage_power_w"] * sub["latency_s"]) * size.chips[sel],
+                sub["leakage_power_w"],
+                out["unit_cost_usd"][rows],
+                pick("usd_per_chip"),
+                True,
+            )
+            res["system_chips"][rows] = size.chips[sel]
+            res["system_latency_s"][rows] = perf.latency_s
+            res["system_throughput_per_s"][rows] = perf.throughput_per_s
+            res["system_energy_per_item_j"][rows] = perf.energy_per_item_j
+            res["system_cost_usd"][rows] = perf.system_cost_usd
+            res["system_cost_per_throughput_usd"][rows] = perf.cost_per_throughput_usd
+        # a system that holds the model clears the single chip's capacity violation
+        held = auto[size.fits]
+        out["violation_mask"][held] &= ~np.int64(1 << 1)
+    out["violation_mask"] |= bad.astype(np.int64) << 5
+    out.update(res)
 
 
 def _grid_thermal(
@@ -394,6 +502,7 @@ def _grid_thermal(
     r_sink,
     r_th,
     leak_ref,
+    extra_s,
 ):
     """Hot-spot throttling and temperatures of the designs ``rows`` on the 2-D grid model.
 
@@ -415,6 +524,10 @@ def _grid_thermal(
     e_logic, e_sram, e_dram = (e[rows] for e in energies)
     a_core, a_sram, a_phy, a_unc = (a[rows] for a in areas)
     ambient, tj_max, tdp = d["ambient_c"][rows], d["tj_max_c"][rows], d["tdp_w"][rows]
+    # the grid solves one die of the package; each die sees 1/dies of the heat sink
+    dies_ = d["dies"]
+    tiles_per_die = np.ceil(d["cores"] / dies_) + np.floor(d["spare_cores"] / dies_)
+    phys_per_die = np.ceil(d["memory_count"] / dies_)
     r_lumped = r_th[rows]
     leak_tjmax = leak_ref[rows] * np.exp(beta * (tj_max - t_ref))
     leak_tdp = leak_ref[rows] * np.exp(beta * (ambient + r_lumped * tdp - t_ref))
@@ -432,9 +545,9 @@ def _grid_thermal(
                 a_sram[sel],
                 a_phy[sel],
                 a_unc[sel],
-                d["cores"][idx],
-                d["memory_count"][idx],
-                r_sink_k_per_w=r_sink[idx],
+                tiles_per_die[idx],
+                phys_per_die[idx],
+                r_sink_k_per_w=r_sink[idx] * dies_[idx],
                 sram_layout=SRAM_LAYOUTS[lay],
                 stack=stack,
                 nx=int(nx),
@@ -445,14 +558,14 @@ def _grid_thermal(
             def bad(sv, sel=sel, idx=idx, resp=resp, scale=leak_scale):
                 v = power.dvfs_voltage_fraction(sv, vmin)
                 tt = roofline.step_time_s(
-                    t_clocked[idx], dram_s[idx], counts, overhead, sv[:, None]
+                    t_clocked[idx], dram_s[idx], counts, overhead, sv[:, None], extra_s[idx]
                 )
                 p = np.stack(
                     [e_logic[sel] * v * v / tt, e_sram[sel] * v * v / tt, e_dram[sel] / tt], axis=1
                 )
                 rise = np.einsum("bk,bkyx->byx", p, resp).reshape(len(sv), -1).max(axis=1)
                 hot = rise + leak_tjmax[sel] * v * r_lumped[sel] > tj_max[sel] - ambient[sel]
-                over_tdp = p.sum(axis=1) + scale * leak_tdp[sel] * v > tdp[sel]
+                over_tdp = p.sum(axis=1) * dies_[idx] + scale * leak_tdp[sel] * v > tdp[sel]
                 return hot | over_tdp
 
             for _ in range(3):  # refine the leakage estimate of the TDP check with the grid's
@@ -468,7 +581,7 @@ def _grid_thermal(
                 sv = np.where(ok_hi, s_lumped[idx], lo)
                 v = power.dvfs_voltage_fraction(sv, vmin)
                 tt = roofline.step_time_s(
-                    t_clocked[idx], dram_s[idx], counts, overhead, sv[:, None]
+                    t_clocked[idx], dram_s[idx], counts, overhead, sv[:, None], extra_s[idx]
                 )
                 p_dyn_kinds = {
                     "core": e_logic[sel] * v * v / tt,
@@ -481,10 +594,10 @@ def _grid_thermal(
                     a_sram[sel],
                     a_phy[sel],
                     a_unc[sel],
-                    d["cores"][idx],
-                    d["memory_count"][idx],
+                    tiles_per_die[idx],
+                    phys_per_die[idx],
                     p_dyn_kinds,
-                    r_sink_k_per_w=r_sink[idx],
+                    r_sink_k_per_w=r_sink[idx] * dies_[idx],
                     ambient_c=ambient[sel],
                     leakage_w_per_mm2_ref=leak_density[idx] * v,
                     sram_layout=SRAM_LAYOUTS[lay],
@@ -493,7 +606,7 @@ def _grid_thermal(
                     ref_temp_c=t_ref,
                     beta_per_k=beta,
                 )
-                total = sum(p_dyn_kinds.values()) + res.leakage_w
+                total = (sum(p_dyn_kinds.values()) + res.leakage_w) * dies_[idx]
                 over = (total > tdp[sel] * (1 + 1e-9)) & ~res.runaway
                 if not over.any():
                     break
@@ -505,7 +618,7 @@ def _grid_thermal(
             out["s"][sel] = sv
             out["power_bad"][sel] = too_hot & ~ok_hi
             out["peak_c"][sel] = res.peak_c
-            out["leakage_w"][sel] = res.leakage_w
+            out["leakage_w"][sel] = res.leakage_w * dies_[idx]
             out["runaway"][sel] = res.runaway
     return out
 
@@ -544,6 +657,12 @@ class Metrics:
     compute_utilization: float | None = None
     dram_bytes: float | None = None
     weights_resident: bool | None = None
+    system_chips: float | None = None
+    system_latency_s: float | None = None
+    system_throughput_per_s: float | None = None
+    system_energy_per_item_j: float | None = None
+    system_cost_usd: float | None = None
+    system_cost_per_throughput_usd: float | None = None
     feasible: bool = True
     violations: tuple[str, ...] = ()
     workload: str | None = None
@@ -861,7 +980,7 @@ def thermal_map(
     a_core, a_sram, a_phy, a_unc = (float(a[0]) for a in out["_areas"])
     layout = SRAM_LAYOUTS[int(d["sram_layout_code"][0])]
     fp = build_floorplan(
-        a_core, a_sram, a_phy, a_unc, chip.cores, chip.memory_count, sram_layout=layout
+        a_core, a_sram, a_phy, a_unc, int(out["_tiles_per_die"][0]), int(out["_phys_per_die"][0]), sram_layout=layout
     )
     result = solve_floorplan(
         fp,

@@ -50,8 +50,14 @@ METRICS: dict[str, MetricSpec] = {
         MetricSpec("compute_utilization", "fraction", "achieved FLOP/s over peak at the sustained clock", "max"),
         MetricSpec("dram_bytes", "B", "off-chip bytes moved per step", "min"),
         MetricSpec("weights_resident", "", "all weights held in on-chip SRAM", "", True, "bool"),
+        MetricSpec("system_chips", "count", "chips of the system (1 unless system = 'auto' needs more)", "min"),
+        MetricSpec("system_latency_s", "s", "time of one workload step on the system", "min"),
+        MetricSpec("system_throughput_per_s", "items/s", "items per second of the system (pipelined)", "max"),
+        MetricSpec("system_energy_per_item_j", "J/item", "system energy per item, chips and links", "min"),
+        MetricSpec("system_cost_usd", "USD", "chips (die, package, memory) and link hardware of the system", "min"),
+        MetricSpec("system_cost_per_throughput_usd", "USD/(item/s)", "system cost per item/s", "min"),
         MetricSpec("feasible", "", "no violation", "", True, "bool"),
-        MetricSpec("violations", "", "semicolon-separated violated limits (reticle, memory_capacity, thermal_runaway, power)", "", True, "str"),
+        MetricSpec("violations", "", "semicolon-separated violated limits (reticle, memory_capacity, power, thermal_runaway, package, system_size)", "", True, "str"),
     )
 }
 

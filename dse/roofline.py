@@ -186,13 +186,14 @@ def op_times(
     )
 
 
-def step_time_s(clock_scaled_s, dram_s, counts, overhead_s, clock_fraction):
+def step_time_s(clock_scaled_s, dram_s, counts, overhead_s, clock_fraction, extra_s=0.0):
     """Time of one workload step at a clock fraction [s].
 
     Notes
     -----
     T(s) = sum_ops count (max(t_clocked / s, t_dram) + t_overhead), with
-    t_clocked = max(compute, SRAM) at the max clock.
+    t_clocked = max(compute, SRAM) at the max clock; ``extra_s`` is clock-independent time
+    outside the ops (die-to-die all-reduces of a multi-die package).
     """
     per_op = np.maximum(clock_scaled_s * (1.0 / clock_fraction), dram_s)
-    return per_op @ counts + overhead_s * counts.sum()
+    return per_op @ counts + overhead_s * counts.sum() + extra_s

@@ -41,6 +41,9 @@ DTYPES = ("bf16", "fp8", "int8")
 COOLING = ("air", "liquid")
 THERMAL_MODELS = ("lumped", "grid")
 SRAM_LAYOUTS = ("interleaved", "banked")
+PACKAGES = ("organic", "interposer")  # order of dse.chiplet.PACKAGES (codes shared)
+SYSTEMS = ("single", "auto")
+LINKS = ("nvlink4", "nvlink5", "pcie5", "pcie4", "ethernet-400g")  # dse.system.LINKS
 
 CHIP_KEYS: dict[str, KeySpec] = {
     k.name: k
@@ -63,6 +66,12 @@ CHIP_KEYS: dict[str, KeySpec] = {
         KeySpec("thermal_model", "choice", "", "junction temperature from the lumped network (fast, die mean) or the 2-D grid over the floorplan (hot spot)", default="lumped", choices=THERMAL_MODELS),
         KeySpec("thermal_grid_cells", "int", "cells", "grid-model resolution: cells along each die edge", default=16, low=4, high=128),
         KeySpec("sram_layout", "choice", "", "floorplan: SRAM interleaved with the cores or in banks beside the core array", default="interleaved", choices=SRAM_LAYOUTS),
+        KeySpec("spare_cores", "int", "count", "extra core tiles for harvesting (in the area, not in the peak): sellable if >= cores work", default=0, low=0, high=1e6),
+        KeySpec("dies", "int", "count", "identical compute dies in the package (chiplets); cores, SRAM and memory PHYs are split over them", default=1, low=1, high=64),
+        KeySpec("package", "choice", "", "multi-die package: 2.5-D silicon interposer or organic substrate", default="interposer", choices=PACKAGES),
+        KeySpec("system", "choice", "", "'auto': when weights + KV cache exceed one chip's memory, size a system of chips (tensor then pipeline parallel)", default="single", choices=SYSTEMS),
+        KeySpec("link", "choice", "", "chip-to-chip link of a multi-chip system", default="nvlink4", choices=LINKS),
+        KeySpec("tp_max", "int", "count", "largest tensor-parallel group of a multi-chip system (chips on the fast link)", default=8, low=1, high=1024),
     )
 }
 
@@ -93,6 +102,12 @@ class ChipSpec:
     thermal_model: str = "lumped"
     thermal_grid_cells: int = 16
     sram_layout: str = "interleaved"
+    spare_cores: int = 0
+    dies: int = 1
+    package: str = "interposer"
+    system: str = "single"
+    link: str = "nvlink4"
+    tp_max: int = 8
     #: user technology file the node/memory ids refer to (not a design key)
     tech_path: str | None = field(default=None, compare=False, repr=False)
 

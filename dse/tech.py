@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,6 +96,8 @@ class _Table:
         for c in NODE_BOOL + MEMORY_BOOL:
             if c in frame:
                 arrays[c] = frame[c].to_numpy(dtype=bool)
+        if kind == "memory" and "kind" in frame:
+            arrays["is_stacked"] = (frame["kind"].astype(str).str.strip().str.lower() == "stacked").to_numpy()
         return cls(kind, frame, aliases, arrays)
 
     def resolve(self, name: str, where: str = "") -> str:

@@ -131,6 +131,12 @@ _design = st.fixed_dictionaries(
         "thermal_model": st.sampled_from(("lumped", "lumped", "grid")),
         "thermal_grid_cells": st.integers(4, 12),
         "sram_layout": st.sampled_from(("interleaved", "banked")),
+        "spare_cores": st.integers(0, 16),
+        "dies": st.integers(1, 8),
+        "package": st.sampled_from(("organic", "interposer")),
+        "system": st.sampled_from(("single", "auto")),
+        "link": st.sampled_from(("nvlink4", "pcie5", "ethernet-400g")),
+        "tp_max": st.integers(1, 64),
     }
 )
 
