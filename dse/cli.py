@@ -312,6 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("nsga2", "tpe", "gp", "random"),
         help="sampler (default: the study's, nsga2)",
     )
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser(
@@ -319,6 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("study", help="study TOML file")
     p.add_argument("--out", help="output folder (default: results/<study name>-grid)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_grid)
 
     p = sub.add_parser("validate", help="model vs published reference chips")

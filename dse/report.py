@@ -21,14 +21,31 @@ Files written into ``out_dir``:
 ``summary.md``
     The study, the counts, the chosen design, the best design per objective, what made
     designs infeasible and which limits bind at the best designs.
+``pareto.csv.meta.json``, ``trials.csv.meta.json``
+    A sidecar per CSV (:func:`csv_metadata`): the dse version, the time it was written,
+    the command line and an equivalent ``dse`` command to rerun it, the study file with
+    its SHA-256 and its whole configuration, scenario, seed, sampler, trial count,
+    workload, storage, and the Python / numpy / pandas / scipy / optuna versions; so a
+    CSV found later can be traced and rerun. (A ``#`` comment header would break naive
+    CSV readers, hence the sidecar.)
 ``pareto_fronts.png``, ``roofline.png``, ``node_fronts.png``, ``parallel_coordinates.png``
     See :mod:`dse.plotting`.
+
+Column names carry their unit (:func:`output_name`); the same names label the metrics
+stored as optuna trial user attributes, so optuna-dashboard and the CSVs agree.
 """
 
 from __future__ import annotations
 
+import datetime
+import hashlib
+import json
 import math
+import platform
 import re
+import shlex
+import subprocess
+import sys
 import textwrap
 import warnings
 from collections.abc import Mapping, Sequence
@@ -42,12 +59,18 @@ from dse.metrics import METRICS, column_name, unit_of
 from dse.spec import CHIP_KEYS
 
 __all__ = [
+    "METADATA_SUFFIX",
     "NEAR_BINDING",
     "TRIALS_CSV_MAX_ROWS",
     "binding_constraints",
     "chip_from_row",
     "choose_design",
+    "csv_metadata",
+    "input_name",
     "output_columns",
+    "output_name",
+    "read_csv_metadata",
+    "rerun_command",
     "summary_markdown",
     "trials_for_csv",
     "violation_category",
@@ -57,6 +80,18 @@ __all__ = [
 
 #: trials.csv holds at most this many rows (see the module docstring)
 TRIALS_CSV_MAX_ROWS = 1_000_000
+#: the metadata sidecar of ``x.csv`` is ``x.csv`` + this
+METADATA_SUFFIX = ".meta.json"
+#: format version of the sidecar (bumped when a field changes meaning)
+METADATA_FORMAT = 1
+#: packages whose versions the sidecar records
+_ENV_PACKAGES = ("numpy", "pandas", "scipy", "optuna")
+#: units of the constraint columns (value <= 0: satisfied; see dse.search.constraint_matrix)
+_CONSTRAINT_UNITS = {
+    "model": "violations",
+    "export_class": "flag",
+    "memory_count_max": "fraction of cap",
+}
 #: a limit is "near-binding" when the design is within this fraction of it
 NEAR_BINDING = 0.05
 #: below this relative slack a limit is reported as "active"
@@ -198,6 +233,41 @@ def output_columns(frame: pd.DataFrame) -> list[str]:
     return ordered + [c for c in cols if c not in ordered]
 
 
+def output_name(key: str) -> str:
+    """The name a column carries in every output: CSV headers and optuna user attributes.
+
+    :func:`dse.metrics.column_name` (``cores [count]``, ``yield [fraction]``;
+    ``die_area_mm2`` unchanged), plus the constraint columns of the search, whose values
+    are not in the unit their name ends with: ``constraint_max_power_w [fraction of
+    limit]`` holds (power_w - limit) / limit, ``constraint_model [violations]`` the count
+    of the model's violations, ``constraint_export_class [flag]`` 0 or 1,
+    ``constraint_memory_count_max [fraction of cap]``; all <= 0 when satisfied (a
+    limit of 0 gives the plain difference, in the metric's unit).
+
+    Parameters
+    ----------
+    key : str
+        A chip key, metric or column of the search (``constraint_<name>``, ...).
+
+    Returns
+    -------
+    str
+        ``key``, or ``"<key> [<unit>]"``; :func:`input_name` inverts it.
+    """
+    if key.startswith("constraint_"):
+        name = key[len("constraint_") :]
+        unit = _CONSTRAINT_UNITS.get(name)
+        if unit is None and name.startswith(("max_", "min_")):
+            unit = "fraction of limit"
+        return f"{key} [{unit}]" if unit else key
+    return column_name(key)
+
+
+def input_name(label: str) -> str:
+    """The key of an output name (inverse of :func:`output_name`): drops ``" [unit]"``."""
+    return label.split(" [", 1)[0]
+
+
 def _complete_keys(frame: pd.DataFrame, study: Any) -> pd.DataFrame:
     """Add chip keys held fixed (or left at their default) as constant columns."""
     fixed = dict(getattr(study, "fixed", None) or {})
@@ -214,7 +284,7 @@ def _complete_keys(frame: pd.DataFrame, study: Any) -> pd.DataFrame:
 
 def _to_csv(frame: pd.DataFrame, path: Path) -> Path:
     cols = output_columns(frame)
-    out = frame[cols].rename(columns={c: column_name(c) for c in cols})
+    out = frame[cols].rename(columns={c: output_name(c) for c in cols})
     out.to_csv(path, index=False)
     return path
 
@@ -403,14 +473,18 @@ def binding_constraints(
     within: float = NEAR_BINDING,
     reticle_mm2: float | None = None,
     export_thresholds: Mapping[str, float] | None = None,
+    space: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Limits a design sits on or near (relative slack within ``within``).
 
     Checked: the study's numeric constraints (``max_<metric>`` / ``min_<metric>``), the
     chip's own limits (``power_w`` against ``tdp_w``, ``junction_temp_c`` against
     ``tj_max_c``, ``die_area_mm2`` against the node's reticle), DVFS throttling
-    (``sustained_clock_ghz`` below ``clock_ghz``) and the ECCN 3A090 thresholds
-    (``tpp``, ``performance_density``) when the study constrains ``export_class``.
+    (``sustained_clock_ghz`` below ``clock_ghz``), the ECCN 3A090 thresholds
+    (``tpp``, ``performance_density``) when the study constrains ``export_class``, the
+    supply cap of the design's memory (``memory_count_max``) and, given ``space``, the
+    ends of the searched ranges (a design at the end of a range may be held back by the
+    space itself, not by physics: widen the range to see).
 
     Parameters
     ----------
@@ -424,13 +498,17 @@ def binding_constraints(
         Reticle limit [mm2] (default: the node's ``reticle_mm2`` in the packaged table).
     export_thresholds : mapping, optional
         ``tpp_threshold_*`` / ``pd_threshold_*`` (default: the model constants).
+    space : mapping, optional
+        The study's searched keys (``StudyConfig.space``: :class:`dse.study.Param`, or
+        plain lists / ``{low, high}`` tables); numeric keys at the lowest or highest
+        value of their range or list are reported as ``"space edge"``.
 
     Returns
     -------
     pandas.DataFrame
         Columns ``limit``, ``category``, ``value``, ``bound``, ``slack`` (relative,
         >= 0 means satisfied) and ``status`` (``"active"``, ``"near-binding"``,
-        ``"violated"`` or ``"throttled"``).
+        ``"violated"``, ``"throttled"`` or ``"space edge"``).
 
     Notes
     -----
@@ -483,7 +561,57 @@ def binding_constraints(
         for name, bound in thr.items():
             metric = "tpp" if name.startswith("tpp") else "performance_density"
             check(f"3A090 {name}", _num(row, metric), bound, True, "export class")
+    caps = constraints.get("memory_count_max")
+    if isinstance(caps, Mapping) and "memory" in row and str(row["memory"]) in caps:
+        mem = str(row["memory"])
+        check(
+            f"memory_count_max ({mem} supply cap)",
+            _num(row, "memory_count"),
+            float(caps[mem]),
+            True,
+            "memory supply cap",
+        )
+    for key, (low, high) in _space_ranges(space or {}).items():
+        value = _num(row, key)
+        if not (np.isfinite(value) and high > low):
+            continue
+        tol = 1e-9 * max(1.0, abs(high), abs(low))
+        for end, bound in (("lowest", low), ("highest", high)):
+            if abs(value - bound) <= tol:
+                rows.append(
+                    (
+                        f"[space] {key} ({end} value)",
+                        "search space",
+                        value,
+                        bound,
+                        0.0,
+                        "space edge",
+                    )
+                )
     return pd.DataFrame(rows, columns=["limit", "category", "value", "bound", "slack", "status"])
+
+
+def _space_ranges(space: Mapping[str, Any]) -> dict[str, tuple[float, float]]:
+    """(lowest, highest) value of each numeric searched key."""
+    out = {}
+    for key, param in space.items():
+        choices = param if isinstance(param, list | tuple) else getattr(param, "choices", None)
+        if isinstance(param, Mapping):
+            low, high = param.get("low"), param.get("high")
+        elif choices:
+            nums = [
+                c
+                for c in choices
+                if isinstance(c, int | float | np.number) and not isinstance(c, bool)
+            ]
+            if len(nums) != len(choices):
+                continue
+            low, high = float(min(nums)), float(max(nums))
+        else:
+            low, high = getattr(param, "low", None), getattr(param, "high", None)
+        if isinstance(low, int | float) and isinstance(high, int | float):
+            out[key] = (float(low), float(high))
+    return out
 
 
 # --------------------------------------------------------------------------------------
@@ -679,6 +807,10 @@ def summary_markdown(
     path = getattr(study, "path", None)
     if path:
         out.append(f"- Study file: `{path}`")
+    out_dir = Path(next(iter(files.values()))).parent if files else None
+    rerun = rerun_command(result, out_dir)
+    if rerun:
+        out.append(f"- Rerun: `{rerun}`")
     description = getattr(study, "description", "")
     if description:
         out += ["", str(description).strip()]
@@ -756,6 +888,7 @@ def summary_markdown(
             "",
         ]
         rows = []
+        edges = False
         thresholds = _export_thresholds() if "export_class" in constraints else {}
         try:
             tech = _study_tech(study)
@@ -763,7 +896,10 @@ def summary_markdown(
             tech = None
         for label, r in shown.items():
             ret = _reticle_mm2(r["node"], tech) if "node" in r.index else None
-            b = binding_constraints(r, constraints, reticle_mm2=ret, export_thresholds=thresholds)
+            b = binding_constraints(
+                r, constraints, reticle_mm2=ret, export_thresholds=thresholds, space=space
+            )
+            edges |= bool((b["status"] == "space edge").any())
             if b.empty:
                 rows.append([label, f"none within {100 * NEAR_BINDING:.0f} %", "", "", "", ""])
             for x in b.itertuples():
@@ -778,6 +914,13 @@ def summary_markdown(
                     ]
                 )
         out += _md_table(["design", "limit", "status", "value", "limit value", "slack"], rows)
+        if edges:
+            out += [
+                "",
+                "A `space edge` is a searched key at the lowest or highest value the study "
+                "allows: the search space, not the physics, may be what holds that design "
+                "back; widen the range to find out.",
+            ]
 
     if notes:
         out += ["", "## Notes", ""]
@@ -890,6 +1033,257 @@ def _roofline_figure(result: Any, chosen: pd.Series) -> Any:
 
 
 # --------------------------------------------------------------------------------------
+# provenance: the metadata sidecar of each CSV
+# --------------------------------------------------------------------------------------
+def _sha256(path: Any) -> str | None:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except (OSError, TypeError):
+        return None
+
+
+def _file_record(path: Any) -> dict[str, Any] | None:
+    if not path:
+        return None
+    p = Path(str(path))
+    return {"path": str(p), "absolute_path": str(p.resolve()), "sha256": _sha256(p)}
+
+
+def _git_revision() -> str | None:
+    """``git describe`` of the checkout dse runs from (None when not a git checkout)."""
+    root = Path(__file__).resolve().parents[1]
+    if not (root / ".git").exists():
+        return None
+    try:
+        done = subprocess.run(
+            ["git", "describe", "--always", "--dirty", "--abbrev=12"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode != 0:
+        return None
+    return done.stdout.strip() or None
+
+
+def _command_line() -> str | None:
+    """The command line of this process (``python -m dse ...`` shown as such)."""
+    argv = list(sys.argv)
+    if not argv or not argv[0]:
+        return None  # embedded interpreter
+    first = Path(argv[0])
+    if first.name == "__main__.py" and first.parent.name == "dse":
+        argv[:1] = ["python", "-m", "dse"]
+    return shlex.join(argv)
+
+
+def _environment() -> dict[str, Any]:
+    from importlib import metadata
+
+    versions: dict[str, Any] = {"python": platform.python_version()}
+    for name in _ENV_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    versions["platform"] = platform.platform()
+    return versions
+
+
+def rerun_command(result: Any, out_dir: str | Path | None = None) -> str | None:
+    """A ``dse`` command that reruns the search behind a result (None without a study file).
+
+    ``dse run STUDY --trials N --seed S --sampler X [--storage URL] --out DIR`` for an
+    optuna study (N = the trials it holds; with the same seed, sampler and a fresh
+    storage a single-worker run repeats the same trials), ``dse grid STUDY --out DIR``
+    for a grid. Paths are absolute.
+
+    Parameters
+    ----------
+    result : StudyResult
+        The result (``study.path``, ``kind``, ``n_evaluated``, ``seed``, ``sampler``,
+        ``storage``).
+    out_dir : str or pathlib.Path, optional
+        Output folder to name in ``--out``.
+
+    Returns
+    -------
+    str or None
+    """
+    study = result.study
+    path = getattr(study, "path", None)
+    if not path:
+        return None
+    args = ["dse"]
+    kind = getattr(result, "kind", "optuna")
+    if kind == "grid":
+        args += ["grid", str(Path(path).resolve())]
+    else:
+        args += ["run", str(Path(path).resolve())]
+        n = int(getattr(result, "n_evaluated", 0) or 0) or len(result.designs)
+        args += ["--trials", str(n)]
+        seed = getattr(result, "seed", None)
+        if seed is None:
+            seed = getattr(study, "seed", None)
+        if seed is not None:
+            args += ["--seed", str(seed)]
+        sampler = getattr(result, "sampler", "") or getattr(study, "sampler", "")
+        if sampler:
+            args += ["--sampler", str(sampler)]
+        storage = getattr(result, "storage", None)
+        default = str((Path(out_dir) / "study.journal").resolve()) if out_dir else None
+        if storage and storage != default:
+            args += ["--storage", str(storage)]
+        workers = int(getattr(result, "workers", 1) or 1)
+        if workers > 1:
+            args += ["--workers", str(workers)]
+    if out_dir is not None:
+        args += ["--out", str(Path(out_dir).resolve())]
+    return shlex.join(args)
+
+
+def csv_metadata(
+    result: Any,
+    csv_path: str | Path,
+    *,
+    rows: int | None = None,
+    note: str = "",
+    created: datetime.datetime | None = None,
+) -> dict[str, Any]:
+    """The provenance of a CSV written from a study result (the ``.meta.json`` sidecar).
+
+    Parameters
+    ----------
+    result : StudyResult
+        The result the CSV was written from.
+    csv_path : str or pathlib.Path
+        The CSV.
+    rows : int, optional
+        Data rows in the CSV.
+    note : str
+        How the rows were selected, when not all of them are there.
+    created : datetime.datetime, optional
+        Time stamp (default: now, UTC).
+
+    Returns
+    -------
+    dict
+        JSON-serialisable: ``format``, ``file``, ``rows``, ``note``, ``created_utc``,
+        ``dse_version``, ``dse_git`` (``git describe`` of a source checkout, else None),
+        ``command`` (the process's command line) and ``cwd``, ``rerun`` (see
+        :func:`rerun_command`), ``study`` (``name``, ``file`` with ``path``,
+        ``absolute_path`` and ``sha256``, ``fingerprint``, ``workload``, ``scenario``
+        with its file, ``tech`` file, ``objectives``, ``config``: the whole validated
+        study), ``search`` (``kind``, ``sampler``, ``seed``, ``trials`` evaluated,
+        ``new_trials``, ``feasible``, ``pareto``, ``workers``, ``storage``,
+        ``elapsed_s``) and ``environment`` (python, numpy, pandas, scipy, optuna,
+        platform).
+    """
+    from dse import __version__
+
+    study = result.study
+    created = created or datetime.datetime.now(datetime.UTC)
+    scenario = getattr(study, "scenario", None)
+    scenario_name = scenario if isinstance(scenario, str) or scenario is None else None
+    if scenario_name is None:
+        scenario_name = (
+            scenario.get("name")
+            if isinstance(scenario, Mapping)
+            else getattr(scenario, "name", None)
+        )
+    config = None
+    if callable(getattr(study, "to_dict", None)):
+        config = study.to_dict()
+    fingerprint = study.fingerprint() if callable(getattr(study, "fingerprint", None)) else None
+    designs = getattr(result, "designs", None)
+    n_eval = int(getattr(result, "n_evaluated", 0) or 0) or (
+        len(designs) if designs is not None else 0
+    )
+    elapsed = getattr(result, "elapsed", None)
+    seed = getattr(result, "seed", None)
+    meta = {
+        "format": METADATA_FORMAT,
+        "file": Path(csv_path).name,
+        "rows": rows,
+        "note": note,
+        "created_utc": created.astimezone(datetime.UTC).isoformat(timespec="seconds"),
+        "dse_version": __version__,
+        "dse_git": _git_revision(),
+        "command": _command_line(),
+        "cwd": str(Path.cwd()),
+        "rerun": rerun_command(result, Path(csv_path).parent),
+        "study": {
+            "name": getattr(study, "name", None),
+            "file": _file_record(getattr(study, "path", None)),
+            "fingerprint": fingerprint,
+            "workload": getattr(study, "workload", None),
+            "scenario": {
+                "name": scenario_name,
+                "file": _file_record(getattr(scenario, "path", None)),
+            },
+            "tech": _file_record(getattr(study, "tech_path", None)),
+            "objectives": dict(getattr(study, "objectives", {}) or {}),
+            "config": config,
+        },
+        "search": {
+            "kind": getattr(result, "kind", None),
+            "sampler": getattr(result, "sampler", None) or getattr(study, "sampler", None),
+            "seed": seed if seed is not None else getattr(study, "seed", None),
+            "trials": n_eval,
+            "new_trials": getattr(result, "n_new", None),
+            "feasible": getattr(result, "n_feasible", None),
+            "pareto": len(result.pareto),
+            "workers": getattr(result, "workers", None),
+            "storage": getattr(result, "storage", None),
+            "elapsed_s": float(elapsed) if isinstance(elapsed, int | float) else None,
+        },
+        "environment": _environment(),
+    }
+    return json.loads(json.dumps(meta, default=_json_default))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    return str(value)
+
+
+def _write_metadata(meta: dict[str, Any], csv_path: Path) -> Path:
+    path = csv_path.with_name(csv_path.name + METADATA_SUFFIX)
+    path.write_text(json.dumps(meta, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    return path
+
+
+def read_csv_metadata(csv_path: str | Path) -> dict[str, Any]:
+    """The metadata sidecar of a CSV written by dse (``<csv>.meta.json``).
+
+    Parameters
+    ----------
+    csv_path : str or pathlib.Path
+        The CSV (or the sidecar itself).
+
+    Returns
+    -------
+    dict
+        See :func:`csv_metadata`.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the CSV has no sidecar.
+    """
+    p = Path(csv_path)
+    if not p.name.endswith(METADATA_SUFFIX):
+        p = p.with_name(p.name + METADATA_SUFFIX)
+    return json.loads(p.read_text(encoding="utf-8"))
+
+
+# --------------------------------------------------------------------------------------
 # write everything
 # --------------------------------------------------------------------------------------
 def _resolve_chosen(chosen: Any, result: Any, pareto: pd.DataFrame, objectives: Mapping[str, str]):
@@ -941,7 +1335,8 @@ def write_outputs(result: Any, out_dir: str | Path, *, chosen: Any = None) -> di
     Returns
     -------
     dict of str to pathlib.Path
-        ``"pareto"``, ``"trials"``, ``"summary"`` and one entry per plot written
+        ``"pareto"``, ``"trials"``, their metadata sidecars ``"pareto_meta"`` and
+        ``"trials_meta"`` (see :func:`csv_metadata`), ``"summary"`` and one entry per plot written
         (``"pareto_fronts"``, ``"roofline"``, ``"node_fronts"``,
         ``"parallel_coordinates"``). A plot that cannot be drawn (fewer than two
         objectives, no feasible design, a single node) is skipped with a note in the
@@ -968,8 +1363,12 @@ def write_outputs(result: Any, out_dir: str | Path, *, chosen: Any = None) -> di
     notes: list[str] = []
 
     files["pareto"] = _to_csv(pareto, out / "pareto.csv")
+    meta = csv_metadata(result, files["pareto"], rows=len(pareto))
+    files["pareto_meta"] = _write_metadata(meta, files["pareto"])
     rows, note = trials_for_csv(designs, _pareto_labels(designs, pareto))
     files["trials"] = _to_csv(rows, out / "trials.csv")
+    meta = {**meta, "file": files["trials"].name, "rows": len(rows), "note": note}
+    files["trials_meta"] = _write_metadata(meta, files["trials"])
     if note:
         notes.append(note)
 

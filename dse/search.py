@@ -23,9 +23,15 @@ finish exactly the requested total; before each batch a worker loads the other
 workers' new trials from the storage into its sampler.
 
 Every trial carries the metrics of the model as user attributes (so optuna-dashboard
-shows them) and its constraint values in the system attribute optuna's samplers read
+shows them), named like the CSV columns, with their unit (:func:`dse.report.output_name`:
+``die_area_mm2``, ``yield [fraction]``, ``constraint_max_power_w [fraction of limit]``),
+and its constraint values in the system attribute optuna's samplers read
 (``constraints``; <= 0 feasible, names in the study user attribute
-``dse:constraint_names``).
+``dse:constraint_names``). The objectives are named with ``set_metric_names``.
+
+Progress goes to stderr (``progress=False`` turns it off): a bar with the rate and the
+ETA, and as postfix the feasible count, the number of Pareto-optimal designs so far and
+the best feasible value of each objective; the grid shows the same per chunk.
 """
 
 from __future__ import annotations
@@ -50,6 +56,7 @@ import pandas as pd
 from dse.errors import DseInputError, close_match_hint
 from dse.metrics import METRICS
 from dse.pareto import crowding_distance, non_dominated_mask, pareto_ranks
+from dse.report import input_name, output_name
 from dse.spec import CHIP_KEYS
 from dse.study import SAMPLERS, StudyConfig, load_study
 
@@ -59,6 +66,7 @@ __all__ = [
     "StudyResult",
     "cmd_grid",
     "cmd_run",
+    "dashboard_command",
     "evaluate_designs",
     "grid",
     "make_sampler",
@@ -127,6 +135,11 @@ class StudyResult:
         Of those, feasible.
     sampler : str
         Sampler name (``"grid"`` for the grid).
+    seed : int or None
+        Seed of the run (optuna: the sampler seed asked for, worker ``i`` used
+        ``seed + i``; grid: the seed of the kept sample).
+    workers : int
+        Processes that ran the search in this call.
     """
 
     study: StudyConfig
@@ -140,6 +153,8 @@ class StudyResult:
     n_evaluated: int = 0
     n_feasible: int = 0
     sampler: str = ""
+    seed: int | None = None
+    workers: int = 1
 
     @property
     def objectives(self) -> dict[str, str]:
@@ -744,7 +759,7 @@ def _loop(
     sampler_name: str,
     worker: str,
     evaluate: Callable[..., pd.DataFrame] | None,
-    progress: Callable[[int], None] | None,
+    progress: Callable[[int, np.ndarray, np.ndarray], None] | None,
     frames: list[pd.DataFrame] | None = None,
     sync: bool = True,
     state: dict[str, Any] | None = None,
@@ -754,6 +769,7 @@ def _loop(
     With ``sync`` the other writers' new trials are loaded before each batch; without
     it (a single writer) the evaluated batches are collected in ``frames`` with their
     storage trial numbers, and ``state["old"]`` holds the trials stored before.
+    ``progress(n, objective_values, feasible)`` is called after each batch.
     """
     import optuna
 
@@ -773,6 +789,7 @@ def _loop(
     tech = config.load_tech()
     batch = _batch_size(config, sampler_name)
     metric_cols: list[str] | None = None
+    attr_names: dict[str, str] = {}
     done = 0
     n_in_storage = 0
     base = 0
@@ -804,6 +821,7 @@ def _loop(
             metric_cols = [
                 c for c in out.columns if c not in config.space and c not in config.fixed
             ]
+            attr_names = {c: output_name(c) for c in metric_cols}
         values = _objective_values(config, out)
         cons = out[[f"constraint_{n}" for n in config.constraint_names]].to_numpy(dtype=float)
         records = out[metric_cols].to_dict(orient="records")
@@ -815,7 +833,7 @@ def _loop(
             told = mem.get_trials(deepcopy=False)[-b:]
             frozen = []
             for i, t in enumerate(told):
-                ua = {k: _jsonable(v) for k, v in records[i].items()}
+                ua = {attr_names[k]: _jsonable(v) for k, v in records[i].items()}
                 sa = dict(t.system_attrs)
                 sa[_CONSTRAINTS_ATTR] = [float(c) for c in cons[i]]
                 sa[_ORIGIN] = worker
@@ -847,7 +865,7 @@ def _loop(
             frames.append(out)
         done += b
         if progress is not None:
-            progress(b)
+            progress(b, values, out["feasible"].to_numpy(dtype=bool))
     return done
 
 
@@ -885,7 +903,8 @@ def _designs_from_trials(config: StudyConfig, trials: list[Any]) -> pd.DataFrame
     rows = []
     for t in trials:
         row = {"trial": t.number, **t.params}
-        row.update(t.user_attrs)
+        # user attributes carry the unit in their name (output_name); older stores not
+        row.update({input_name(k): v for k, v in t.user_attrs.items()})
         rows.append(row)
     frame = pd.DataFrame(rows)
     if frame.empty:
@@ -952,7 +971,9 @@ def run_study(
     sampler : str, optional
         ``nsga2``, ``tpe``, ``gp`` or ``random`` (default: the study's).
     progress : bool
-        Show a progress bar on stderr.
+        Show a progress bar on stderr (a widget in Jupyter when ipywidgets is
+        installed): trials done, rate, ETA, the feasible count, the number of
+        Pareto-optimal designs so far and the best feasible value of each objective.
     evaluate : callable, optional
         Replacement for :func:`dse.evaluate_many` (``evaluate(designs, workload,
         tech=...)``; must be picklable with ``workers > 1``).
@@ -986,7 +1007,7 @@ def run_study(
         t0 = time.perf_counter()
         if spec is None:
             frames: list[pd.DataFrame] = []
-            bar = _bar(target, 0, progress)
+            bar = _Progress(config, target, 0, enabled=progress)
             n_new = _loop(
                 config,
                 None,
@@ -996,7 +1017,7 @@ def run_study(
                 sampler_name=sampler_name,
                 worker="0",
                 evaluate=evaluate,
-                progress=bar.update,
+                progress=bar.step,
                 frames=frames,
             )
             bar.close()
@@ -1008,9 +1029,12 @@ def run_study(
                 _repair_journal(Path(spec))
             durable = _Durable(spec)
             durable.open(config, create=True)
-            completed = durable.n_complete()
+            stored = durable.complete()
+            completed = len(stored)
             remaining = max(0, target - completed)
-            bar = _bar(target, min(completed, target), progress)
+            bar = _Progress(config, target, min(completed, target), enabled=progress)
+            bar.record_trials(stored)
+            del stored
             frames = []
             state: dict[str, Any] = {}
             single = workers == 1 and durable.journal
@@ -1019,7 +1043,7 @@ def run_study(
             elif workers == 1:
                 n_new = _loop(
                     config, durable, target=target, quota=remaining, seed=_worker_seed(seed, 0, completed),
-                    sampler_name=sampler_name, worker=f"{uuid.uuid4().hex[:8]}-0", evaluate=evaluate, progress=bar.update,
+                    sampler_name=sampler_name, worker=f"{uuid.uuid4().hex[:8]}-0", evaluate=evaluate, progress=bar.step,
                     frames=frames if single else None, sync=not single, state=state,
                 )  # fmt: skip
             else:
@@ -1063,6 +1087,8 @@ def run_study(
         n_evaluated=len(designs),
         n_feasible=int(designs["feasible"].sum()) if len(designs) else 0,
         sampler=sampler_name,
+        seed=seed,
+        workers=workers,
     )
 
 
@@ -1077,7 +1103,7 @@ def _run_workers(
     seed: int,
     sampler_name: str,
     evaluate: Callable[..., pd.DataFrame] | None,
-    bar: Any,
+    bar: _Progress,
 ) -> int:
     ctx = multiprocessing.get_context("spawn")
     run_id = uuid.uuid4().hex[:8]
@@ -1102,13 +1128,22 @@ def _run_workers(
         )
         p.start()
         procs.append(p)
+    last = completed
+
+    def poll() -> int:
+        nonlocal last
+        trials = durable.complete()
+        now = len(trials)
+        if now > last:
+            bar.record_trials(trials[last:])
+        bar.update(max(0, min(now, target) - min(last, target)))
+        last = now
+        return now
+
     try:
-        last = completed
         while any(p.is_alive() for p in procs):
             time.sleep(_POLL_S)
-            now = durable.n_complete()
-            bar.update(max(0, min(now, target) - min(last, target)))
-            last = now
+            poll()
         for p in procs:
             p.join()
     except KeyboardInterrupt:
@@ -1118,8 +1153,7 @@ def _run_workers(
                 p.terminate()
         raise
     failed = [p.exitcode for p in procs if p.exitcode != 0]
-    now = durable.n_complete()
-    bar.update(max(0, min(now, target) - min(last, target)))
+    now = poll()
     if failed:
         raise RuntimeError(
             f"{len(failed)} of {len(procs)} workers failed (exit codes {failed}); rerun the same command to resume"
@@ -1127,18 +1161,107 @@ def _run_workers(
     return now - completed
 
 
-def _bar(total: int, initial: int, enabled: bool) -> Any:
-    from tqdm.auto import tqdm
+class _Progress:
+    """The progress bar of a search on stderr: count, rate, ETA and the best so far.
 
-    return tqdm(
-        total=total,
-        initial=initial,
-        unit="trial",
-        file=sys.stderr,
-        disable=not enabled,
-        dynamic_ncols=True,
-        smoothing=0.1,
-    )
+    The postfix reads ``feasible 206, Pareto 37, best tokens_per_s=1017
+    unit_cost_usd=164.1 energy_per_item_j=0.06775``: feasible designs so far, distinct
+    objective vectors on their Pareto front, and the best feasible value of each
+    objective (each from its own design). Nothing is computed when disabled.
+    """
+
+    def __init__(
+        self,
+        config: StudyConfig,
+        total: int,
+        initial: int = 0,
+        *,
+        enabled: bool = True,
+        unit: str = "trial",
+        unit_scale: bool = False,
+    ) -> None:
+        self.enabled = enabled
+        self.names = config.metric_names
+        self.directions = config.directions
+        self.front = np.empty((0, len(self.names)))
+        self.n_feasible = 0
+        self.bar: Any = None
+        if enabled:
+            self.bar = _tqdm()(
+                total=total,
+                initial=initial,
+                unit=unit,
+                unit_scale=unit_scale,
+                file=sys.stderr,
+                dynamic_ncols=True,
+                smoothing=0.1,
+            )
+
+    def record(self, values: np.ndarray, feasible: np.ndarray) -> None:
+        """Add evaluated designs: objective values (n, k) and feasibility (n,)."""
+        if not self.enabled:
+            return
+        values = np.asarray(values, dtype=float).reshape(-1, len(self.names))
+        ok = np.asarray(feasible, dtype=bool) & np.isfinite(values).all(axis=1)
+        self.n_feasible += int(ok.sum())
+        if ok.any():
+            cand = np.unique(np.vstack([self.front, values[ok]]), axis=0)
+            self.front = cand[non_dominated_mask(cand, self.directions)]
+        self.bar.set_postfix_str(self.text(), refresh=False)
+
+    def record_trials(self, trials: Sequence[Any]) -> None:
+        """Add stored optuna trials (feasible: every ``constraints`` value <= 0)."""
+        if not self.enabled or not trials:
+            return
+        values = np.array(
+            [t.values if t.values is not None else [math.nan] * len(self.names) for t in trials],
+            dtype=float,
+        )
+        feasible = np.array(
+            [all(c <= 0 for c in t.system_attrs.get(_CONSTRAINTS_ATTR, [1.0])) for t in trials]
+        )
+        self.record(values, feasible)
+
+    def set_front(self, front: np.ndarray, n_feasible: int) -> None:
+        """Replace the state by a known front (the grid keeps its own)."""
+        if not self.enabled:
+            return
+        self.front = np.unique(np.asarray(front, dtype=float).reshape(-1, len(self.names)), axis=0)
+        self.n_feasible = int(n_feasible)
+        self.bar.set_postfix_str(self.text(), refresh=False)
+
+    def text(self) -> str:
+        """The postfix."""
+        if not len(self.front):
+            return f"feasible {self.n_feasible:,} (none yet)"
+        mins = np.array([d == "minimize" for d in self.directions])
+        best = np.where(mins, self.front.min(axis=0), self.front.max(axis=0))
+        values = " ".join(f"{n}={v:.4g}" for n, v in zip(self.names, best, strict=True))
+        return f"feasible {self.n_feasible:,}, Pareto {len(self.front):,}, best {values}"
+
+    def step(self, n: int, values: np.ndarray, feasible: np.ndarray) -> None:
+        """A batch of ``n`` designs done (the callback of ``_loop``)."""
+        self.record(values, feasible)
+        self.update(n)
+
+    def update(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _tqdm() -> Any:
+    """tqdm's notebook widget in Jupyter when ipywidgets is there, else text on stderr."""
+    import importlib.util
+
+    if importlib.util.find_spec("ipywidgets") is not None:
+        from tqdm.auto import tqdm
+    else:
+        from tqdm import tqdm
+    return tqdm
 
 
 # ---------------------------------------------------------------------------------------
@@ -1175,7 +1298,9 @@ def grid(
     seed : int, optional
         Seed of that sample (default: the study's).
     progress : bool
-        Progress bar on stderr.
+        Progress bar on stderr, updated after each chunk: grid points done, rate, ETA,
+        the feasible count, the size of the front so far and the best feasible value
+        of each objective.
     evaluate : callable, optional
         Replacement for :func:`dse.evaluate_many`.
 
@@ -1208,7 +1333,7 @@ def grid(
     front: pd.DataFrame | None = None
     kept: list[pd.DataFrame] = []
     n_feasible = 0
-    bar = _bar(n, 0, progress)
+    bar = _Progress(config, n, 0, enabled=progress, unit="design", unit_scale=True)
     t0 = time.perf_counter()
     for start in range(0, n, chunk_size):
         stop = min(n, start + chunk_size)
@@ -1229,6 +1354,8 @@ def grid(
             kept.append(ev)
         else:
             kept.append(ev[rng.random(len(ev)) < p_keep])
+        vals = front[config.metric_names].to_numpy(dtype=float) if front is not None else ()
+        bar.set_front(vals, n_feasible)
         bar.update(stop - start)
     bar.close()
     elapsed = time.perf_counter() - t0
@@ -1260,6 +1387,7 @@ def grid(
         n_evaluated=n,
         n_feasible=n_feasible,
         sampler="grid",
+        seed=config.seed if seed is None else seed,
     )
 
 
@@ -1273,20 +1401,29 @@ def _default_out(config: StudyConfig, suffix: str = "") -> Path:
 
 
 def write_result(result: StudyResult, out: Path) -> list[str]:
-    out.mkdir(parents=True, exist_ok=True)
-    try:
-        from dse.report import write_outputs
-    except ImportError:
-        from dse.metrics import column_name
+    """Write the outputs of a result into ``out`` (:func:`dse.report.write_outputs`).
 
-        def save(frame: pd.DataFrame, name: str) -> None:
-            frame.rename(columns=column_name).to_csv(out / name, index=False)
+    Returns
+    -------
+    list of str
+        Names of the files written.
+    """
+    from dse.report import write_outputs
 
-        save(result.pareto, "pareto.csv")
-        save(result.designs, "trials.csv")
-        return ["pareto.csv", "trials.csv"]
     files = write_outputs(result, out)
     return [Path(p).name for p in files.values()]
+
+
+def dashboard_command(storage: str | None) -> str | None:
+    """The optuna-dashboard command line for a study's storage (None in memory).
+
+    optuna-dashboard opens a journal file path and any optuna storage URL as they are.
+    """
+    if not storage:
+        return None
+    import shlex
+
+    return f"optuna-dashboard {shlex.quote(str(storage))}"
 
 
 def cmd_run(args: Any) -> int:
@@ -1329,6 +1466,7 @@ def cmd_run(args: Any) -> int:
         f"{result.n_evaluated} trials ({result.n_new} new, {result.trials_per_s:,.0f} trials/s), "
         f"{result.n_feasible} feasible, {len(result.pareto)} Pareto-optimal; storage {result.storage}"
     )
+    print(f"browse the trials: {dashboard_command(result.storage)}  (pip install optuna-dashboard)")
     print(f"outputs in {out}/: {', '.join(files)}")
     return 0
 

@@ -8,15 +8,44 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_notebook_executes(path, tmp_path, monkeypatch):
     nb = nbformat.read(path, as_version=4)
-    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), "store notebooks with outputs cleared"
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), (
+        "store notebooks with outputs cleared"
+    )
     monkeypatch.setenv("MPLBACKEND", "Agg")
-    client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # files the notebooks write go to tmp_path
+    # like Jupyter: the kernel runs in the notebook's folder (studies/ is at ../studies)
+    client = NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
     client.execute()
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    errors = [
+        o
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
     assert not errors
+
+
+def test_notebooks_are_generated_by_the_script():
+    """notebooks/*.ipynb are what scripts/make_notebooks.py writes (edit the script, rerun it)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "make_notebooks", ROOT / "scripts" / "make_notebooks.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    made = module.NOTEBOOKS
+    assert set(made) <= {p.name for p in NOTEBOOKS}
+    for name, cells in made.items():
+        stored = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+        assert [c.source for c in stored.cells] == [c.source for c in cells], name

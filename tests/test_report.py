@@ -282,6 +282,49 @@ def test_binding_constraints():
     assert "3A090 pd_threshold_a" not in b.index
 
 
+def test_binding_constraints_supply_cap_and_space_edges():
+    row = pd.Series(
+        {"memory": "hbm2e", "memory_count": 4, "cores": 256, "sram_mb": 48.0, "node": "smic-n2"}
+    )
+    constraints = {"memory_count_max": {"hbm2e": 4, "hbm2": 2}}
+    space = {
+        "cores": SimpleNamespace(choices=(), low=16, high=256),  # a dse.study.Param range
+        "sram_mb": {"low": 16.0, "high": 256.0},  # plain data
+        "memory_count": [1, 2, 4],  # a numeric list
+        "node": ["smic-n2", "smic-n1"],  # not numeric: no edge
+    }
+    b = R.binding_constraints(row, constraints, space=space, reticle_mm2=math.nan)
+    b = b.set_index("limit")
+    assert b.loc["memory_count_max (hbm2e supply cap)", "status"] == "active"
+    assert b.loc["memory_count_max (hbm2e supply cap)", "category"] == "memory supply cap"
+    assert b.loc["[space] cores (highest value)", "status"] == "space edge"
+    assert b.loc["[space] memory_count (highest value)", "bound"] == 4
+    assert not any("sram_mb" in k or "node" in k for k in b.index)
+    # one unit under the cap is 25 % of slack: not reported
+    b = R.binding_constraints(row.replace({4: 3}), constraints, reticle_mm2=math.nan)
+    assert b.empty
+
+
+@pytest.mark.parametrize(
+    ("key", "name"),
+    [
+        ("die_area_mm2", "die_area_mm2"),
+        ("yield", "yield [fraction]"),
+        ("cores", "cores [count]"),
+        ("constraint_max_power_w", "constraint_max_power_w [fraction of limit]"),
+        ("constraint_min_tokens_per_s", "constraint_min_tokens_per_s [fraction of limit]"),
+        ("constraint_model", "constraint_model [violations]"),
+        ("constraint_export_class", "constraint_export_class [flag]"),
+        ("constraint_memory_count_max", "constraint_memory_count_max [fraction of cap]"),
+        ("feasible", "feasible"),
+        ("trial", "trial"),
+    ],
+)
+def test_output_name_carries_the_unit_and_inverts(key, name):
+    assert R.output_name(key) == name
+    assert R.input_name(name) == key
+
+
 # --------------------------------------------------------------------------------------
 # summary.md and the whole output folder
 # --------------------------------------------------------------------------------------
@@ -313,7 +356,7 @@ def test_summary_mentions_objectives_scenario_and_violation_counts(tmp_path, fak
 
 def test_write_outputs_writes_every_file(tmp_path, fake_model):
     files = R.write_outputs(make_result(), tmp_path / "out")
-    assert set(files) == {"pareto", "trials", "summary", *PLOTS}
+    assert set(files) == {"pareto", "trials", "pareto_meta", "trials_meta", "summary", *PLOTS}
     for name in PLOTS:
         data = files[name].read_bytes()
         assert files[name].suffix == ".png"
@@ -347,7 +390,7 @@ def test_single_objective_and_empty_front(tmp_path, fake_model):
     result.pareto = result.pareto.iloc[:0]
     result.designs["feasible"] = False
     files = R.write_outputs(result, tmp_path)
-    assert set(files) == {"pareto", "trials", "summary"}
+    assert set(files) == {"pareto", "trials", "pareto_meta", "trials_meta", "summary"}
     text = files["summary"].read_text()
     assert "No feasible design" in text
     assert "pareto_fronts.png not drawn: the study has a single objective." in text

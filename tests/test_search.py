@@ -358,3 +358,113 @@ def test_durable_reads_back_what_it_wrote(small, tmp_path):
     assert all(t.datetime_complete is not None and t.values is not None for t in trials)
     dist = cfg.space["cores"].distribution()
     assert all(t.distributions["cores"] == dist for t in trials)
+
+
+# --- what optuna-dashboard sees, and the progress output -------------------------------
+
+
+UNIT_SUFFIXES = (
+    "_mm2",
+    "_usd",
+    "_s",
+    "_j",
+    "_w",
+    "_c",
+    "_ghz",
+    "_gbps",
+    "_gb",
+    "_tflops",
+    "_bytes",
+)
+
+
+def test_storage_has_metric_names_and_unit_carrying_user_attrs(small, tmp_path):
+    """optuna-dashboard shows the objective names and the user attributes of the storage."""
+    import optuna
+
+    from dse.metrics import METRICS
+    from dse.report import input_name, output_name
+    from dse.spec import CHIP_KEYS
+
+    cfg = load_study(small)
+    run_study(cfg, trials=12, out=tmp_path, progress=False)
+    storage = optuna.storages.JournalStorage(
+        optuna.storages.journal.JournalFileBackend(str(tmp_path / "study.journal"))
+    )
+    study = optuna.load_study(study_name=cfg.name, storage=storage)
+    assert study.metric_names == cfg.metric_names
+    unitless = {"export_class", "weights_resident", "feasible", "model_feasible", "violations"}
+    for t in study.get_trials():
+        assert set(t.user_attrs) >= {"tokens_per_s", "yield [fraction]", "tpp [TOPS*bit]"}
+        for name in t.user_attrs:
+            key = input_name(name)
+            # the name is the CSV header of the column (dse.report.output_name)
+            assert name == output_name(key)
+            if key in unitless:
+                assert key in METRICS or key == "model_feasible"
+            elif key.startswith("constraint_"):
+                assert key[len("constraint_") :] in cfg.constraint_names
+                assert name.endswith("]")  # relative values, not the unit of the metric
+            else:
+                spec = METRICS.get(key) or CHIP_KEYS[key]
+                assert spec.unit, name
+                # either "<key> [<unit>]" or a key ending in its unit (die_area_mm2)
+                assert name != key or key.endswith(UNIT_SUFFIXES), name
+
+
+def test_old_stores_without_units_in_attr_names_still_load(small, tmp_path, monkeypatch):
+    import dse.search as S
+
+    cfg = load_study(small)
+    monkeypatch.setattr(S, "output_name", lambda k: k)  # what dse wrote before
+    run_study(cfg, trials=12, out=tmp_path, progress=False)
+    monkeypatch.undo()
+    res = run_study(cfg, trials=24, out=tmp_path, progress=False)
+    check_result(res, 24)
+    d = res.designs
+    assert not any(" [" in c for c in d.columns)
+    assert d["yield"].notna().all() and d["constraint_model"].notna().all()
+
+
+def _last_postfix(err: str) -> str:
+    return [line for line in err.replace("\r", "\n").splitlines() if "best " in line][-1]
+
+
+def test_progress_shows_eta_and_best_so_far(small, capsys):
+    cfg = load_study(small)
+    res = run_study(cfg, trials=24, progress=True)
+    captured = capsys.readouterr()
+    assert captured.out == ""  # progress goes to stderr
+    line = _last_postfix(captured.err)
+    assert "24/24" in line and "<" in line  # count and ETA (elapsed<remaining)
+    assert "Pareto" in line and "feasible" in line
+    # the best-so-far values are those of the feasible designs
+    feas = res.designs[res.designs["feasible"]]
+    assert f"feasible {len(feas)}," in line
+    assert f"best tokens_per_s={feas['tokens_per_s'].max():.4g} " in line
+    assert f"unit_cost_usd={feas['unit_cost_usd'].min():.4g} " in line
+    assert f"Pareto {len(res.pareto)}," in line
+    run_study(cfg, trials=12, progress=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_progress_of_resumed_and_multi_worker_runs(small, tmp_path, capsys):
+    cfg = load_study(small)
+    run_study(cfg, trials=12, out=tmp_path, progress=False)
+    res = run_study(cfg, trials=36, out=tmp_path, workers=2, progress=True)
+    line = _last_postfix(capsys.readouterr().err)
+    assert "36/36" in line
+    feas = res.designs[res.designs["feasible"]]
+    assert f"feasible {len(feas)}," in line  # the 12 stored trials count too
+    assert f"best tokens_per_s={feas['tokens_per_s'].max():.4g} " in line
+
+
+def test_grid_progress(tmp_path, capsys):
+    p = tmp_path / "g.toml"
+    p.write_text(textwrap.dedent(GRID))
+    cfg = load_study(p)
+    res = grid(cfg, chunk_size=200, progress=True)
+    line = _last_postfix(capsys.readouterr().err)
+    assert "100%" in line and "3.46k/3.46k" in line and "design/s" in line  # 3,456 points
+    assert f"feasible {res.n_feasible:,}," in line
+    assert f"best tokens_per_s={res.pareto['tokens_per_s'].max():.4g} " in line
