@@ -70,6 +70,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     tech = _tech(args) if args.tech else None
     chip = load_chip(_resolve_chip_path(args.chip), tech=tech)
+    if args.samples:
+        return _evaluate_samples(chip, args, tech)
     metrics = evaluate(chip, args.workload, tech=tech)
     d = metrics.to_dict()
     if args.plot:
@@ -99,6 +101,51 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(f"  {key:<26} {_fmt(value):>14} {unit}")
     if args.plot:
         print(f"plots written to {args.plot}/: {', '.join(p.name for p in written)}")
+    return 0
+
+
+def _evaluate_samples(chip, args: argparse.Namespace, tech) -> int:
+    """``dse evaluate --samples K``: P10/P50/P90 of every numeric metric (and a tornado)."""
+    import pandas as pd
+
+    from dse.metrics import METRICS
+    from dse.uncertainty import evaluate_samples, percentiles
+
+    if args.samples < 2:
+        raise DseInputError("--samples needs at least 2 samples")
+    rows = evaluate_samples(pd.DataFrame([chip.to_dict()]), args.workload, k=args.samples, seed=args.seed, tech=tech)
+    names = [m for m, s in METRICS.items() if s.kind == "float" and m in rows.columns]
+    pct = percentiles(rows, names)
+    table = {m: {f"p{q}": float(pct[f"{m}_p{q}"].iloc[0]) for q in (10, 50, 90)} for m in names}
+    feasible = float(rows["feasible"].mean())
+    if args.json:
+        print(json.dumps({"name": chip.name, "samples": args.samples, "feasible_fraction": feasible, "percentiles": table}, indent=2))
+    else:
+        print(f"{chip.name}: {args.samples} Monte Carlo samples of the uncertain table values (triangular low/value/high)")
+        if args.workload:
+            print(f"workload: {args.workload}")
+        print(f"  {'metric':<30} {'P10':>12} {'P50':>12} {'P90':>12}")
+        for m, v in table.items():
+            print(f"  {m:<30} {_fmt(v['p10']):>12} {_fmt(v['p50']):>12} {_fmt(v['p90']):>12}")
+        print(f"  feasible in {feasible:.0%} of the samples")
+    if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from dse import plotting
+        from dse.uncertainty import plot_tornado, tornado
+
+        out = Path(args.plot)
+        out.mkdir(parents=True, exist_ok=True)
+        metric = "cost_per_throughput_usd" if args.workload else "unit_cost_usd"
+        fig = plotting.new_figure(9.0, 6.0)
+        from dse.metrics import METRICS as _M
+
+        ax = plot_tornado(tornado(chip, metric, workload=args.workload), ax=fig.add_subplot(1, 1, 1))
+        ax.set_xlabel(f"{metric} [{_M[metric].unit}] (vertical line: all inputs at their table value)")
+        ax.set_title(f"{chip.name}: which uncertain inputs move {metric} most\n(each input alone at its low / high value)")
+        path = plotting.save_figure(fig, out / "tornado.png")
+        print(f"plot written to {path}", file=sys.stderr)
     return 0
 
 
@@ -273,6 +320,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--tech", help="technology file (CSV or TOML) extending/overriding nodes and memories"
     )
     p.add_argument("--plot", metavar="DIR", help="write thermal_map.png and roofline.png into DIR")
+    p.add_argument("--samples", type=_positive_int, metavar="K", help="Monte Carlo over the uncertain table values: P10/P50/P90 of each metric (with --plot, a tornado plot)")
+    p.add_argument("--seed", type=_int, default=0, help="seed of the Monte Carlo samples")
     p.set_defaults(func=cmd_evaluate)
 
     for name, func, what in (
@@ -313,6 +362,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="sampler (default: the study's, nsga2)",
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.add_argument("--robust", type=_positive_int, metavar="K", help="Monte Carlo over the uncertain table values: K samples per design")
+    p.add_argument("--percentile", type=float, default=90.0, help="with --robust: objectives at this pessimistic percentile (default 90)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser(

@@ -1441,7 +1441,16 @@ def cmd_run(args: Any) -> int:
         Exit code: 0 done, 130 interrupted (trials kept; rerun to resume).
     """
     config = load_study(args.study)
-    out = Path(getattr(args, "out", None) or _default_out(config))
+    robust = getattr(args, "robust", None)
+    percentile = getattr(args, "percentile", None) or 90.0
+    evaluate = None
+    suffix = ""
+    if robust:
+        from dse.uncertainty import RobustEvaluate
+
+        evaluate = RobustEvaluate(robust, percentile, seed=config.seed)
+        suffix = f"-robust{robust}-p{percentile:g}"  # its own storage: other numbers
+    out = Path(getattr(args, "out", None) or _default_out(config, suffix))
     storage = getattr(args, "storage", None)
     try:
         result = run_study(
@@ -1453,6 +1462,7 @@ def cmd_run(args: Any) -> int:
             seed=getattr(args, "seed", None),
             sampler=getattr(args, "sampler", None),
             progress=not getattr(args, "quiet", False),
+            evaluate=evaluate,
         )
     except KeyboardInterrupt:
         where = storage or out / "study.journal"

@@ -56,6 +56,7 @@ import numpy as np
 import pandas as pd
 
 from dse.constants import ModelConstants, default_constants
+from dse.errors import DseInputError
 from dse.tech import Technology, _Table, default_tech
 
 __all__ = [
@@ -583,3 +584,50 @@ def plot_tornado(
     ax.set_xlabel(metric_label or str(data.attrs.get("metric", "metric")))
     ax.legend(loc="lower right", fontsize="small")
     return ax
+
+
+# ---------------------------------------------------------------------------------------
+# robust search
+# ---------------------------------------------------------------------------------------
+
+
+class RobustEvaluate:
+    """``evaluate_many`` replacement for a robust search: metrics at a percentile.
+
+    Every design is evaluated on ``k`` Monte Carlo samples of the uncertain table values
+    and constants (:func:`evaluate_samples`); each numeric metric is then reported at a
+    pessimistic percentile: ``percentile`` for metrics where lower is better (``better =
+    "min"`` in :data:`dse.metrics.METRICS`) and ``100 - percentile`` for metrics where
+    higher is better, the median for the others; ``feasible`` holds only if the design is
+    feasible in at least ``percentile`` % of the samples. ``percentile = 50`` is the
+    median design. Picklable, so it works with several worker processes.
+    """
+
+    def __init__(self, k: int, percentile: float = 90.0, seed: int = 0):
+        if k < 2:
+            raise DseInputError(f"--robust needs at least 2 samples, got {k}")
+        if not 50.0 <= percentile < 100.0:
+            raise DseInputError(f"--percentile must be in [50, 100), got {percentile:g}")
+        self.k, self.percentile, self.seed = int(k), float(percentile), int(seed)
+
+    def __call__(self, designs: pd.DataFrame, workload: Any = None, tech: Technology | None = None) -> pd.DataFrame:
+        from dse.metrics import METRICS
+
+        frame = designs.reset_index(drop=True)
+        rows = evaluate_samples(frame, workload, k=self.k, seed=self.seed, tech=tech)
+        grouped = rows.groupby("design", sort=True)
+        out = frame.copy()
+        first = grouped.nth(0).set_index("design") if "design" in grouped.nth(0) else grouped.nth(0)
+        for name, spec in METRICS.items():
+            if name not in rows.columns:
+                continue
+            if spec.kind == "float":
+                q = self.percentile if spec.better == "min" else 100.0 - self.percentile if spec.better == "max" else 50.0
+                out[name] = grouped[name].quantile(q / 100.0).to_numpy()
+            elif name == "feasible":
+                out[name] = (grouped[name].mean() >= self.percentile / 100.0).to_numpy()
+            else:
+                out[name] = first[name].to_numpy()
+        if "violations" in out:
+            out["violations"] = np.where(out["feasible"], "", np.where(out["violations"] == "", "uncertain", out["violations"]))
+        return out
