@@ -202,13 +202,15 @@ def _evaluate_arrays(d, wl, tech, c, detail):
         md["package_cost_usd_per_unit"][mi],
     )
     unit_cost = die_cost + pkg + mem_cost
-    package_bad = np.zeros(len(cores), dtype=bool)
+    # an uneven split over the dies, or stacked memory (HBM) on an organic substrate
+    package_bad = (cores % dies != 0) | (spares % dies != 0)
+    package_bad |= (pkg_code == 0) & md["is_stacked"][mi] & (mem_count > 0)
     if multi.any():  # a multi-die package: interposer or organic, bonding yield
         mm = np.flatnonzero(multi)
         stacks = np.where(md["is_stacked"][mi[mm]], mem_count[mm], 0.0)
         pc = chiplet.package_cost_and_yield(die_mm2[mm], dies[mm], stacks, pkg_code[mm], c)
         unit_cost[mm] = chiplet.assembled_unit_cost_usd(die_cost[mm], dies[mm], mem_cost[mm], pc.package_usd, pc.package_yield)
-        package_bad[mm] = pc.oversize | ((pkg_code[mm] == 0) & (stacks > 0))  # HBM needs an interposer
+        package_bad[mm] |= pc.oversize
     out["dies_per_wafer"] = dpw
     out["yield"] = y
     out["die_cost_usd"] = die_cost

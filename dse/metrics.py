@@ -24,15 +24,15 @@ METRICS: dict[str, MetricSpec] = {
     m.name: m
     for m in (
         # workload independent
-        MetricSpec("die_area_mm2", "mm2", "die area", "min", False),
+        MetricSpec("die_area_mm2", "mm2", "area of one die (all dies of a multi-die package are alike), spare cores and D2D interface included", "min", False),
         MetricSpec("peak_tflops", "TFLOPS", "dense peak at mac_dtype and clock_ghz (TOPS for int8)", "max", False),
         MetricSpec("tpp", "TOPS*bit", "Total Processing Performance, 2 x MacTOPS x bit length (ECCN 3A090)", "", False),
         MetricSpec("performance_density", "TPP/mm2", "TPP / applicable die area (ECCN 3A090)", "", False),
         MetricSpec("export_class", "", "ECCN 3A090 class under the Oct-2023 rule: 3A090.a, 3A090.b or not-controlled", "", False, "str"),
         MetricSpec("dies_per_wafer", "count", "gross dies per 300 mm wafer", "max", False),
-        MetricSpec("yield", "fraction", "die yield (negative binomial)", "max", False),
-        MetricSpec("die_cost_usd", "USD", "wafer cost per good die", "min", False),
-        MetricSpec("unit_cost_usd", "USD", "good die + package + off-chip memory", "min", False),
+        MetricSpec("yield", "fraction", "sellable die yield: negative binomial; with spare_cores, at least `cores` good tiles and a good uncore", "max", False),
+        MetricSpec("die_cost_usd", "USD", "wafer cost per sellable die", "min", False),
+        MetricSpec("unit_cost_usd", "USD", "one good packaged part: sellable die(s), package (interposer/substrate, assembly, bonding yield) and off-chip memory", "min", False),
         MetricSpec("memory_bandwidth_gbps", "GB/s", "off-chip memory bandwidth", "max", False),
         MetricSpec("memory_capacity_gb", "GB", "off-chip memory capacity", "max", False),
         # with a workload

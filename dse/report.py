@@ -108,6 +108,8 @@ _OVERRIDE_KEYS = ("memory_bandwidth_gbps", "memory_capacity_gb")
 _CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("reticle", ("reticle",)),
     ("thermal runaway", ("runaway",)),
+    ("package", ("package",)),
+    ("system size", ("system_size",)),
     ("die area", ("area",)),
     ("junction temperature (Tj)", ("junction", "tj_")),
     ("power", ("power", "tdp")),
@@ -128,6 +130,8 @@ _MEANING = {
     "memory_capacity": "weights + KV cache do not fit in memory (model)",
     "power": "over the TDP / Tj power budget even at the lowest DVFS clock (model)",
     "thermal_runaway": "no leakage-temperature fixed point (model)",
+    "package": "multi-die package not buildable: uneven split over the dies, HBM on an organic substrate, or interposer above its size limit (model)",
+    "system_size": "no system of up to 100,000 chips holds the model's weights and KV cache (model)",
     "export_class": "ECCN 3A090 class not allowed (study / scenario)",
     "memory_count_max": "more memory units than the scenario's supply cap",
     "objective_not_finite": "an objective is NaN or infinite for this workload",

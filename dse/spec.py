@@ -197,6 +197,10 @@ def chip_from_dict(
     values = {key: check_value(key, data.get(key), where) for key in CHIP_KEYS}
     values["node"] = tech.resolve_node(values["node"], where=f"key 'node'{at}")
     values["memory"] = tech.resolve_memory(values["memory"], where=f"key 'memory'{at}")
+    if values["dies"] > 1 and (values["cores"] % values["dies"] or values["spare_cores"] % values["dies"]):
+        raise DseInputError(
+            f"keys 'cores' ({values['cores']}) and 'spare_cores' ({values['spare_cores']}){at} must split evenly over {values['dies']} dies"
+        )
     if values["memory"] != "none" and values["memory_count"] == 0:
         raise DseInputError(f"key 'memory_count'{at} must be >= 1 with memory '{values['memory']}' (use memory = \"none\" for an SRAM-only chip)")
     return ChipSpec(**values, tech_path=tech_path)

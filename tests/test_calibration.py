@@ -29,7 +29,7 @@ PINNED_MEDIAN = {
     "tokens_per_s": 0.0,
     # ResNet-50 (MLPerf T4/L4/A100, Groq at batch 1): known misses, pinned so that they
     # cannot get worse. Convs are implicit GEMMs with bias/ReLU in the epilogue (T4 +1 %,
-    # A100 -24 %); L4 (-52 %) is power-capped at 72 W in the model; the fitted per-op
+    # A100 -24 %); L4 (-52 %) stays DRAM-bound in the model (88 % of the step); the fitted per-op
     # overhead is a GPU kernel-launch cost that the statically scheduled Groq TSP (-92 %)
     # does not pay.
     "throughput_per_s": 0.378,
