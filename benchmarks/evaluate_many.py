@@ -18,6 +18,25 @@ import dse
 from dse.tech import default_tech
 
 
+def beyond_one_die(frame: pd.DataFrame, seed: int = 1) -> pd.DataFrame:
+    """The same designs with the beyond-one-die keys switched on at random.
+
+    Spare cores (0-4 per die), 1/2/4 dies (cores rounded to a multiple), interposer or
+    organic package, and system = auto with a random link.
+    """
+    rng = np.random.default_rng(seed)
+    n = len(frame)
+    dies = rng.choice([1, 2, 4], n)
+    out = frame.copy()
+    out["dies"] = dies
+    out["cores"] = np.maximum(frame["cores"].to_numpy() // dies, 1) * dies
+    out["spare_cores"] = rng.integers(0, 5, n) * dies
+    out["package"] = pd.Categorical(rng.choice(["interposer", "organic"], n))
+    out["system"] = "auto"
+    out["link"] = pd.Categorical(rng.choice(["nvlink4", "pcie5", "ethernet-400g"], n))
+    return out
+
+
 def random_designs(n: int, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     tech = default_tech()
@@ -42,16 +61,20 @@ def main() -> None:
     ap.add_argument("--designs", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--workload", default="llm-decode:llama-3-8b:batch=1,context=1024")
+    ap.add_argument("--beyond-one-die", action="store_true", help="switch on spare cores, chiplets and systems at random")
+    ap.add_argument("--threads", type=int, help="threads (default: the CPU count)")
     args = ap.parse_args()
     frame = random_designs(args.designs)
+    if args.beyond_one_die:
+        frame = beyond_one_die(frame)
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"python {platform.python_version()}, numpy {np.__version__}")
-    print(f"workload: {args.workload}; designs: {args.designs:,}")
+    print(f"workload: {args.workload}; designs: {args.designs:,}" + ("; beyond-one-die keys on" if args.beyond_one_die else ""))
     dse.evaluate_many(frame.head(1000), args.workload)  # warm-up (imports, tables)
     best = 0.0
     for r in range(args.repeat):
         t0 = time.perf_counter()
-        out = dse.evaluate_many(frame, args.workload)
+        out = dse.evaluate_many(frame, args.workload, threads=args.threads)
         dt = time.perf_counter() - t0
         rate = len(out) / dt
         best = max(best, rate)
