@@ -35,7 +35,7 @@ from dse.workloads import Workload, parse_workload
 CHIPS_DIR = Path(__file__).parent / "data" / "chips"
 VIOLATIONS = ("reticle", "memory_capacity", "power", "thermal_runaway", "package", "system_size")
 _BISECTION_STEPS = 16
-_CHUNK_ROWS = 16384
+_CHUNK_ROWS = 32768  # rows per chunk: measured fastest on 2 cores (benchmarks/evaluate_many.py)
 
 _DTYPE_BITS = np.array([BITS_PER_ELEMENT[d] for d in DTYPES], dtype=float)
 _DTYPE_BYTES = np.array([BYTES_PER_ELEMENT[d] for d in DTYPES], dtype=float)
