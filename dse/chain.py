@@ -802,9 +802,7 @@ def evaluate(
     tech = _tech_for(chip, tech)
     c = constants if constants is not None else default_constants()
     wl = _workload(workload)
-    row = {k: [v] for k, v in chip.to_dict().items()}
-    row = {k: ([math.nan] if v == [None] else v) for k, v in row.items()}
-    d = chip_arrays(row, tech, validate=False)
+    d = _one_row(chip, tech)
     out = _rows_to_frame(evaluate_arrays(d, wl, tech, c), wl)
     values: dict[str, Any] = {}
     for name, arr in out.items():
@@ -883,16 +881,26 @@ def evaluate_many(
 # ---------------------------------------------------------------------------------------
 
 
+def _one_row(chip: ChipSpec, tech: Technology) -> dict[str, np.ndarray]:
+    """The arrays of one (already validated) chip: a batch of one."""
+    row = {k: [math.nan if v is None else v] for k, v in chip.to_dict().items()}
+    return chip_arrays(row, tech, validate=False)
+
+
+def _detail(chip: ChipSpec, wl: Workload, tech: Technology | None, c: ModelConstants):
+    """One chip through the chain with the per-op and per-block detail kept."""
+    tech = _tech_for(chip, tech)
+    d = _one_row(chip, tech)
+    return d, evaluate_arrays(d, wl, tech, c, detail=True)
+
+
 def op_breakdown(
     chip: ChipSpec, workload: str | Workload, tech: Technology | None = None
 ) -> pd.DataFrame:
     """Per-op time, traffic and bound of one design at its sustained clock."""
-    tech = _tech_for(chip, tech)
     wl = _workload(workload)
-    row = {k: [math.nan if v is None else v] for k, v in chip.to_dict().items()}
-    d = chip_arrays(row, tech, validate=False)
     c = default_constants()
-    out = evaluate_arrays(d, wl, tech, c, detail=True)
+    _, out = _detail(chip, wl, tech, c)
     t = out["_ops"]
     s = float(out["_clock_fraction"][0])
     ops = wl.op_arrays()
@@ -926,11 +934,7 @@ def roofline_ceilings(
     chip: ChipSpec, workload: str | Workload, tech: Technology | None = None
 ) -> dict[str, float]:
     """Compute and bandwidth ceilings of one design at its sustained clock and the workload precision."""
-    tech = _tech_for(chip, tech)
-    wl = _workload(workload)
-    row = {k: [math.nan if v is None else v] for k, v in chip.to_dict().items()}
-    d = chip_arrays(row, tech, validate=False)
-    out = evaluate_arrays(d, wl, tech, default_constants(), detail=True)
+    _, out = _detail(chip, _workload(workload), tech, default_constants())
     s = float(out["_clock_fraction"][0])
     return {
         "peak_tflops": float(out["peak_tflops"][0] * out["_rate"][0] * s),
@@ -973,12 +977,8 @@ def thermal_map(
     from dse.spec import SRAM_LAYOUTS
     from dse.thermal_grid import hotspot_stack, solve_floorplan
 
-    tech = _tech_for(chip, tech)
-    wl = _workload(workload)
-    row = {k: [math.nan if v is None else v] for k, v in chip.to_dict().items()}
-    d = chip_arrays(row, tech, validate=False)
     c = default_constants()
-    out = evaluate_arrays(d, wl, tech, c, detail=True)
+    d, out = _detail(chip, _workload(workload), tech, c)
     a_core, a_sram, a_phy, a_unc = (float(a[0]) for a in out["_areas"])
     layout = SRAM_LAYOUTS[int(d["sram_layout_code"][0])]
     fp = build_floorplan(

@@ -21,7 +21,6 @@ and draws ``DIR/chiplets.png``::
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -30,11 +29,14 @@ import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+from _script import parse_args, study_outputs  # noqa: E402
 
 import dse  # noqa: E402
 from dse import chiplet, plotting  # noqa: E402
 from dse.pareto import non_dominated_mask  # noqa: E402
-from dse.search import grid, run_study, write_result  # noqa: E402
+from dse.search import grid  # noqa: E402
 from dse.study import load_study  # noqa: E402
 
 STUDY = HERE / "chiplets_beyond_reticle.toml"
@@ -275,20 +277,9 @@ def plot(d: pd.DataFrame, info: dict, path: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default="results/chiplets_beyond_reticle", help="output folder")
-    ap.add_argument(
-        "--trials", type=int, help="optuna trials for the study outputs instead of the exact grid"
-    )
-    ap.add_argument("--quiet", action="store_true", help="only the summary lines")
-    args = ap.parse_args(argv)
+    args = parse_args(argv, __doc__, "results/chiplets_beyond_reticle")
     out = Path(args.out)
-    config = load_study(STUDY)
-    if args.trials is None:
-        result = grid(config, progress=False)
-    else:
-        result = run_study(config, trials=args.trials, progress=False)
-    write_result(result, out)
+    config, _ = study_outputs(STUDY, args.trials, out)
     d = exact_designs()
     info = summarise(d, args.quiet)
     info["table"].to_csv(out / "by_dies_package_memory.csv", index=False)

@@ -19,7 +19,6 @@ and draws ``DIR/spares_cost.png`` (cost vs spares per node; both fronts)::
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import sys
 from pathlib import Path
@@ -29,10 +28,13 @@ import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+from _script import parse_args, study_outputs  # noqa: E402
 
 from dse import plotting  # noqa: E402
 from dse.pareto import non_dominated_mask  # noqa: E402
-from dse.search import grid, run_study, write_result  # noqa: E402
+from dse.search import grid  # noqa: E402
 from dse.study import Param, load_study  # noqa: E402
 
 STUDY = HERE / "harvest_spares_smic_n2.toml"
@@ -222,20 +224,9 @@ def plot(table: pd.DataFrame, extra: dict, path: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default="results/harvest_spares_smic_n2", help="output folder")
-    ap.add_argument(
-        "--trials", type=int, help="optuna trials for the study outputs instead of the exact grid"
-    )
-    ap.add_argument("--quiet", action="store_true", help="only the summary lines")
-    args = ap.parse_args(argv)
+    args = parse_args(argv, __doc__, "results/harvest_spares_smic_n2")
     out = Path(args.out)
-    config = load_study(STUDY)
-    if args.trials is None:
-        result = grid(config, progress=False)
-    else:
-        result = run_study(config, trials=args.trials, progress=False)
-    write_result(result, out)
+    config, _ = study_outputs(STUDY, args.trials, out)
     designs = exact_designs(out)
     table, extra = summarise(designs, args.quiet)
     table.to_csv(out / "cost_by_spares.csv", index=False)

@@ -12,7 +12,7 @@ from dse.study import load_study
 
 STUDIES = Path(__file__).resolve().parents[1] / "studies"
 TOMLS = sorted(STUDIES.glob("*.toml"))
-SCRIPTS = sorted(STUDIES.glob("*.py"))
+SCRIPTS = sorted(p for p in STUDIES.glob("*.py") if not p.name.startswith("_"))  # _script.py is shared code
 
 
 def test_there_are_studies():
