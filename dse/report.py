@@ -28,7 +28,7 @@ Files written into ``out_dir``:
     workload, storage, and the Python / numpy / pandas / scipy / optuna versions; so a
     CSV found later can be traced and rerun. (A ``#`` comment header would break naive
     CSV readers, hence the sidecar.)
-``pareto_fronts.png``, ``roofline.png``, ``node_fronts.png``, ``parallel_coordinates.png``
+``pareto_fronts.png``, ``roofline.png``, ``thermal_map.png``, ``node_fronts.png``, ``parallel_coordinates.png``
     See :mod:`dse.plotting`.
 
 Column names carry their unit (:func:`output_name`); the same names label the metrics
@@ -1036,6 +1036,26 @@ def _roofline_figure(result: Any, chosen: pd.Series) -> Any:
     return fig
 
 
+def _thermal_map_figure(result: Any, chosen: pd.Series) -> Any:
+    """The chosen design's floorplan and 2-D grid temperature map (64 x 64 cells)."""
+    from dse.chain import thermal_map
+    from dse.plotting import new_figure
+    from dse.plotting_thermal import plot_thermal_map
+
+    study = result.study
+    trial = chosen.get("trial", chosen.name)
+    chip = chip_from_row(chosen, study, name=f"{study.name}-trial-{trial}")
+    grid_result, floorplan = thermal_map(chip, study.workload, _study_tech(study))
+    fig = new_figure(8.0, 7.0)
+    title = (
+        f"Thermal map (2-D grid) of the chosen design (trial {trial}); clock from the {chip.thermal_model} model\n"
+        f"hot spot {grid_result.peak_c:.1f} °C, die mean {grid_result.mean_c:.1f} °C"
+    )
+    ax = plot_thermal_map(grid_result, floorplan, ax=fig.add_subplot(), title=title)
+    ax.title.set_fontsize(10)
+    return fig
+
+
 # --------------------------------------------------------------------------------------
 # provenance: the metadata sidecar of each CSV
 # --------------------------------------------------------------------------------------
@@ -1395,6 +1415,16 @@ def write_outputs(result: Any, out_dir: str | Path, *, chosen: Any = None) -> di
             notes.append(msg)
     else:
         notes.append("roofline.png not drawn: no feasible Pareto design.")
+
+    if chosen_row is not None:
+        try:
+            files["thermal_map"] = save_figure(
+                _thermal_map_figure(result, chosen_row), out / "thermal_map.png"
+            )
+        except Exception as exc:  # noqa: BLE001 - the other outputs must still be written
+            msg = f"thermal_map.png not drawn: {type(exc).__name__}: {exc}"
+            warnings.warn(msg, RuntimeWarning, stacklevel=2)
+            notes.append(msg)
 
     if "node" in designs.columns and len(names) >= 2:
         nodes = list(dict.fromkeys(designs["node"].astype(str)))

@@ -16,7 +16,7 @@ from dse.metrics import column_name
 from dse.spec import CHIP_KEYS
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-PLOTS = ("pareto_fronts", "roofline", "node_fronts", "parallel_coordinates")
+PLOTS = ("pareto_fronts", "roofline", "thermal_map", "node_fronts", "parallel_coordinates")
 
 
 # --------------------------------------------------------------------------------------

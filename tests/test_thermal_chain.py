@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import run_cli
+from conftest import ROOT, run_cli
 
 import dse
 
@@ -58,3 +58,11 @@ def test_evaluate_plot_writes_thermal_map(tmp_path):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     proc = run_cli("evaluate", "h100-like", "--plot", str(tmp_path))
     assert proc.returncode == 2 and "--workload" in proc.stderr
+
+
+def test_study_outputs_include_the_chosen_designs_thermal_map(tmp_path):
+    from dse.report import write_outputs
+
+    result = dse.run_study(ROOT / "studies" / "domestic_7nm_decode_400w.toml", trials=40, progress=False)
+    files = write_outputs(result, tmp_path)
+    assert files["thermal_map"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
