@@ -149,6 +149,7 @@ def _evaluate_arrays(d, wl, tech, c, detail):
     die_mm2 = base_die + d2d_mm2
     uncore_die_mm2 = die_mm2 - tile_mm2 * (cores_per_die + spares_per_die)
     tiles = cores_per_die + spares_per_die
+    phys_per_die = np.ceil(mem_count / dies)
     die_areas = (  # one die for the floorplan: core logic, SRAM, PHYs, the rest
         (a_mac + a_core) / cores * tiles,
         a_sram / cores * tiles,
@@ -348,6 +349,7 @@ def _evaluate_arrays(d, wl, tech, c, detail):
             r_th,
             leak_ref,
             d2d_t,
+            (tiles, phys_per_die),
         )
         g = grid_rows
         s[g], power_bad[g] = grid_info["s"], power_bad[g] | grid_info["power_bad"]
@@ -413,8 +415,8 @@ def _evaluate_arrays(d, wl, tech, c, detail):
             "uncore": np.zeros(n),
         }
         out["_areas"] = die_areas
-        out["_tiles_per_die"] = cores_per_die + spares_per_die
-        out["_phys_per_die"] = np.ceil(mem_count / dies)
+        out["_tiles_per_die"] = tiles
+        out["_phys_per_die"] = phys_per_die
         out["_r_sink"] = r_sink * dies
         out["_leak_density_v"] = nd["leakage_w_per_mm2_85c"][ni] * v
     return out
@@ -505,6 +507,7 @@ def _grid_thermal(
     r_th,
     leak_ref,
     extra_s,
+    per_die,
 ):
     """Hot-spot throttling and temperatures of the designs ``rows`` on the 2-D grid model.
 
@@ -528,8 +531,7 @@ def _grid_thermal(
     ambient, tj_max, tdp = d["ambient_c"][rows], d["tj_max_c"][rows], d["tdp_w"][rows]
     # the grid solves one die of the package; each die sees 1/dies of the heat sink
     dies_ = d["dies"]
-    tiles_per_die = np.ceil(d["cores"] / dies_) + np.floor(d["spare_cores"] / dies_)
-    phys_per_die = np.ceil(d["memory_count"] / dies_)
+    tiles_per_die, phys_per_die = per_die  # core tiles (spares included) and PHYs of one die
     r_lumped = r_th[rows]
     leak_tjmax = leak_ref[rows] * np.exp(beta * (tj_max - t_ref))
     leak_tdp = leak_ref[rows] * np.exp(beta * (ambient + r_lumped * tdp - t_ref))

@@ -1405,26 +1405,15 @@ def write_outputs(result: Any, out_dir: str | Path, *, chosen: Any = None) -> di
         notes.append("pareto_fronts.png not drawn: the study has a single objective.")
 
     if chosen_row is not None:
-        try:
-            files["roofline"] = save_figure(
-                _roofline_figure(result, chosen_row), out / "roofline.png"
-            )
-        except Exception as exc:  # noqa: BLE001 - the other outputs must still be written
-            msg = f"roofline.png not drawn: {type(exc).__name__}: {exc}"
-            warnings.warn(msg, RuntimeWarning, stacklevel=2)
-            notes.append(msg)
+        for key, figure in (("roofline", _roofline_figure), ("thermal_map", _thermal_map_figure)):
+            try:
+                files[key] = save_figure(figure(result, chosen_row), out / f"{key}.png")
+            except Exception as exc:  # noqa: BLE001 - the other outputs must still be written
+                msg = f"{key}.png not drawn: {type(exc).__name__}: {exc}"
+                warnings.warn(msg, RuntimeWarning, stacklevel=2)
+                notes.append(msg)
     else:
         notes.append("roofline.png not drawn: no feasible Pareto design.")
-
-    if chosen_row is not None:
-        try:
-            files["thermal_map"] = save_figure(
-                _thermal_map_figure(result, chosen_row), out / "thermal_map.png"
-            )
-        except Exception as exc:  # noqa: BLE001 - the other outputs must still be written
-            msg = f"thermal_map.png not drawn: {type(exc).__name__}: {exc}"
-            warnings.warn(msg, RuntimeWarning, stacklevel=2)
-            notes.append(msg)
 
     if "node" in designs.columns and len(names) >= 2:
         nodes = list(dict.fromkeys(designs["node"].astype(str)))
