@@ -1,0 +1,56 @@
+"""The chain's fingerprint: 20,000 seeded random designs x one workload of each kind.
+
+``scripts/chain_snapshot.py`` draws the designs (every chip key: lumped and grid thermal,
+chiplets, harvesting, single chips and ``system = "auto"``) and stores the SHA-256 of every
+metric column in ``tests/data/chain_snapshot.json``. A restructure of the chain must keep
+every byte; a deliberate physics change refreshes the file (``--write``) in the same commit,
+so the diff of the JSON shows which metrics moved and how their P10/P50/P90 changed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+from conftest import ROOT
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("chain_snapshot", ROOT / "scripts" / "chain_snapshot.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_chain_matches_its_stored_fingerprint():
+    snap = _script()
+    stored = json.loads(snap.SNAPSHOT.read_text())
+    now = snap.fingerprint(snap.evaluate_all())
+    assert set(now["workloads"]) == set(stored["workloads"])
+    changed = [
+        f"{wl}: {col}"
+        for wl, entry in now["workloads"].items()
+        for col, digest in entry["digest"].items()
+        if stored["workloads"][wl]["digest"].get(col) != digest
+    ]
+    missing = [
+        f"{wl}: {col}"
+        for wl, entry in stored["workloads"].items()
+        for col in entry["digest"]
+        if col not in now["workloads"][wl]["digest"]
+    ]
+    assert not changed and not missing, (
+        "the chain's numbers moved; if deliberate, run `python scripts/chain_snapshot.py --write` "
+        f"and commit the new fingerprint. Changed: {changed[:8]} missing: {missing[:8]}"
+    )
+
+
+def test_snapshot_designs_cover_every_branch_of_the_chain():
+    snap = _script()
+    d = snap.random_designs()
+    assert (d["thermal_model"] == "grid").sum() > 300
+    assert (d["system"] == "auto").sum() > 5000
+    assert (d["dies"] > 1).any() and (d["spare_cores"] > 0).any()
+    stored = json.loads(snap.SNAPSHOT.read_text())
+    decode = stored["workloads"]["llm-decode:llama-3-70b:batch=8,context=2048"]["summary"]
+    assert decode["system_chips"][2] > 1  # systems of several chips are exercised
