@@ -18,7 +18,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -103,36 +103,136 @@ def evaluate_arrays(
 
 
 def _evaluate_arrays(d, wl, tech, c, detail):
-    """Evaluate designs given as arrays (shape (n,)).
+    """Evaluate designs given as arrays (shape (n,)): the chain, one stage at a time.
 
     ``d`` holds the numeric chip keys as float arrays (``memory_bandwidth_gbps`` and
     ``memory_capacity_gb`` NaN where derived) and integer codes ``node_code``,
     ``memory_code`` (rows of the technology tables), ``mac_dtype_code`` (index into
-    :data:`dse.spec.DTYPES`) and ``cooling_code`` (index into :data:`dse.spec.COOLING`).
-    Returns metric arrays; with ``detail`` also the per-op arrays of the roofline.
+    :data:`dse.spec.DTYPES`) and the ``<key>_code`` of every choice key. Returns metric
+    arrays; with ``detail`` also the per-op and per-block arrays behind the plots.
     """
+    geo = _geometry(d, tech, c)
+    mem = _memory_system(d, tech)
+    money = _cost(d, tech, c, geo, mem)
+    out = _design_metrics(d, c, geo, mem, money)
+    if wl is None:
+        out["violation_mask"] = _violation_mask(reticle=money.reticle_bad, package=money.package_bad)
+        return out
+    perf = _performance(d, wl, c, geo, mem)
+    energy = _energy(d, wl, tech, c, geo, perf)
+    op = _operating_point(d, tech, c, geo, perf, energy)
+    out.update(_workload_metrics(d, wl, money, perf, energy, op))
+    out["violation_mask"] = _violation_mask(
+        reticle=money.reticle_bad,
+        capacity=~perf.fits,
+        power=op.power_bad,
+        runaway=op.runaway,
+        package=money.package_bad,
+    )
+    _system_metrics(out, d, wl, tech, c, perf.weights_resident, perf.resident_bytes, mem.capacity_gb * GB, perf.fits, mem.is_none)
+    if detail:
+        out.update(_detail_arrays(d, tech, geo, perf, energy, op))
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# the stages: each takes the design arrays and earlier records, returns one record
+# ---------------------------------------------------------------------------------------
+
+
+class Geometry(NamedTuple):
+    """Areas of one die and how the design splits over its dies [mm2, counts]."""
+
+    mac_area_mm2: np.ndarray  # all MAC arrays of the design
+    core_area_mm2: np.ndarray  # per-core overhead of all cores
+    sram_area_mm2: np.ndarray  # all SRAM
+    phy_area_mm2: np.ndarray  # all memory PHYs
+    tile_mm2: np.ndarray  # one core tile: core + its SRAM + its uncore share
+    cores_per_die: np.ndarray
+    spares_per_die: np.ndarray
+    tiles_per_die: np.ndarray  # cores_per_die + spares_per_die
+    phys_per_die: np.ndarray
+    die_area_mm2: np.ndarray  # one die
+    uncore_die_mm2: np.ndarray  # one die less its core tiles
+    d2d_bandwidth_gbps: np.ndarray  # die-to-die bandwidth (0 for one die)
+    block_areas_mm2: tuple  # one die for the floorplan: core logic, SRAM, PHYs, the rest
+
+
+class MemorySystem(NamedTuple):
+    bandwidth_gbps: np.ndarray
+    capacity_gb: np.ndarray
+    is_none: np.ndarray  # no off-chip memory (SRAM-only design)
+
+
+class Cost(NamedTuple):
+    dies_per_wafer: np.ndarray
+    yield_fraction: np.ndarray
+    die_cost_usd: np.ndarray
+    unit_cost_usd: np.ndarray
+    reticle_bad: np.ndarray
+    package_bad: np.ndarray
+
+
+class Performance(NamedTuple):
+    """The roofline of every op at the max clock, and where the model lives."""
+
+    ops: roofline.OpTimes  # per design x op, at the max clock
+    counts: np.ndarray  # occurrences of each op per step
+    clocked_s: np.ndarray  # max(compute, SRAM) per op at the max clock (scales with 1/f)
+    op_overhead_s: float  # fixed cost per op occurrence
+    d2d_s: np.ndarray  # clock-independent die-to-die all-reduce time per step
+    weights_resident: np.ndarray
+    resident_bytes: np.ndarray  # SRAM share that can hold weights (and KV cache)
+    fits: np.ndarray  # weights + KV cache fit in memory (or SRAM)
+    rate: np.ndarray  # MACs per cycle at the workload precision / at mac_dtype
+    sram_bw_bytes_per_s: np.ndarray
+    dram_bw_bytes_per_s: np.ndarray
+
+
+class Energy(NamedTuple):
+    """Energy of one workload step at nominal voltage [J, pJ], and its DRAM traffic."""
+
+    logic_pj: np.ndarray  # MAC arrays and vector units
+    sram_pj: np.ndarray
+    core_j: np.ndarray  # scales with V^2
+    offchip_j: np.ndarray  # DRAM and die-to-die links (voltage independent)
+    dram_bytes: np.ndarray
+
+
+class OperatingPoint(NamedTuple):
+    """The sustained operating point after throttling and the leakage-temperature balance."""
+
+    clock_fraction: np.ndarray  # sustained / max clock
+    voltage_fraction: np.ndarray  # V / V_nom
+    step_s: np.ndarray
+    dynamic_power_w: np.ndarray
+    leakage_power_w: np.ndarray
+    junction_temp_c: np.ndarray  # hot spot (grid) or die mean (lumped)
+    junction_temp_mean_c: np.ndarray
+    runaway: np.ndarray
+    power_bad: np.ndarray  # cannot meet the limits even at the lowest clock
+    r_sink_k_per_w: np.ndarray
+
+
+def _geometry(d, tech: Technology, c: ModelConstants) -> Geometry:
+    """Area (:mod:`dse.area`), harvesting spares and the chiplet split (:mod:`dse.chiplet`)."""
     nd = tech.nodes.arrays
     md = tech.memories.arrays
     ni, mi = d["node_code"], d["memory_code"]
-    cores, macs, clock_ghz = d["cores"], d["macs_per_core"], d["clock_ghz"]
-    sram_mb, mem_count, tdp_w = d["sram_mb"], d["memory_count"], d["tdp_w"]
-    dt = d["mac_dtype_code"]
-    out: dict[str, np.ndarray] = {}
-
-    # --- area --------------------------------------------------------------------------
+    cores, macs = d["cores"], d["macs_per_core"]
     density = area.effective_logic_density_mtr_mm2(
         nd["logic_density_mtr_mm2"][ni], c["logic_derate"]
     )
     tr_per_mac = np.array(
         [c["mac_transistors_bf16"], c["mac_transistors_fp8"], c["mac_transistors_int8"]]
-    )[dt]
+    )[d["mac_dtype_code"]]
     a_mac = area.mac_array_area_mm2(cores, macs, tr_per_mac, density)
     a_core = area.core_overhead_area_mm2(
         cores, macs, c["core_fixed_transistors"], c["core_transistors_per_row"], density
     )
-    a_sram = area.sram_area_mm2(sram_mb, nd["sram_macro_mbit_mm2"][ni], c["sram_area_factor"])
+    a_sram = area.sram_area_mm2(d["sram_mb"], nd["sram_macro_mbit_mm2"][ni], c["sram_area_factor"])
     a_phy = area.phy_area_mm2(
-        mem_count, md["phy_area_mm2_per_unit"][mi], _phy_area_factors(tech, c)[mi]
+        d["memory_count"], md["phy_area_mm2_per_unit"][mi], _phy_area_factors(tech, c)[mi]
     )
     # harvesting and chiplets: the compute tiles (core + its SRAM + its uncore share) of
     # cores + spare_cores, split over `dies` identical dies, each with its PHY share, the
@@ -149,25 +249,22 @@ def _evaluate_arrays(d, wl, tech, c, detail):
     die_mm2 = base_die + d2d_mm2
     uncore_die_mm2 = die_mm2 - tile_mm2 * (cores_per_die + spares_per_die)
     tiles = cores_per_die + spares_per_die
-    phys_per_die = np.ceil(mem_count / dies)
-    die_areas = (  # one die for the floorplan: core logic, SRAM, PHYs, the rest
+    blocks = (
         (a_mac + a_core) / cores * tiles,
         a_sram / cores * tiles,
         a_phy / dies,
         die_mm2 - (a_mac + a_core + a_sram) / cores * tiles - a_phy / dies,
     )
-    out["die_area_mm2"] = die_mm2
-    # --- peak and export -------------------------------------------------------------------
-    peak_tflops = 2.0 * cores * macs * clock_ghz * 1e-3
-    mac_bits = _DTYPE_BITS[dt]
-    tpp = export.total_processing_performance(peak_tflops, mac_bits)
-    pd_ = export.performance_density(tpp, die_mm2 * dies)
-    out["peak_tflops"] = peak_tflops
-    out["tpp"] = tpp
-    out["performance_density"] = pd_
-    out["export_class_code"] = export.export_class_code(tpp, pd_, c)
+    return Geometry(
+        a_mac, a_core, a_sram, a_phy, tile_mm2, cores_per_die, spares_per_die, tiles,
+        np.ceil(d["memory_count"] / dies), die_mm2, uncore_die_mm2, d2d_bw, blocks,
+    )  # fmt: skip
 
-    # --- memory system -----------------------------------------------------------------------
+
+def _memory_system(d, tech: Technology) -> MemorySystem:
+    """Off-chip bandwidth and capacity: the memory table per unit, or the overrides."""
+    md = tech.memories.arrays
+    mi, mem_count = d["memory_code"], d["memory_count"]
     bw_gbps = np.where(
         np.isnan(d["memory_bandwidth_gbps"]),
         mem_count * md["bandwidth_gbps_per_unit"][mi],
@@ -182,19 +279,26 @@ def _evaluate_arrays(d, wl, tech, c, detail):
         mem_count * md["capacity_gb_per_unit"][mi],
         d["memory_capacity_gb"],
     )
-    out["memory_bandwidth_gbps"] = bw_gbps
-    out["memory_capacity_gb"] = cap_gb
+    return MemorySystem(bw_gbps, cap_gb, is_none)
 
-    # --- cost and yield ----------------------------------------------------------------------
+
+def _cost(d, tech: Technology, c: ModelConstants, geo: Geometry, mem: MemorySystem) -> Cost:
+    """Dies per wafer, yield (harvested where there are spares) and unit cost (:mod:`dse.cost`)."""
+    nd = tech.nodes.arrays
+    md = tech.memories.arrays
+    ni, mi = d["node_code"], d["memory_code"]
+    cores, spares, dies, mem_count = d["cores"], d["spare_cores"], d["dies"], d["memory_count"]
+    pkg_code = d["package_code"]
+    die_mm2 = geo.die_area_mm2
     dpw = cost.dies_per_wafer(die_mm2, c["wafer_diameter_mm"])
     d0, alpha = nd["defect_density_per_cm2"][ni], nd["cluster_alpha"][ni]
     y = cost.negative_binomial_yield(die_mm2, d0, alpha)
-    harvested = spares_per_die > 0
+    harvested = geo.spares_per_die > 0
     if harvested.any():  # sellable if >= cores_per_die of the tiles and the uncore are good
         h = np.flatnonzero(harvested)
-        y[h] = harvest.harvested_yield(tile_mm2[h], uncore_die_mm2[h], cores_per_die[h], spares_per_die[h], d0[h], alpha[h])
+        y[h] = harvest.harvested_yield(geo.tile_mm2[h], geo.uncore_die_mm2[h], geo.cores_per_die[h], geo.spares_per_die[h], d0[h], alpha[h])
     die_cost = cost.cost_per_good_die_usd(nd["wafer_cost_usd"][ni], dpw, y)
-    mem_cost = cost.memory_cost_usd(cap_gb, md["cost_usd_per_gb"][mi])
+    mem_cost = cost.memory_cost_usd(mem.capacity_gb, md["cost_usd_per_gb"][mi])
     pkg = cost.package_cost_usd(
         die_mm2,
         mem_count,
@@ -206,34 +310,51 @@ def _evaluate_arrays(d, wl, tech, c, detail):
     # an uneven split over the dies, or stacked memory (HBM) on an organic substrate
     package_bad = (cores % dies != 0) | (spares % dies != 0)
     package_bad |= (pkg_code == 0) & md["is_stacked"][mi] & (mem_count > 0)
+    multi = dies > 1
     if multi.any():  # a multi-die package: interposer or organic, bonding yield
         mm = np.flatnonzero(multi)
         stacks = np.where(md["is_stacked"][mi[mm]], mem_count[mm], 0.0)
         pc = chiplet.package_cost_and_yield(die_mm2[mm], dies[mm], stacks, pkg_code[mm], c)
         unit_cost[mm] = chiplet.assembled_unit_cost_usd(die_cost[mm], dies[mm], mem_cost[mm], pc.package_usd, pc.package_yield)
         package_bad[mm] |= pc.oversize
-    out["dies_per_wafer"] = dpw
-    out["yield"] = y
-    out["die_cost_usd"] = die_cost
-    out["unit_cost_usd"] = unit_cost
-
     reticle_bad = die_mm2 > nd["reticle_mm2"][ni]
-    if wl is None:
-        out["violation_mask"] = reticle_bad.astype(np.int64) | package_bad.astype(np.int64) << 4
-        return out
+    return Cost(dpw, y, die_cost, unit_cost, reticle_bad, package_bad)
 
-    # --- roofline ----------------------------------------------------------------------------
+
+def _design_metrics(d, c: ModelConstants, geo: Geometry, mem: MemorySystem, money: Cost):
+    """The workload-independent metrics: area, peak, export class, memory, cost."""
+    peak_tflops = 2.0 * d["cores"] * d["macs_per_core"] * d["clock_ghz"] * 1e-3
+    tpp = export.total_processing_performance(peak_tflops, _DTYPE_BITS[d["mac_dtype_code"]])
+    pd_ = export.performance_density(tpp, geo.die_area_mm2 * d["dies"])
+    return {
+        "die_area_mm2": geo.die_area_mm2,
+        "peak_tflops": peak_tflops,
+        "tpp": tpp,
+        "performance_density": pd_,
+        "export_class_code": export.export_class_code(tpp, pd_, c),
+        "memory_bandwidth_gbps": mem.bandwidth_gbps,
+        "memory_capacity_gb": mem.capacity_gb,
+        "dies_per_wafer": money.dies_per_wafer,
+        "yield": money.yield_fraction,
+        "die_cost_usd": money.die_cost_usd,
+        "unit_cost_usd": money.unit_cost_usd,
+    }
+
+
+def _performance(d, wl: Workload, c: ModelConstants, geo: Geometry, mem: MemorySystem) -> Performance:
+    """Per-op roofline at the max clock (:mod:`dse.roofline`), residency and capacity."""
+    cores, macs, dt = d["cores"], d["macs_per_core"], d["mac_dtype_code"]
     ops = wl.op_arrays()
     b = float(wl.bytes_per_element)
-    rate = mac_bits / (8.0 * b)
-    clock_hz = clock_ghz * GHZ
+    rate = _DTYPE_BITS[dt] / (8.0 * b)
+    clock_hz = d["clock_ghz"] * GHZ
     side = np.sqrt(macs)
-    sram_bytes = sram_mb * MIB
+    sram_bytes = d["sram_mb"] * MIB
     tf = c["sram_tiling_fraction"]
     resident_space = (1.0 - tf) * sram_bytes
     weights_resident = wl.weight_bytes <= resident_space
     kv_resident = weights_resident & (wl.weight_bytes + wl.kv_cache_bytes <= resident_space)
-    dram_bw = bw_gbps * GB * c["dram_efficiency"]
+    dram_bw = mem.bandwidth_gbps * GB * c["dram_efficiency"]
     sram_bw = cores * 2.0 * side * _DTYPE_BYTES[dt] * clock_hz * c["sram_bw_factor"]
     vec_flops = cores * side * c["vector_flops_per_cycle_per_row"] * clock_hz
     col = (slice(None), None)
@@ -256,11 +377,27 @@ def _evaluate_arrays(d, wl, tech, c, detail):
         fill_cycles_per_side=c["mac_fill_cycles_per_side"],
         issue_efficiency=c["mac_issue_efficiency"],
     )
-    counts = ops["count"]
-    t_clocked = np.maximum(t.compute_s, t.sram_s)
-    overhead = c["op_overhead_s"]
+    # multi-die packages all-reduce activations between the dies (Megatron-style split)
+    coll = system.collectives_per_step(wl)
+    d2d_s = chiplet.d2d_step_time_s(coll.message_bytes, coll.allreduces_per_step, d["dies"], np.maximum(geo.d2d_bandwidth_gbps, 1e-9))
+    cap_bytes = mem.capacity_gb * GB
+    fits = (
+        kv_resident
+        | (wl.weight_bytes + wl.kv_cache_bytes <= cap_bytes)
+        | (weights_resident & (wl.kv_cache_bytes <= cap_bytes))
+    )
+    return Performance(
+        t, ops["count"], np.maximum(t.compute_s, t.sram_s), c["op_overhead_s"], d2d_s,
+        weights_resident, resident_space, fits, rate, sram_bw, dram_bw,
+    )  # fmt: skip
 
-    # --- dynamic energy at nominal voltage -------------------------------------------------
+
+def _energy(d, wl: Workload, tech: Technology, c: ModelConstants, geo: Geometry, perf: Performance) -> Energy:
+    """Dynamic energy of one step at nominal voltage (:mod:`dse.power`)."""
+    nd = tech.nodes.arrays
+    md = tech.memories.arrays
+    ni, mi = d["node_code"], d["memory_code"]
+    ops, counts, t = wl.op_arrays(), perf.counts, perf.ops
     ef = nd["energy_factor"][ni]
     e_mac_45 = {
         "bf16": c["mac_energy_pj_45nm_bf16"],
@@ -269,7 +406,7 @@ def _evaluate_arrays(d, wl, tech, c, detail):
     }[wl.dtype]
     e_mac = power.mac_energy_pj(e_mac_45, ef, c["operand_delivery_factor"])
     e_sram = power.sram_energy_pj_per_byte(
-        sram_bytes / cores, c["sram_energy_pj_per_byte_45nm_8kb"], ef
+        d["sram_mb"] * MIB / d["cores"], c["sram_energy_pj_per_byte_45nm_8kb"], ef
     )
     e_vec = c["eltwise_energy_pj_per_flop_45nm"] * ef
     gemm_flops = np.where(ops["is_gemm"], ops["flops"], 0.0) * counts
@@ -279,29 +416,40 @@ def _evaluate_arrays(d, wl, tech, c, detail):
     dram_bytes = (t.dram_bytes * counts).sum(axis=1)
     dram_pj = dram_bytes * 8.0 * md["energy_pj_per_bit"][mi]
     e_core_j = core_pj * 1e-12
-    # multi-die packages all-reduce activations between the dies (Megatron-style split)
     coll = system.collectives_per_step(wl)
-    d2d_t = chiplet.d2d_step_time_s(coll.message_bytes, coll.allreduces_per_step, dies, np.maximum(d2d_bw, 1e-9))
-    d2d_j = chiplet.d2d_step_energy_j(coll.message_bytes, coll.allreduces_per_step, dies, chiplet.d2d_energy_pj_per_bit(pkg_code, c))
+    d2d_j = chiplet.d2d_step_energy_j(coll.message_bytes, coll.allreduces_per_step, d["dies"], chiplet.d2d_energy_pj_per_bit(d["package_code"], c))
     e_dram_j = dram_pj * 1e-12 + d2d_j
+    return Energy(logic_pj, sram_pj, e_core_j, e_dram_j, dram_bytes)
 
-    # --- thermal limits and DVFS throttling ------------------------------------------------
+
+def _operating_point(d, tech: Technology, c: ModelConstants, geo: Geometry, perf: Performance, energy: Energy) -> OperatingPoint:
+    """Thermal limits, DVFS throttling and the leakage-temperature fixed point (:mod:`dse.thermal`).
+
+    The clock fraction is the largest at which power stays within the budget that both
+    ``tdp_w`` and ``tj_max_c`` allow (a bisection); designs on the grid model then
+    throttle on their hot spot (:func:`_grid_thermal`).
+    """
+    nd = tech.nodes.arrays
+    ni = d["node_code"]
+    dies = d["dies"]
+    t_clocked, dram_s, counts, overhead, d2d_t = perf.clocked_s, perf.ops.dram_s, perf.counts, perf.op_overhead_s, perf.d2d_s
+    e_core_j, e_dram_j = energy.core_j, energy.offchip_j
     ambient = d["ambient_c"]
     r_sink = np.array([c["r_sink_air_k_per_w"], c["r_sink_liquid_k_per_w"]])[d["cooling_code"]]
-    silicon_mm2 = die_mm2 * dies  # all dies of the package share the heat sink
+    silicon_mm2 = geo.die_area_mm2 * dies  # all dies of the package share the heat sink
     r_th = thermal.thermal_resistance_k_per_w(silicon_mm2, c["r_package_k_mm2_per_w"], r_sink)
     leak_ref = nd["leakage_w_per_mm2_85c"][ni] * silicon_mm2
     beta, t_ref = c["leakage_temp_coeff_per_k"], c["leakage_ref_temp_c"]
-    t_lim, p_budget = thermal.throttle_budget(tdp_w, d["tj_max_c"], ambient, r_th)
+    t_lim, p_budget = thermal.throttle_budget(d["tdp_w"], d["tj_max_c"], ambient, r_th)
     leak_at_lim = leak_ref * np.exp(beta * (t_lim - t_ref))
     vmin, smin = c["dvfs_vmin_fraction"], c["dvfs_min_clock_fraction"]
 
     def excess_w(s, idx):
         v = power.dvfs_voltage_fraction(s, vmin)
-        tt = roofline.step_time_s(t_clocked[idx], t.dram_s[idx], counts, overhead, s[:, None], d2d_t[idx])
+        tt = roofline.step_time_s(t_clocked[idx], dram_s[idx], counts, overhead, s[:, None], d2d_t[idx])
         return (e_core_j[idx] * v * v + e_dram_j[idx]) / tt + leak_at_lim[idx] * v - p_budget[idx]
 
-    n = len(cores)
+    n = len(d["cores"])
     s = np.ones(n)
     hot = np.flatnonzero(excess_w(s, slice(None)) > 0.0)
     power_bad = np.zeros(n, dtype=bool)
@@ -318,7 +466,7 @@ def _evaluate_arrays(d, wl, tech, c, detail):
         power_bad[hot] = too_hot
 
     v = power.dvfs_voltage_fraction(s, vmin)
-    step_s = roofline.step_time_s(t_clocked, t.dram_s, counts, overhead, s[:, None], d2d_t)
+    step_s = roofline.step_time_s(t_clocked, dram_s, counts, overhead, s[:, None], d2d_t)
     p_dyn = (e_core_j * v * v + e_dram_j) / step_s
     tj, runaway = thermal.junction_temperature(p_dyn, r_th, ambient, leak_ref * v, t_ref, beta)
     # leakage from the heat balance T_j = T_a + R (P_dyn + P_leak): equal to the leakage
@@ -328,20 +476,18 @@ def _evaluate_arrays(d, wl, tech, c, detail):
 
     # --- 2-D grid thermal model: hot-spot temperature and hot-spot throttling -------------
     grid_rows = np.flatnonzero(d["thermal_model_code"] == 1)
-    grid_info = None
     if grid_rows.size:
         # one die of the package (each carries 1/dies of the power over 1/dies of the sink)
-        energies = (logic_pj * 1e-12 * np.ones(n) / dies, sram_pj * 1e-12 / dies, e_dram_j / dies)
-        areas = die_areas
+        energies = (energy.logic_pj * 1e-12 * np.ones(n) / dies, energy.sram_pj * 1e-12 / dies, e_dram_j / dies)
         grid_info = _grid_thermal(
             grid_rows,
             d,
             c,
             nd["leakage_w_per_mm2_85c"][ni],
-            areas,
+            geo.block_areas_mm2,
             energies,
             t_clocked,
-            t.dram_s,
+            dram_s,
             counts,
             overhead,
             s,
@@ -349,12 +495,12 @@ def _evaluate_arrays(d, wl, tech, c, detail):
             r_th,
             leak_ref,
             d2d_t,
-            (tiles, phys_per_die),
+            (geo.tiles_per_die, geo.phys_per_die),
         )
         g = grid_rows
         s[g], power_bad[g] = grid_info["s"], power_bad[g] | grid_info["power_bad"]
         v = power.dvfs_voltage_fraction(s, vmin)
-        step_s = roofline.step_time_s(t_clocked, t.dram_s, counts, overhead, s[:, None], d2d_t)
+        step_s = roofline.step_time_s(t_clocked, dram_s, counts, overhead, s[:, None], d2d_t)
         p_dyn = (e_core_j * v * v + e_dram_j) / step_s
         tj_mean, runaway = thermal.junction_temperature(
             p_dyn, r_th, ambient, leak_ref * v, t_ref, beta
@@ -364,62 +510,74 @@ def _evaluate_arrays(d, wl, tech, c, detail):
         tj[g] = grid_info["peak_c"]
         p_leak[g] = grid_info["leakage_w"]
         runaway[g] = grid_info["runaway"]
-    p_total = p_dyn + p_leak
+    return OperatingPoint(s, v, step_s, p_dyn, p_leak, tj, tj_mean, runaway, power_bad, r_sink)
+
+
+def _workload_metrics(d, wl: Workload, money: Cost, perf: Performance, energy_rec: Energy, op: OperatingPoint):
+    """Step time, throughput, energy and power at the operating point."""
+    n = len(d["cores"])
+    ops = wl.op_arrays()
+    step_s = op.step_s
+    p_total = op.dynamic_power_w + op.leakage_power_w
     energy = p_total * step_s
-
-    # --- capacity ------------------------------------------------------------------------------
-    cap_bytes = cap_gb * GB
-    fits = (
-        kv_resident
-        | (wl.weight_bytes + wl.kv_cache_bytes <= cap_bytes)
-        | (weights_resident & (wl.kv_cache_bytes <= cap_bytes))
-    )
-
     items = wl.items_per_step
-    peak_wl_flops = 2.0 * cores * macs * clock_hz * rate * s
-    out.update(
+    clock_hz = d["clock_ghz"] * GHZ
+    peak_wl_flops = 2.0 * d["cores"] * d["macs_per_core"] * clock_hz * perf.rate * op.clock_fraction
+    out = dict(
         latency_s=step_s,
         throughput_per_s=items / step_s,
         energy_j=energy,
         energy_per_item_j=energy / items,
         power_w=p_total,
-        sustained_clock_ghz=clock_ghz * s,
-        junction_temp_c=tj,
-        junction_temp_mean_c=tj_mean,
-        leakage_power_w=p_leak,
-        cost_per_throughput_usd=unit_cost * step_s / items,
-        compute_utilization=float((ops["flops"] * counts).sum()) / (step_s * peak_wl_flops),
-        dram_bytes=dram_bytes,
-        weights_resident=np.broadcast_to(weights_resident, (n,)).copy(),
+        sustained_clock_ghz=d["clock_ghz"] * op.clock_fraction,
+        junction_temp_c=op.junction_temp_c,
+        junction_temp_mean_c=op.junction_temp_mean_c,
+        leakage_power_w=op.leakage_power_w,
+        cost_per_throughput_usd=money.unit_cost_usd * step_s / items,
+        compute_utilization=float((ops["flops"] * perf.counts).sum()) / (step_s * peak_wl_flops),
+        dram_bytes=energy_rec.dram_bytes,
+        weights_resident=np.broadcast_to(perf.weights_resident, (n,)).copy(),
     )
     if wl.item_unit == "token":
         out["tokens_per_s"] = items / step_s
-    out["violation_mask"] = (
-        reticle_bad.astype(np.int64)
-        | (~fits).astype(np.int64) << 1
-        | power_bad.astype(np.int64) << 2
-        | runaway.astype(np.int64) << 3
-        | package_bad.astype(np.int64) << 4
-    )
-    _system_metrics(out, d, wl, tech, c, weights_resident, resident_space, cap_bytes, fits, is_none)
-    if detail:
-        out["_ops"] = t
-        out["_clock_fraction"] = s
-        out["_sram_bw"] = sram_bw
-        out["_dram_bw"] = dram_bw
-        out["_rate"] = rate
-        out["_power_by_kind"] = {  # one die
-            "core": logic_pj * 1e-12 * v * v / step_s / dies,
-            "sram": sram_pj * 1e-12 * v * v / step_s / dies,
-            "phy": e_dram_j / step_s / dies,
-            "uncore": np.zeros(n),
-        }
-        out["_areas"] = die_areas
-        out["_tiles_per_die"] = tiles
-        out["_phys_per_die"] = phys_per_die
-        out["_r_sink"] = r_sink * dies
-        out["_leak_density_v"] = nd["leakage_w_per_mm2_85c"][ni] * v
     return out
+
+
+def _violation_mask(*, reticle, capacity=False, power=False, runaway=False, package=False, system=False):
+    """Bit mask of :data:`VIOLATIONS` (bit i set = VIOLATIONS[i] violated)."""
+    flags = dict(
+        reticle=reticle, memory_capacity=capacity, power=power, thermal_runaway=runaway,
+        package=package, system_size=system,
+    )  # fmt: skip
+    mask = np.zeros(np.shape(reticle), dtype=np.int64)
+    for i, name in enumerate(VIOLATIONS):
+        mask |= np.asarray(flags[name]).astype(np.int64) << i
+    return mask
+
+
+def _detail_arrays(d, tech: Technology, geo: Geometry, perf: Performance, energy: Energy, op: OperatingPoint):
+    """Per-op and per-block arrays behind the roofline and thermal-map plots."""
+    n = len(d["cores"])
+    dies = d["dies"]
+    v, step_s = op.voltage_fraction, op.step_s
+    return {
+        "_ops": perf.ops,
+        "_clock_fraction": op.clock_fraction,
+        "_sram_bw": perf.sram_bw_bytes_per_s,
+        "_dram_bw": perf.dram_bw_bytes_per_s,
+        "_rate": perf.rate,
+        "_power_by_kind": {  # one die
+            "core": energy.logic_pj * 1e-12 * v * v / step_s / dies,
+            "sram": energy.sram_pj * 1e-12 * v * v / step_s / dies,
+            "phy": energy.offchip_j / step_s / dies,
+            "uncore": np.zeros(n),
+        },
+        "_areas": geo.block_areas_mm2,
+        "_tiles_per_die": geo.tiles_per_die,
+        "_phys_per_die": geo.phys_per_die,
+        "_r_sink": op.r_sink_k_per_w * dies,
+        "_leak_density_v": tech.nodes.arrays["leakage_w_per_mm2_85c"][d["node_code"]] * v,
+    }
 
 
 def _system_metrics(out, d, wl, tech, c, weights_resident, resident_space, cap_bytes, fits, is_none):
@@ -463,7 +621,10 @@ def _system_metrics(out, d, wl, tech, c, weights_resident, resident_space, cap_b
             sub = _evaluate_arrays(sub_d, shard, tech, c, False)
             link_i = d["link_code"][rows]
             links = [system.link(name) for name in system.LINKS]
-            pick = lambda attr: np.array([getattr(links[k], attr) for k in link_i])  # noqa: E731
+
+            def pick(attr, links=links, link_i=link_i):
+                return np.array([getattr(links[k], attr) for k in link_i])
+
             perf = system.system_performance(
                 system.SystemSize(*(np.asarray(f)[sel] for f in size)),
                 sub["latency_s"],
