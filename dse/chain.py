@@ -33,8 +33,12 @@ from dse.units import BITS_PER_ELEMENT, BYTES_PER_ELEMENT, GB, GHZ, MIB
 from dse.workloads import Workload, parse_workload
 
 CHIPS_DIR = Path(__file__).parent / "data" / "chips"
-VIOLATIONS = ("reticle", "memory_capacity", "power", "thermal_runaway", "package", "system_size")
-_BISECTION_STEPS = 16
+VIOLATIONS = (
+    "reticle", "memory_capacity", "power", "thermal_runaway", "package", "system_size", "timing",
+)  # fmt: skip
+_BISECTION_STEPS = 16  # grid-model throttle (bisection)
+_THROTTLE_BISECT = 12  # lumped throttle: bisection steps, then
+_THROTTLE_STEPS = 2  # Illinois false-position steps
 _CHUNK_ROWS = 32768  # rows per chunk: measured fastest on 2 cores (benchmarks/evaluate_many.py)
 
 _DTYPE_BITS = np.array([BITS_PER_ELEMENT[d] for d in DTYPES], dtype=float)
@@ -54,6 +58,9 @@ _VIOLATION_TEXT = np.array(
 # IO-awareness", NeurIPS 2022): the S x S intermediates never travel to DRAM.
 _A_FUSED = frozenset({"softmax", "attn_value"})
 _C_FUSED = frozenset({"attn_score", "softmax"})
+# ops that run inside another op's kernel (no launch of their own): FlashAttention's softmax
+# and value product, residual adds fused into the next norm (vLLM, TensorRT-LLM)
+_FUSED_OPS = frozenset({"softmax", "attn_value", "residual_add"})
 
 
 def _fused(wl: Workload, names: frozenset[str]) -> np.ndarray:
@@ -114,24 +121,30 @@ def _evaluate_arrays(d, wl, tech, c, detail):
     geo = _geometry(d, tech, c)
     mem = _memory_system(d, tech)
     money = _cost(d, tech, c, geo, mem)
+    pm = _power_model(d, tech, c, geo)
     out = _design_metrics(d, c, geo, mem, money)
+    out["idle_power_w"] = _idle_power_w(d, c, pm)
     if wl is None:
-        out["violation_mask"] = _violation_mask(reticle=money.reticle_bad, package=money.package_bad)
+        out["violation_mask"] = _violation_mask(
+            reticle=money.reticle_bad, package=money.package_bad, timing=pm.timing_bad
+        )
         return out
     perf = _performance(d, wl, c, geo, mem)
     energy = _energy(d, wl, tech, c, geo, perf)
-    op = _operating_point(d, tech, c, geo, perf, energy)
+    op = _operating_point(d, c, geo, pm, perf, energy)
     out.update(_workload_metrics(d, wl, money, perf, energy, op))
+    out["core_voltage_v"] = op.power.voltage_fraction * pm.vdd_nominal_v
     out["violation_mask"] = _violation_mask(
         reticle=money.reticle_bad,
         capacity=~perf.fits,
         power=op.power_bad,
         runaway=op.runaway,
         package=money.package_bad,
+        timing=pm.timing_bad,
     )
     _system_metrics(out, d, wl, tech, c, perf.weights_resident, perf.resident_bytes, mem.capacity_gb * GB, perf.fits, mem.is_none)
     if detail:
-        out.update(_detail_arrays(d, tech, geo, perf, energy, op))
+        out.update(_detail_arrays(d, tech, geo, pm, perf, energy, op))
     return out
 
 
@@ -173,14 +186,40 @@ class Cost(NamedTuple):
     package_bad: np.ndarray
 
 
+class PowerModel(NamedTuple):
+    """Workload-independent power and heat-path parameters of a design (whole package)."""
+
+    clock_ghz: np.ndarray  # declared (maximum) clock
+    fmax_ghz: np.ndarray  # the node's highest clock, at vmax
+    vmax_fraction: np.ndarray  # V_max / V_nom of the node
+    vmin_fraction: np.ndarray  # V_min / V_nom of the node
+    vdd_nominal_v: np.ndarray
+    dibl_per_v: np.ndarray  # leakage voltage sensitivity (planar or FinFET)
+    clock_w_per_ghz: np.ndarray  # clocked baseline at nominal voltage per GHz [W/GHz]
+    core_clock_share: np.ndarray  # share of the clocked baseline in the core-logic blocks
+    leakage_ref_w: np.ndarray  # leakage at V_nom and the reference temperature
+    static_die_w: np.ndarray  # memory-PHY and die-to-die interface static power
+    background_w: np.ndarray  # memory devices' background / refresh power
+    stacked: np.ndarray  # memory devices share the heat sink (HBM) rather than the board
+    r_sink_k_per_w: np.ndarray
+    r_th_k_per_w: np.ndarray  # junction to ambient, lumped (whole package)
+    silicon_mm2: np.ndarray  # all dies
+    vrm_efficiency: float
+    vrm_fixed_w: np.ndarray  # load-independent regulator loss
+    vth_fraction: float
+    alpha: float
+    timing_bad: np.ndarray  # the declared clock needs more than V_max
+
+
 class Performance(NamedTuple):
     """The roofline of every op at the max clock, and where the model lives."""
 
     ops: roofline.OpTimes  # per design x op, at the max clock
     counts: np.ndarray  # occurrences of each op per step
     clocked_s: np.ndarray  # max(compute, SRAM) per op at the max clock (scales with 1/f)
-    op_overhead_s: float  # fixed cost per op occurrence
-    d2d_s: np.ndarray  # clock-independent die-to-die all-reduce time per step
+    fixed_s: np.ndarray  # clock-independent time per step: kernel overheads, die-to-die
+    op_overhead_s: np.ndarray  # fixed cost per kernel (per design)
+    kernels: np.ndarray  # per op: 1 where the op is its own kernel (0: fused into another)
     weights_resident: np.ndarray
     resident_bytes: np.ndarray  # SRAM share that can hold weights (and KV cache)
     fits: np.ndarray  # weights + KV cache fit in memory (or SRAM)
@@ -190,28 +229,45 @@ class Performance(NamedTuple):
 
 
 class Energy(NamedTuple):
-    """Energy of one workload step at nominal voltage [J, pJ], and its DRAM traffic."""
+    """Energy of one workload step [pJ at the node's nominal voltage; J], and its DRAM traffic."""
 
-    logic_pj: np.ndarray  # MAC arrays and vector units
-    sram_pj: np.ndarray
-    core_j: np.ndarray  # scales with V^2
-    offchip_j: np.ndarray  # DRAM and die-to-die links (voltage independent)
+    logic_pj: np.ndarray  # MAC arrays and vector units (scales with V^2)
+    sram_pj: np.ndarray  # SRAM reads and writes (scales with V^2)
+    transport_pj: np.ndarray  # bytes crossing the die to and from the cores (scales with V^2)
+    phy_j: np.ndarray  # host memory PHYs and die-to-die links (their own supply)
+    device_j: np.ndarray  # the memory devices' share of DRAM energy
     dram_bytes: np.ndarray
+
+
+class StepPower(NamedTuple):
+    """Power by block at a clock fraction, whole package, leakage excluded [W]."""
+
+    voltage_fraction: np.ndarray
+    step_s: np.ndarray
+    core_w: np.ndarray  # MAC arrays, vector units
+    sram_w: np.ndarray
+    noc_w: np.ndarray  # on-chip transport
+    phy_w: np.ndarray  # memory PHYs and die-to-die interfaces, dynamic and static
+    clock_w: np.ndarray  # clocked baseline
+    memory_w: np.ndarray  # memory devices
+    leakage_factor: np.ndarray  # leakage at this voltage / at V_nom
+
+    @property
+    def die_w(self):
+        return self.core_w + self.sram_w + self.noc_w + self.phy_w + self.clock_w
 
 
 class OperatingPoint(NamedTuple):
     """The sustained operating point after throttling and the leakage-temperature balance."""
 
     clock_fraction: np.ndarray  # sustained / max clock
-    voltage_fraction: np.ndarray  # V / V_nom
-    step_s: np.ndarray
-    dynamic_power_w: np.ndarray
+    power: StepPower
     leakage_power_w: np.ndarray
-    junction_temp_c: np.ndarray  # hot spot (grid) or die mean (lumped)
+    module_power_w: np.ndarray  # (dies + memory) / VRM efficiency: the scope of tdp_w
+    junction_temp_c: np.ndarray  # hot spot (grid model, or lumped mean + margin)
     junction_temp_mean_c: np.ndarray
     runaway: np.ndarray
     power_bad: np.ndarray  # cannot meet the limits even at the lowest clock
-    r_sink_k_per_w: np.ndarray
 
 
 def _geometry(d, tech: Technology, c: ModelConstants) -> Geometry:
@@ -321,6 +377,99 @@ def _cost(d, tech: Technology, c: ModelConstants, geo: Geometry, mem: MemorySyst
     return Cost(dpw, y, die_cost, unit_cost, reticle_bad, package_bad)
 
 
+def _power_model(d, tech: Technology, c: ModelConstants, geo: Geometry) -> PowerModel:
+    """The design's voltage-frequency law, static powers and heat path (:mod:`dse.power`).
+
+    Voltage follows the absolute clock on the node (alpha-power law through the node's
+    f_max at V_max); a declared clock that needs more than V_max is a ``timing``
+    violation. The clocked baseline scales with the logic it clocks; the memory PHYs,
+    die-to-die interfaces and memory devices draw static power whatever the workload.
+    """
+    nd = tech.nodes.arrays
+    md = tech.memories.arrays
+    ni, mi = d["node_code"], d["memory_code"]
+    dies, mem_count = d["dies"], d["memory_count"]
+    vnom = nd["vdd_nominal_v"][ni]
+    vmax, vmin = nd["vdd_max_v"][ni] / vnom, nd["vdd_min_v"][ni] / vnom
+    fmax = c["fmax_n7_ghz"] / nd["delay_factor"][ni]
+    vth, alpha = c["vth_fraction"], c["alpha_power"]
+    v_declared = power.voltage_for_clock(d["clock_ghz"], fmax, vmax, vmin, vth, alpha)
+    timing_bad = v_declared > vmax * (1.0 + 1e-6)
+    dibl = np.where(nd["planar"][ni] > 0, c["leakage_dibl_per_v_planar"], c["leakage_dibl_per_v_finfet"])
+    # clocked logic: the core-logic and uncore blocks of every die
+    density = area.effective_logic_density_mtr_mm2(nd["logic_density_mtr_mm2"][ni], c["logic_derate"])
+    core_blk, _, _, rest_blk = geo.block_areas_mm2
+    logic_mtr = (core_blk + rest_blk) * density * dies
+    clock_w_per_ghz = power.clock_tree_power_w(
+        logic_mtr, 1.0, 1.0, c["clock_energy_pj_per_mtr_cycle_45nm"], nd["energy_factor"][ni]
+    )
+    d2d_full_w = geo.d2d_bandwidth_gbps * 8e-3 * chiplet.d2d_energy_pj_per_bit(d["package_code"], c)
+    static_die_w = mem_count * md["phy_static_w_per_unit"][mi] + c["d2d_static_fraction"] * d2d_full_w * dies
+    background_w = np.where(md["capacity_gb_per_unit"][mi] > 0, mem_count, 0.0) * md["background_w_per_unit"][mi]
+    tiers = np.array([
+        c["r_sink_air_k_per_w"], c["r_sink_liquid_k_per_w"], c["r_sink_passive_k_per_w"],
+        c["r_sink_air_1u_k_per_w"], c["r_sink_air_2u_k_per_w"], c["r_sink_immersion_k_per_w"],
+    ])  # fmt: skip
+    r_sink = np.where(np.isnan(d["r_sink_k_per_w"]), tiers[d["cooling_code"]], d["r_sink_k_per_w"])
+    silicon_mm2 = geo.die_area_mm2 * dies  # all dies of the package share the heat sink
+    r_th = thermal.thermal_resistance_k_per_w(silicon_mm2, c["r_package_k_mm2_per_w"], r_sink)
+    return PowerModel(
+        d["clock_ghz"], fmax, vmax, vmin, vnom, dibl, clock_w_per_ghz,
+        core_blk / np.maximum(core_blk + rest_blk, 1e-12),
+        nd["leakage_w_per_mm2_85c"][ni] * silicon_mm2, static_die_w, background_w,
+        md["is_stacked"][mi].astype(bool), r_sink, r_th, silicon_mm2, c["vrm_efficiency"],
+        c["vrm_fixed_loss_fraction"] * d["tdp_w"], vth, alpha, timing_bad,
+    )  # fmt: skip
+
+
+def _voltage_fraction(pm: PowerModel, clock_ghz, idx):
+    """V / V_nom that sustains ``clock_ghz`` (absolute) on each design's node."""
+    return power.voltage_for_clock(
+        clock_ghz, pm.fmax_ghz[idx], pm.vmax_fraction[idx], pm.vmin_fraction[idx], pm.vth_fraction, pm.alpha
+    )
+
+
+def _step_power(pm: PowerModel, perf: Performance, energy: Energy, s, idx) -> StepPower:
+    """Power by block of the designs ``idx`` at clock fraction ``s`` (leakage excluded)."""
+    clock = pm.clock_ghz[idx] * s
+    v = _voltage_fraction(pm, clock, idx)
+    v2 = v * v
+    step_s = roofline.step_time_s(
+        perf.clocked_s[idx], perf.ops.dram_s[idx], perf.counts, 0.0, s[:, None], perf.fixed_s[idx]
+    )
+    per_s = 1e-12 / step_s
+    return StepPower(
+        v,
+        step_s,
+        energy.logic_pj[idx] * v2 * per_s,
+        energy.sram_pj[idx] * v2 * per_s,
+        energy.transport_pj[idx] * v2 * per_s,
+        energy.phy_j[idx] / step_s + pm.static_die_w[idx],
+        pm.clock_w_per_ghz[idx] * clock * v2,
+        energy.device_j[idx] / step_s + pm.background_w[idx],
+        power.leakage_voltage_factor(v, pm.vdd_nominal_v[idx], pm.dibl_per_v[idx]),
+    )
+
+
+def _idle_power_w(d, c: ModelConstants, pm: PowerModel):
+    """Module power with a context loaded and no work: the lowest DVFS clock [W].
+
+    The clocked baseline at ``dvfs_min_clock_fraction`` of the clock (at the voltage
+    that clock needs, never below V_min), static interface power, memory background and
+    leakage at the idle junction temperature, over the VRM efficiency.
+    """
+    clock = pm.clock_ghz * c["dvfs_min_clock_fraction"]
+    v = _voltage_fraction(pm, clock, slice(None))
+    die_w = pm.clock_w_per_ghz * clock * v * v + pm.static_die_w
+    stack_w = np.where(pm.stacked, pm.background_w, 0.0)
+    ambient = d["ambient_c"] + pm.r_sink_k_per_w * stack_w
+    lvf = power.leakage_voltage_factor(v, pm.vdd_nominal_v, pm.dibl_per_v)
+    beta, t_ref = c["leakage_temp_coeff_per_k"], c["leakage_ref_temp_c"]
+    tj, _ = thermal.junction_temperature(die_w, pm.r_th_k_per_w, ambient, pm.leakage_ref_w * lvf, t_ref, beta)
+    leak_w = (tj - ambient) / pm.r_th_k_per_w - die_w
+    return (die_w + leak_w + pm.background_w) / pm.vrm_efficiency + pm.vrm_fixed_w
+
+
 def _design_metrics(d, c: ModelConstants, geo: Geometry, mem: MemorySystem, money: Cost):
     """The workload-independent metrics: area, peak, export class, memory, cost."""
     peak_tflops = 2.0 * d["cores"] * d["macs_per_core"] * d["clock_ghz"] * 1e-3
@@ -339,6 +488,18 @@ def _design_metrics(d, c: ModelConstants, geo: Geometry, mem: MemorySystem, mone
         "die_cost_usd": money.die_cost_usd,
         "unit_cost_usd": money.unit_cost_usd,
     }
+
+
+def _op_kernels(wl: Workload) -> np.ndarray:
+    """1 where an op runs as its own kernel, 0 where serving stacks fuse it into another.
+
+    FlashAttention runs score, softmax and value product as one kernel; residual adds run
+    in the following norm's kernel; a bias + ReLU (or add + ReLU) runs in the preceding
+    convolution's epilogue.
+    """
+    return np.array(
+        [not (op.name in _FUSED_OPS or op.name.endswith("_relu")) for op in wl.ops], dtype=float
+    )
 
 
 def _performance(d, wl: Workload, c: ModelConstants, geo: Geometry, mem: MemorySystem) -> Performance:
@@ -380,6 +541,10 @@ def _performance(d, wl: Workload, c: ModelConstants, geo: Geometry, mem: MemoryS
     # multi-die packages all-reduce activations between the dies (Megatron-style split)
     coll = system.collectives_per_step(wl)
     d2d_s = chiplet.d2d_step_time_s(coll.message_bytes, coll.allreduces_per_step, d["dies"], np.maximum(geo.d2d_bandwidth_gbps, 1e-9))
+    # a fixed cost per kernel: launched kernels pay it, statically scheduled chips do not
+    by_model = np.where(d["execution_code"] == 1, c["op_overhead_static_s"], c["op_overhead_s"])
+    overhead_s = np.where(np.isnan(d["op_overhead_us"]), by_model, d["op_overhead_us"] * 1e-6)
+    kernels = _op_kernels(wl)
     cap_bytes = mem.capacity_gb * GB
     fits = (
         kv_resident
@@ -387,13 +552,15 @@ def _performance(d, wl: Workload, c: ModelConstants, geo: Geometry, mem: MemoryS
         | (weights_resident & (wl.kv_cache_bytes <= cap_bytes))
     )
     return Performance(
-        t, ops["count"], np.maximum(t.compute_s, t.sram_s), c["op_overhead_s"], d2d_s,
+        t, ops["count"], np.maximum(t.compute_s, t.sram_s),
+        d2d_s + overhead_s * float(kernels @ ops["count"]), overhead_s, kernels,
         weights_resident, resident_space, fits, rate, sram_bw, dram_bw,
     )  # fmt: skip
 
 
 def _energy(d, wl: Workload, tech: Technology, c: ModelConstants, geo: Geometry, perf: Performance) -> Energy:
-    """Dynamic energy of one step at nominal voltage (:mod:`dse.power`)."""
+    """Energy of one step (:mod:`dse.power`): operations and SRAM, on-chip transport,
+    memory interfaces and devices, die-to-die links."""
     nd = tech.nodes.arrays
     md = tech.memories.arrays
     ni, mi = d["node_code"], d["memory_code"]
@@ -404,7 +571,7 @@ def _energy(d, wl: Workload, tech: Technology, c: ModelConstants, geo: Geometry,
         "fp8": c["mac_energy_pj_45nm_fp8"],
         "int8": c["mac_energy_pj_45nm_int8"],
     }[wl.dtype]
-    e_mac = power.mac_energy_pj(e_mac_45, ef, c["operand_delivery_factor"])
+    e_mac = power.mac_energy_pj(e_mac_45, ef, c["operand_delivery_factor"], np.sqrt(d["macs_per_core"]))
     e_sram = power.sram_energy_pj_per_byte(
         d["sram_mb"] * MIB / d["cores"], c["sram_energy_pj_per_byte_45nm_8kb"], ef
     )
@@ -412,114 +579,119 @@ def _energy(d, wl: Workload, tech: Technology, c: ModelConstants, geo: Geometry,
     gemm_flops = np.where(ops["is_gemm"], ops["flops"], 0.0) * counts
     logic_pj = e_mac * gemm_flops.sum() / 2.0 + e_vec * float((ops["eltwise_flops"] * counts).sum())
     sram_pj = e_sram * (t.sram_bytes * counts).sum(axis=1)
-    core_pj = logic_pj + sram_pj
     dram_bytes = (t.dram_bytes * counts).sum(axis=1)
-    dram_pj = dram_bytes * 8.0 * md["energy_pj_per_bit"][mi]
-    e_core_j = core_pj * 1e-12
     coll = system.collectives_per_step(wl)
-    d2d_j = chiplet.d2d_step_energy_j(coll.message_bytes, coll.allreduces_per_step, d["dies"], chiplet.d2d_energy_pj_per_bit(d["package_code"], c))
-    e_dram_j = dram_pj * 1e-12 + d2d_j
-    return Energy(logic_pj, sram_pj, e_core_j, e_dram_j, dram_bytes)
+    d2d_bits = chiplet.d2d_step_energy_j(coll.message_bytes, coll.allreduces_per_step, d["dies"], 1e12)
+    # every DRAM and die-to-die byte crosses a die between its port and the cores
+    e_wire = power.transport_energy_pj_per_byte(geo.die_area_mm2, c["wire_pj_per_bit_mm"], c["transport_distance_factor"])
+    transport_pj = e_wire * (dram_bytes + d2d_bits / 8.0)
+    phy_j = dram_bytes * 8.0 * md["phy_pj_per_bit"][mi] * 1e-12 + d2d_bits * chiplet.d2d_energy_pj_per_bit(d["package_code"], c) * 1e-12
+    device_j = dram_bytes * 8.0 * (md["energy_pj_per_bit"][mi] - md["phy_pj_per_bit"][mi]) * 1e-12
+    return Energy(logic_pj, sram_pj, transport_pj, phy_j, device_j, dram_bytes)
 
 
-def _operating_point(d, tech: Technology, c: ModelConstants, geo: Geometry, perf: Performance, energy: Energy) -> OperatingPoint:
+def _operating_point(d, c: ModelConstants, geo: Geometry, pm: PowerModel, perf: Performance, energy: Energy) -> OperatingPoint:
     """Thermal limits, DVFS throttling and the leakage-temperature fixed point (:mod:`dse.thermal`).
 
-    The clock fraction is the largest at which power stays within the budget that both
-    ``tdp_w`` and ``tj_max_c`` allow (a bisection); designs on the grid model then
-    throttle on their hot spot (:func:`_grid_thermal`).
+    Module power (dies and memory over the VRM efficiency, plus the fixed regulator loss)
+    is held to ``tdp_w`` and the hot spot to ``tj_max_c``. The clock fraction is the
+    largest that meets both (a bisection), each step solving the leakage-temperature
+    balance in closed form, so a throttled design sits at its binding limit. HBM stacks
+    share the heat sink (their power raises the sink temperature); board memories do not.
+    The lumped hot spot is the die mean plus ``hotspot_k_mm2_per_w`` x die power density;
+    designs on the grid model throttle on their own hot spot (:func:`_grid_thermal`).
     """
-    nd = tech.nodes.arrays
-    ni = d["node_code"]
-    dies = d["dies"]
-    t_clocked, dram_s, counts, overhead, d2d_t = perf.clocked_s, perf.ops.dram_s, perf.counts, perf.op_overhead_s, perf.d2d_s
-    e_core_j, e_dram_j = energy.core_j, energy.offchip_j
-    ambient = d["ambient_c"]
-    r_sink = np.array([c["r_sink_air_k_per_w"], c["r_sink_liquid_k_per_w"]])[d["cooling_code"]]
-    silicon_mm2 = geo.die_area_mm2 * dies  # all dies of the package share the heat sink
-    r_th = thermal.thermal_resistance_k_per_w(silicon_mm2, c["r_package_k_mm2_per_w"], r_sink)
-    leak_ref = nd["leakage_w_per_mm2_85c"][ni] * silicon_mm2
+    ambient, tj_max, tdp = d["ambient_c"], d["tj_max_c"], d["tdp_w"]
     beta, t_ref = c["leakage_temp_coeff_per_k"], c["leakage_ref_temp_c"]
-    t_lim, p_budget = thermal.throttle_budget(d["tdp_w"], d["tj_max_c"], ambient, r_th)
-    leak_at_lim = leak_ref * np.exp(beta * (t_lim - t_ref))
-    vmin, smin = c["dvfs_vmin_fraction"], c["dvfs_min_clock_fraction"]
+    k_hot = c["hotspot_k_mm2_per_w"] / pm.silicon_mm2
+    r_th, r_sink, eta = pm.r_th_k_per_w, pm.r_sink_k_per_w, pm.vrm_efficiency
 
-    def excess_w(s, idx):
-        v = power.dvfs_voltage_fraction(s, vmin)
-        tt = roofline.step_time_s(t_clocked[idx], dram_s[idx], counts, overhead, s[:, None], d2d_t[idx])
-        return (e_core_j[idx] * v * v + e_dram_j[idx]) / tt + leak_at_lim[idx] * v - p_budget[idx]
+    def balance(p: StepPower, idx):
+        """Leakage-temperature fixed point: (die-mean T, leakage, runaway, sink T)."""
+        sink_c = ambient[idx] + r_sink[idx] * np.where(pm.stacked[idx], p.memory_w, 0.0)
+        t_mean, runaway = thermal.junction_temperature(
+            p.die_w, r_th[idx], sink_c, pm.leakage_ref_w[idx] * p.leakage_factor, t_ref, beta
+        )
+        # leakage from the heat balance T_j = T_sink + R (P_die + P_leak): equal to the
+        # leakage law at the fixed point, finite (1 / (beta R)) at the runaway tangency
+        return t_mean, (t_mean - sink_c) / r_th[idx] - p.die_w, runaway
+
+    def slack(s, idx):
+        """> 0 where the clock fraction s breaks a limit (module power or hot spot)."""
+        p = _step_power(pm, perf, energy, s, idx)
+        t_mean, leak, runaway = balance(p, idx)
+        module = (p.die_w + leak + p.memory_w) / eta + pm.vrm_fixed_w[idx]
+        hot = t_mean + k_hot[idx] * (p.die_w + leak)
+        over = np.maximum(module / tdp[idx] - 1.0, (hot - tj_max[idx]) / (tj_max[idx] - ambient[idx]))
+        return np.where(runaway, 1.0, over)
 
     n = len(d["cores"])
     s = np.ones(n)
-    hot = np.flatnonzero(excess_w(s, slice(None)) > 0.0)
     power_bad = np.zeros(n, dtype=bool)
+    g_hi = slack(s, slice(None))
+    hot = np.flatnonzero(g_hi > 0.0)
     if hot.size:
-        lo = np.full(hot.size, smin)
-        hi = np.ones(hot.size)
-        too_hot = excess_w(lo, hot) > 0.0
-        for _ in range(_BISECTION_STEPS):
-            mid = 0.5 * (lo + hi)
-            bad = excess_w(mid, hot) > 0.0
-            hi = np.where(bad, mid, hi)
-            lo = np.where(bad, lo, mid)
-        s[hot] = lo
-        power_bad[hot] = too_hot
-
-    v = power.dvfs_voltage_fraction(s, vmin)
-    step_s = roofline.step_time_s(t_clocked, dram_s, counts, overhead, s[:, None], d2d_t)
-    p_dyn = (e_core_j * v * v + e_dram_j) / step_s
-    tj, runaway = thermal.junction_temperature(p_dyn, r_th, ambient, leak_ref * v, t_ref, beta)
-    # leakage from the heat balance T_j = T_a + R (P_dyn + P_leak): equal to the leakage
-    # law at the fixed point, and finite (1 / (beta R)) at the runaway tangency point
-    p_leak = (tj - ambient) / r_th - p_dyn
-    tj_mean = tj
-
-    # --- 2-D grid thermal model: hot-spot temperature and hot-spot throttling -------------
+        s[hot], power_bad[hot] = _largest_feasible(slack, hot, c["dvfs_min_clock_fraction"], g_hi[hot])
     grid_rows = np.flatnonzero(d["thermal_model_code"] == 1)
-    if grid_rows.size:
-        # one die of the package (each carries 1/dies of the power over 1/dies of the sink)
-        energies = (energy.logic_pj * 1e-12 * np.ones(n) / dies, energy.sram_pj * 1e-12 / dies, e_dram_j / dies)
-        grid_info = _grid_thermal(
-            grid_rows,
-            d,
-            c,
-            nd["leakage_w_per_mm2_85c"][ni],
-            geo.block_areas_mm2,
-            energies,
-            t_clocked,
-            dram_s,
-            counts,
-            overhead,
-            s,
-            r_sink,
-            r_th,
-            leak_ref,
-            d2d_t,
-            (geo.tiles_per_die, geo.phys_per_die),
-        )
-        g = grid_rows
-        s[g], power_bad[g] = grid_info["s"], power_bad[g] | grid_info["power_bad"]
-        v = power.dvfs_voltage_fraction(s, vmin)
-        step_s = roofline.step_time_s(t_clocked, dram_s, counts, overhead, s[:, None], d2d_t)
-        p_dyn = (e_core_j * v * v + e_dram_j) / step_s
-        tj_mean, runaway = thermal.junction_temperature(
-            p_dyn, r_th, ambient, leak_ref * v, t_ref, beta
-        )
-        p_leak = (tj_mean - ambient) / r_th - p_dyn
-        tj = tj_mean.copy()
-        tj[g] = grid_info["peak_c"]
-        p_leak[g] = grid_info["leakage_w"]
-        runaway[g] = grid_info["runaway"]
-    return OperatingPoint(s, v, step_s, p_dyn, p_leak, tj, tj_mean, runaway, power_bad, r_sink)
+    grid = _grid_thermal(grid_rows, d, c, geo, pm, perf, energy) if grid_rows.size else None
+    if grid is not None:
+        s[grid_rows] = grid["s"]
+        power_bad[grid_rows] |= grid["power_bad"]
+    p = _step_power(pm, perf, energy, s, slice(None))
+    tj_mean, p_leak, runaway = balance(p, slice(None))
+    tj = tj_mean + k_hot * (p.die_w + p_leak)
+    if grid is not None:
+        # a grid design in runaway keeps the lumped model's finite bound (tangency point)
+        g, ran = grid_rows, grid["runaway"]
+        tj[g] = np.where(ran, tj[g], grid["peak_c"])
+        p_leak[g] = np.where(ran, p_leak[g], grid["leakage_w"])
+        runaway[g] = ran | runaway[g]
+    module = (p.die_w + p_leak + p.memory_w) / eta + pm.vrm_fixed_w
+    return OperatingPoint(s, p, p_leak, module, tj, tj_mean, runaway, power_bad)
+
+
+def _largest_feasible(slack, idx, s_min: float, slack_at_one):
+    """Largest clock fraction in [s_min, 1] with ``slack(s, idx) <= 0`` (slack rises with s).
+
+    A few bisection steps narrow the bracket past kinks and jumps (runaway, a change of
+    the binding limit, the V_min floor), then Illinois false position (Dowell and
+    Jarratt 1971) converges superlinearly on the smooth slack of power and temperature.
+    Returns the feasible end of the bracket, and where ``s_min`` itself is infeasible
+    ``s_min`` and a flag.
+    """
+    lo = np.full(idx.size, s_min)
+    g_lo = slack(lo, idx)
+    bad = g_lo > 0.0
+    hi, g_hi = np.ones(idx.size), slack_at_one
+    for _ in range(_THROTTLE_BISECT):  # narrow the bracket past kinks and jumps
+        mid = 0.5 * (lo + hi)
+        g = slack(mid, idx)
+        ok = g <= 0.0
+        lo, g_lo = np.where(ok, mid, lo), np.where(ok, g, g_lo)
+        hi, g_hi = np.where(ok, hi, mid), np.where(ok, g_hi, g)
+    last = np.zeros(idx.size, dtype=np.int8)  # which end moved last: -1 lo, +1 hi
+    for _ in range(_THROTTLE_STEPS):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mid = (lo * g_hi - hi * g_lo) / (g_hi - g_lo)
+        mid = np.where(np.isfinite(mid), mid, 0.5 * (lo + hi))
+        mid = np.clip(mid, lo + 1e-9 * (hi - lo), hi - 1e-9 * (hi - lo))
+        g = slack(mid, idx)
+        ok = g <= 0.0
+        # Illinois: halve the stale end's slack when the same end moves twice
+        g_hi = np.where(ok & (last == -1), 0.5 * g_hi, g_hi)
+        g_lo = np.where(~ok & (last == 1), 0.5 * g_lo, g_lo)
+        lo, g_lo = np.where(ok, mid, lo), np.where(ok, g, g_lo)
+        hi, g_hi = np.where(ok, hi, mid), np.where(ok, g_hi, g)
+        last = np.where(ok, -1, 1).astype(np.int8)
+    return np.where(bad, s_min, lo), bad
 
 
 def _workload_metrics(d, wl: Workload, money: Cost, perf: Performance, energy_rec: Energy, op: OperatingPoint):
     """Step time, throughput, energy and power at the operating point."""
     n = len(d["cores"])
     ops = wl.op_arrays()
-    step_s = op.step_s
-    p_total = op.dynamic_power_w + op.leakage_power_w
-    energy = p_total * step_s
+    step_s = op.power.step_s
+    energy = op.module_power_w * step_s
     items = wl.items_per_step
     clock_hz = d["clock_ghz"] * GHZ
     peak_wl_flops = 2.0 * d["cores"] * d["macs_per_core"] * clock_hz * perf.rate * op.clock_fraction
@@ -528,11 +700,12 @@ def _workload_metrics(d, wl: Workload, money: Cost, perf: Performance, energy_re
         throughput_per_s=items / step_s,
         energy_j=energy,
         energy_per_item_j=energy / items,
-        power_w=p_total,
+        power_w=op.module_power_w,
         sustained_clock_ghz=d["clock_ghz"] * op.clock_fraction,
         junction_temp_c=op.junction_temp_c,
         junction_temp_mean_c=op.junction_temp_mean_c,
         leakage_power_w=op.leakage_power_w,
+        memory_power_w=op.power.memory_w,
         cost_per_throughput_usd=money.unit_cost_usd * step_s / items,
         compute_utilization=float((ops["flops"] * perf.counts).sum()) / (step_s * peak_wl_flops),
         dram_bytes=energy_rec.dram_bytes,
@@ -543,11 +716,11 @@ def _workload_metrics(d, wl: Workload, money: Cost, perf: Performance, energy_re
     return out
 
 
-def _violation_mask(*, reticle, capacity=False, power=False, runaway=False, package=False, system=False):
+def _violation_mask(*, reticle, capacity=False, power=False, runaway=False, package=False, system=False, timing=False):
     """Bit mask of :data:`VIOLATIONS` (bit i set = VIOLATIONS[i] violated)."""
     flags = dict(
         reticle=reticle, memory_capacity=capacity, power=power, thermal_runaway=runaway,
-        package=package, system_size=system,
+        package=package, system_size=system, timing=timing,
     )  # fmt: skip
     mask = np.zeros(np.shape(reticle), dtype=np.int64)
     for i, name in enumerate(VIOLATIONS):
@@ -555,28 +728,43 @@ def _violation_mask(*, reticle, capacity=False, power=False, runaway=False, pack
     return mask
 
 
-def _detail_arrays(d, tech: Technology, geo: Geometry, perf: Performance, energy: Energy, op: OperatingPoint):
+def _block_powers_per_die(pm: PowerModel, p: StepPower, dies, idx) -> dict[str, np.ndarray]:
+    """One die's dynamic power by floorplan block: the clocked baseline split between core
+    logic and the uncore by area, on-chip transport in the uncore (NoC, L2) [W]."""
+    share = pm.core_clock_share[idx]
+    return {
+        "core": (p.core_w + p.clock_w * share) / dies,
+        "sram": p.sram_w / dies,
+        "phy": p.phy_w / dies,
+        "uncore": (p.noc_w + p.clock_w * (1.0 - share)) / dies,
+    }
+
+
+def _detail_arrays(d, tech: Technology, geo: Geometry, pm: PowerModel, perf: Performance, energy: Energy, op: OperatingPoint):
     """Per-op and per-block arrays behind the roofline and thermal-map plots."""
-    n = len(d["cores"])
     dies = d["dies"]
-    v, step_s = op.voltage_fraction, op.step_s
+    p = op.power
     return {
         "_ops": perf.ops,
+        "_op_overhead_s": perf.op_overhead_s,
+        "_kernels": perf.kernels,
         "_clock_fraction": op.clock_fraction,
         "_sram_bw": perf.sram_bw_bytes_per_s,
         "_dram_bw": perf.dram_bw_bytes_per_s,
         "_rate": perf.rate,
-        "_power_by_kind": {  # one die
-            "core": energy.logic_pj * 1e-12 * v * v / step_s / dies,
-            "sram": energy.sram_pj * 1e-12 * v * v / step_s / dies,
-            "phy": energy.offchip_j / step_s / dies,
-            "uncore": np.zeros(n),
-        },
+        "_power_by_kind": _block_powers_per_die(pm, p, dies, slice(None)),
+        "_power_terms": {
+            "compute": p.core_w, "sram": p.sram_w, "on-chip transport": p.noc_w,
+            "memory PHY and links": p.phy_w, "clock and control": p.clock_w,
+            "leakage": op.leakage_power_w, "memory devices": p.memory_w,
+            "VRM loss": (op.module_power_w - pm.vrm_fixed_w) * (1.0 - pm.vrm_efficiency) + pm.vrm_fixed_w,
+        },  # fmt: skip
         "_areas": geo.block_areas_mm2,
         "_tiles_per_die": geo.tiles_per_die,
         "_phys_per_die": geo.phys_per_die,
-        "_r_sink": op.r_sink_k_per_w * dies,
-        "_leak_density_v": tech.nodes.arrays["leakage_w_per_mm2_85c"][d["node_code"]] * v,
+        "_r_sink": pm.r_sink_k_per_w * dies,
+        "_sink_c": d["ambient_c"] + pm.r_sink_k_per_w * np.where(pm.stacked, p.memory_w, 0.0),
+        "_leak_density_v": tech.nodes.arrays["leakage_w_per_mm2_85c"][d["node_code"]] * p.leakage_factor,
     }
 
 
@@ -652,50 +840,33 @@ def _system_metrics(out, d, wl, tech, c, weights_resident, resident_space, cap_b
     out.update(res)
 
 
-def _grid_thermal(
-    rows,
-    d,
-    c,
-    leak_density,
-    areas,
-    energies,
-    t_clocked,
-    dram_s,
-    counts,
-    overhead,
-    s_lumped,
-    r_sink,
-    r_th,
-    leak_ref,
-    extra_s,
-    per_die,
-):
+def _grid_thermal(rows, d, c, geo: Geometry, pm: PowerModel, perf: Performance, energy: Energy):
     """Hot-spot throttling and temperatures of the designs ``rows`` on the 2-D grid model.
 
     Without leakage the grid model is linear: the temperature-rise map is
-    sum_k P_k(s) R_k with R_k the rise per watt of block kind k (core logic, SRAM, PHY)
-    (:func:`dse.thermal_grid.kind_responses_k_per_w`). The clock fraction is the largest
-    s <= the lumped one with max_cells(sum_k P_k(s) R_k) + P_leak(T_j,max) v R_lumped
-    <= T_j,max - T_a (leakage bounded by its value at the limit everywhere: a conservative,
-    uniform map whose rise per watt is the lumped R in every cell) and total power within
-    the TDP. Then one leakage-coupled grid solve at that clock gives the reported hot-spot
-    and mean temperatures, leakage and runaway.
+    sum_k P_k(s) R_k with R_k the rise per watt of block kind k (core logic, SRAM, PHY,
+    uncore) (:func:`dse.thermal_grid.kind_responses_k_per_w`). The clock fraction is the
+    largest s with max_cells(sum_k P_k(s) R_k) + R_sink P_stack +
+    P_leak(T_j,max) R_lumped <= T_j,max - T_a (leakage bounded by its value at the limit
+    everywhere: a conservative, uniform map whose rise per watt is the lumped R in every
+    cell) and module power within the TDP. Then one leakage-coupled grid solve at that
+    clock gives the reported hot-spot and mean temperatures, leakage and runaway.
     """
     from dse.spec import SRAM_LAYOUTS
     from dse.thermal_grid import hotspot_stack, kind_responses_k_per_w, solve_designs_batch
 
-    vmin, smin = c["dvfs_vmin_fraction"], c["dvfs_min_clock_fraction"]
-    beta, t_ref = c["leakage_temp_coeff_per_k"], c["leakage_ref_temp_c"]
+    beta, t_ref, smin = c["leakage_temp_coeff_per_k"], c["leakage_ref_temp_c"], c["dvfs_min_clock_fraction"]
+    eta = pm.vrm_efficiency
     stack = hotspot_stack(c["r_package_k_mm2_per_w"])
-    e_logic, e_sram, e_dram = (e[rows] for e in energies)
-    a_core, a_sram, a_phy, a_unc = (a[rows] for a in areas)
+    a_core, a_sram, a_phy, a_unc = (a[rows] for a in geo.block_areas_mm2)
     ambient, tj_max, tdp = d["ambient_c"][rows], d["tj_max_c"][rows], d["tdp_w"][rows]
     # the grid solves one die of the package; each die sees 1/dies of the heat sink
     dies_ = d["dies"]
-    tiles_per_die, phys_per_die = per_die  # core tiles (spares included) and PHYs of one die
-    r_lumped = r_th[rows]
-    leak_tjmax = leak_ref[rows] * np.exp(beta * (tj_max - t_ref))
-    leak_tdp = leak_ref[rows] * np.exp(beta * (ambient + r_lumped * tdp - t_ref))
+    r_lumped = pm.r_th_k_per_w[rows]
+    r_sink = pm.r_sink_k_per_w
+    leak_density = pm.leakage_ref_w / pm.silicon_mm2
+    leak_tjmax = pm.leakage_ref_w[rows] * np.exp(beta * (tj_max - t_ref))
+    leak_tdp = pm.leakage_ref_w[rows] * np.exp(beta * (ambient + r_lumped * tdp - t_ref))
     out = {k: np.empty(rows.size) for k in ("s", "peak_c", "leakage_w")}
     out["power_bad"] = np.zeros(rows.size, dtype=bool)
     out["runaway"] = np.zeros(rows.size, dtype=bool)
@@ -710,31 +881,32 @@ def _grid_thermal(
                 a_sram[sel],
                 a_phy[sel],
                 a_unc[sel],
-                tiles_per_die[idx],
-                phys_per_die[idx],
+                geo.tiles_per_die[idx],
+                geo.phys_per_die[idx],
                 r_sink_k_per_w=r_sink[idx] * dies_[idx],
                 sram_layout=SRAM_LAYOUTS[lay],
                 stack=stack,
                 nx=int(nx),
-            )[:, :3]  # core, sram, phy (uncore dissipates no dynamic power here)
+            )[:, :4]  # core, sram, phy, uncore
 
             leak_scale = np.ones(sel.size)  # grid / lumped leakage (hot cells leak more)
 
+            def blocks(sv, idx=idx):
+                p = _step_power(pm, perf, energy, sv, idx)
+                kinds = _block_powers_per_die(pm, p, dies_[idx], idx)
+                stack_w = np.where(pm.stacked[idx], p.memory_w, 0.0)
+                return p, kinds, stack_w
+
             def bad(sv, sel=sel, idx=idx, resp=resp, scale=leak_scale):
-                v = power.dvfs_voltage_fraction(sv, vmin)
-                tt = roofline.step_time_s(
-                    t_clocked[idx], dram_s[idx], counts, overhead, sv[:, None], extra_s[idx]
-                )
-                p = np.stack(
-                    [e_logic[sel] * v * v / tt, e_sram[sel] * v * v / tt, e_dram[sel] / tt], axis=1
-                )
-                rise = np.einsum("bk,bkyx->byx", p, resp).reshape(len(sv), -1).max(axis=1)
-                hot = rise + leak_tjmax[sel] * v * r_lumped[sel] > tj_max[sel] - ambient[sel]
-                over_tdp = p.sum(axis=1) * dies_[idx] + scale * leak_tdp[sel] * v > tdp[sel]
-                return hot | over_tdp
+                p, kinds, stack_w = blocks(sv)
+                per_die = np.stack([kinds[k] for k in ("core", "sram", "phy", "uncore")], axis=1)
+                rise = np.einsum("bk,bkyx->byx", per_die, resp).reshape(len(sv), -1).max(axis=1)
+                rise += r_sink[idx] * stack_w + leak_tjmax[sel] * p.leakage_factor * r_lumped[sel]
+                module = (p.die_w + scale * leak_tdp[sel] * p.leakage_factor + p.memory_w) / eta + pm.vrm_fixed_w[idx]
+                return (rise > tj_max[sel] - ambient[sel]) | (module > tdp[sel])
 
             for _ in range(3):  # refine the leakage estimate of the TDP check with the grid's
-                hi = s_lumped[idx].copy()
+                hi = np.ones(sel.size)  # the grid judges its own hot spot, not the lumped margin
                 lo = np.full(sel.size, smin)
                 ok_hi = ~bad(hi)
                 too_hot = bad(lo)
@@ -743,40 +915,31 @@ def _grid_thermal(
                     b = bad(mid)
                     hi = np.where(b, mid, hi)
                     lo = np.where(b, lo, mid)
-                sv = np.where(ok_hi, s_lumped[idx], lo)
-                v = power.dvfs_voltage_fraction(sv, vmin)
-                tt = roofline.step_time_s(
-                    t_clocked[idx], dram_s[idx], counts, overhead, sv[:, None], extra_s[idx]
-                )
-                p_dyn_kinds = {
-                    "core": e_logic[sel] * v * v / tt,
-                    "sram": e_sram[sel] * v * v / tt,
-                    "phy": e_dram[sel] / tt,
-                    "uncore": np.zeros(sel.size),
-                }
+                sv = np.where(ok_hi, 1.0, lo)
+                p, kinds, stack_w = blocks(sv)
                 res = solve_designs_batch(
                     a_core[sel],
                     a_sram[sel],
                     a_phy[sel],
                     a_unc[sel],
-                    tiles_per_die[idx],
-                    phys_per_die[idx],
-                    p_dyn_kinds,
+                    geo.tiles_per_die[idx],
+                    geo.phys_per_die[idx],
+                    kinds,
                     r_sink_k_per_w=r_sink[idx] * dies_[idx],
-                    ambient_c=ambient[sel],
-                    leakage_w_per_mm2_ref=leak_density[idx] * v,
+                    ambient_c=ambient[sel] + r_sink[idx] * stack_w,
+                    leakage_w_per_mm2_ref=leak_density[idx] * p.leakage_factor,
                     sram_layout=SRAM_LAYOUTS[lay],
                     stack=stack,
                     nx=int(nx),
                     ref_temp_c=t_ref,
                     beta_per_k=beta,
                 )
-                total = (sum(p_dyn_kinds.values()) + res.leakage_w) * dies_[idx]
+                total = (p.die_w + res.leakage_w * dies_[idx] + p.memory_w) / eta + pm.vrm_fixed_w[idx]
                 over = (total > tdp[sel] * (1 + 1e-9)) & ~res.runaway
                 if not over.any():
                     break
                 # scale the TDP check's leakage by the grid/lumped ratio at this clock
-                lumped_leak = leak_tdp[sel] * v
+                lumped_leak = leak_tdp[sel] * p.leakage_factor / eta
                 leak_scale[over] *= np.maximum(
                     1.0, (total[over] - tdp[sel][over]) / np.maximum(lumped_leak[over], 1e-12) + 1.0
                 )
@@ -786,6 +949,8 @@ def _grid_thermal(
             out["leakage_w"][sel] = res.leakage_w * dies_[idx]
             out["runaway"][sel] = res.runaway
     return out
+
+
 
 
 # ---------------------------------------------------------------------------------------
@@ -808,6 +973,7 @@ class Metrics:
     unit_cost_usd: float
     memory_bandwidth_gbps: float
     memory_capacity_gb: float
+    idle_power_w: float | None = None
     latency_s: float | None = None
     throughput_per_s: float | None = None
     tokens_per_s: float | None = None
@@ -815,9 +981,11 @@ class Metrics:
     energy_per_item_j: float | None = None
     power_w: float | None = None
     sustained_clock_ghz: float | None = None
+    core_voltage_v: float | None = None
     junction_temp_c: float | None = None
     junction_temp_mean_c: float | None = None
     leakage_power_w: float | None = None
+    memory_power_w: float | None = None
     cost_per_throughput_usd: float | None = None
     compute_utilization: float | None = None
     dram_bytes: float | None = None
@@ -1070,13 +1238,12 @@ def op_breakdown(
     comp = t.compute_s[0] / s
     sram = t.sram_s[0] / s
     dram = t.dram_s[0]
-    time = np.maximum(np.maximum(comp, sram), dram) + c["op_overhead_s"]
+    overhead = float(out["_op_overhead_s"][0]) * out["_kernels"]  # fused ops pay none
+    time = np.maximum(np.maximum(comp, sram), dram) + overhead
     bound = np.where(
         (dram >= comp) & (dram >= sram), "dram", np.where(sram > comp, "sram", "compute")
     ).astype(object)
-    bound = np.where(
-        np.maximum(np.maximum(comp, sram), dram) < c["op_overhead_s"], "overhead", bound
-    )
+    bound = np.where(np.maximum(np.maximum(comp, sram), dram) < overhead, "overhead", bound)
     flops = ops["flops"]
     return pd.DataFrame(
         {
@@ -1151,7 +1318,7 @@ def thermal_map(
         fp,
         {k: float(v[0]) for k, v in out["_power_by_kind"].items()},
         r_sink_k_per_w=float(out["_r_sink"][0]),
-        ambient_c=chip.ambient_c,
+        ambient_c=float(out["_sink_c"][0]),
         stack=hotspot_stack(c["r_package_k_mm2_per_w"]),
         nx=cells,
         leakage_w_per_mm2_ref=float(out["_leak_density_v"][0]),

@@ -35,17 +35,20 @@ METRICS: dict[str, MetricSpec] = {
         MetricSpec("unit_cost_usd", "USD", "one good packaged part: sellable die(s), package (interposer/substrate, assembly, bonding yield) and off-chip memory", "min", False),
         MetricSpec("memory_bandwidth_gbps", "GB/s", "off-chip memory bandwidth", "max", False),
         MetricSpec("memory_capacity_gb", "GB", "off-chip memory capacity", "max", False),
+        MetricSpec("idle_power_w", "W", "module power with a context loaded and no work (lowest DVFS clock, interfaces, memory background, leakage)", "min", False),
         # with a workload
         MetricSpec("latency_s", "s", "time of one workload step", "min"),
         MetricSpec("throughput_per_s", "items/s", "items (tokens, images, GEMMs) per second", "max"),
         MetricSpec("tokens_per_s", "tokens/s", "tokens per second (LLM workloads)", "max", llm_only=True),
         MetricSpec("energy_j", "J", "energy of one workload step (dynamic + static)", "min"),
         MetricSpec("energy_per_item_j", "J/item", "energy per token / image / GEMM", "min"),
-        MetricSpec("power_w", "W", "average chip power while running the workload", "min"),
+        MetricSpec("power_w", "W", "average module power while running the workload: dies, memory devices and VRM loss (the scope of tdp_w)", "min"),
         MetricSpec("sustained_clock_ghz", "GHz", "clock after DVFS throttling to tdp_w and tj_max_c", "max"),
-        MetricSpec("junction_temp_c", "degC", "junction temperature at the sustained clock: the hot spot with thermal_model = 'grid', the die mean with 'lumped'", "min"),
+        MetricSpec("core_voltage_v", "V", "core supply voltage at the sustained clock (alpha-power law of the node)", "min"),
+        MetricSpec("junction_temp_c", "degC", "hot-spot junction temperature at the sustained clock: the grid model's hottest cell, or the lumped die mean plus the fitted hot-spot margin", "min"),
         MetricSpec("junction_temp_mean_c", "degC", "die-mean junction temperature of the lumped network", "min"),
         MetricSpec("leakage_power_w", "W", "leakage power at the junction temperature", "min"),
+        MetricSpec("memory_power_w", "W", "power of the memory devices (HBM stacks heat the sink, board memories the board)", "min"),
         MetricSpec("cost_per_throughput_usd", "USD/(item/s)", "unit cost per item/s of throughput", "min"),
         MetricSpec("compute_utilization", "fraction", "achieved FLOP/s over peak at the sustained clock", "max"),
         MetricSpec("dram_bytes", "B", "off-chip bytes moved per step", "min"),
@@ -57,12 +60,12 @@ METRICS: dict[str, MetricSpec] = {
         MetricSpec("system_cost_usd", "USD", "chips (die, package, memory) and link hardware of the system", "min"),
         MetricSpec("system_cost_per_throughput_usd", "USD/(item/s)", "system cost per item/s", "min"),
         MetricSpec("feasible", "", "no violation", "", True, "bool"),
-        MetricSpec("violations", "", "semicolon-separated violated limits (reticle, memory_capacity, power, thermal_runaway, package, system_size)", "", True, "str"),
+        MetricSpec("violations", "", "semicolon-separated violated limits (reticle, memory_capacity, power, thermal_runaway, package, system_size, timing)", "", True, "str"),
     )
 }
 
 
-_UNIT_SUFFIXES = ("_mm2", "_tflops", "_usd", "_gbps", "_gb", "_s", "_j", "_w", "_ghz", "_c", "_mb", "_bytes")
+_UNIT_SUFFIXES = ("_v", "_mm2", "_tflops", "_usd", "_gbps", "_gb", "_s", "_j", "_w", "_ghz", "_c", "_mb", "_bytes")
 
 
 def unit_of(key: str) -> str:

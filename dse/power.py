@@ -1,4 +1,5 @@
-"""Dynamic energy per operation, leakage, and the DVFS voltage-frequency relation.
+"""Energy per operation, the voltage-frequency law of a node, leakage and the power terms
+beyond the operations (clock tree, on-chip transport).
 
 References
 ----------
@@ -13,25 +14,43 @@ design", IEEE TVLSI 14(5) 2006, and HotSpot's ``calc_leakage`` (exp(beta dT) lea
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 SRAM_REFERENCE_BYTES = 8 * 1024.0  # Horowitz's 8 KB SRAM
 
 
-def dvfs_voltage_fraction(clock_fraction, vmin_fraction):
-    """Supply voltage relative to nominal at a clock fraction of the max clock.
+def mac_energy_pj(energy_pj_45nm, energy_factor, operand_delivery_factor, array_side=32.0, reference_side=32.0):
+    """Energy of one MAC incl. operand delivery at the node's nominal voltage [pJ].
+
+    Parameters
+    ----------
+    energy_pj_45nm : numeric
+        Arithmetic energy of one MAC at 45 nm and 0.9 V (Horowitz) [pJ].
+    energy_factor : numeric
+        The node's switching energy relative to 45 nm [-].
+    operand_delivery_factor : numeric
+        All-in MAC energy over the arithmetic alone for an array of ``reference_side`` [-].
+    array_side : numeric
+        Side r of the square MAC array of a core, sqrt(macs_per_core) [-].
+    reference_side : float
+        Array side at which ``operand_delivery_factor`` is defined [-].
 
     Notes
     -----
-    V/V_nom = v_min + (1 - v_min) f/f_max: linear V-f over the DVFS range, V_nom at the
-    max clock.
+    E = E_45 x energy_factor x (1 + (k - 1) r_ref / r): an r x r array takes 2 r operands
+    per r^2 MACs, so the delivery energy per MAC (register files, operand buses, local
+    wires) falls as 1/r while the arithmetic stays.
+
+    References
+    ----------
+    M. Horowitz, "Computing's energy problem", ISSCC 2014; V. Sze, Y.-H. Chen, T.-J. Yang
+    and J. S. Emer, "Efficient processing of deep neural networks: a tutorial and
+    survey", Proc. IEEE 105(12), 2017 (data reuse in spatial arrays).
     """
-    return vmin_fraction + (1.0 - vmin_fraction) * np.asarray(clock_fraction)
-
-
-def mac_energy_pj(energy_pj_45nm, energy_factor, operand_delivery_factor):
-    """Energy of one MAC incl. operand delivery at the node's nominal voltage [pJ]."""
-    return np.asarray(energy_pj_45nm) * energy_factor * operand_delivery_factor
+    delivery = (np.asarray(operand_delivery_factor) - 1.0) * reference_side / np.asarray(array_side)
+    return np.asarray(energy_pj_45nm) * energy_factor * (1.0 + delivery)
 
 
 def sram_energy_pj_per_byte(bank_bytes, energy_pj_per_byte_45nm_8kb, energy_factor):
@@ -62,3 +81,181 @@ def leakage_power_w(
         * voltage_fraction
         * np.exp(beta_per_k * (np.asarray(junction_temp_c) - ref_temp_c))
     )
+
+
+# ---------------------------------------------------------------------------------------
+# voltage and frequency
+# ---------------------------------------------------------------------------------------
+
+_V_TOP = 2.5  # highest V / V_nom of the tabulated inverse law (extrapolated clocks clamp)
+
+
+def alpha_power_speed(voltage_fraction, vth_fraction, alpha):
+    """Clock reachable at a supply voltage, relative to the clock at nominal voltage.
+
+    Parameters
+    ----------
+    voltage_fraction : numeric
+        Supply voltage over the node's nominal voltage, V / V_nom [-].
+    vth_fraction : float
+        Effective threshold voltage over the nominal voltage, V_th / V_nom [-].
+    alpha : float
+        Velocity-saturation index of the alpha-power law [-].
+
+    Returns
+    -------
+    numeric
+        f(V) / f(V_nom) [-]; 0 at or below the threshold.
+
+    Notes
+    -----
+    Gate delay t_d ~ C V / (V - V_th)^alpha, so f ~ (V - V_th)^alpha / V; with
+    x = V / V_nom and r = V_th / V_nom: f / f_nom = (x - r)^alpha / x / (1 - r)^alpha.
+
+    References
+    ----------
+    T. Sakurai and A. R. Newton, "Alpha-power law MOSFET model and its applications to
+    CMOS inverter delay and other formulas", IEEE JSSC 25(2), 1990.
+    """
+    x = np.asarray(voltage_fraction, dtype=float)
+    return np.maximum(x - vth_fraction, 0.0) ** alpha / x / (1.0 - vth_fraction) ** alpha
+
+
+def voltage_for_clock(clock_ghz, fmax_ghz, vmax_fraction, vmin_fraction, vth_fraction, alpha):
+    """Lowest supply voltage that reaches an absolute clock on a node, relative to V_nom.
+
+    Parameters
+    ----------
+    clock_ghz : numeric
+        Sustained clock [GHz].
+    fmax_ghz : numeric
+        The node's highest clock, reached at ``vmax_fraction`` [GHz].
+    vmax_fraction, vmin_fraction : numeric
+        The node's highest and lowest operating voltage over its nominal voltage [-].
+    vth_fraction, alpha : float
+        Alpha-power law parameters (:func:`alpha_power_speed`).
+
+    Returns
+    -------
+    numeric
+        V / V_nom [-], never below ``vmin_fraction`` (below the clock that V_min reaches,
+        the voltage stays at V_min). Above ``fmax_ghz`` the law is extrapolated: the
+        returned voltage exceeds ``vmax_fraction`` (a timing violation for the caller).
+
+    Notes
+    -----
+    f(V) = fmax h(V / V_nom) / h(V_max / V_nom) with h = :func:`alpha_power_speed`,
+    inverted through a table of V / V_nom on a uniform grid of speed (4,096 steps up to
+    V = 2.5 V_nom, linear interpolation): the speed law depends on the node only through
+    f at V_nom, so one table serves every node.
+    """
+    step, table = _inverse_speed_table(float(vth_fraction), float(alpha))
+    target = np.asarray(clock_ghz, dtype=float) / np.asarray(fmax_ghz) * alpha_power_speed(
+        vmax_fraction, vth_fraction, alpha
+    )
+    t = np.minimum(target * (1.0 / step), _TABLE_STEPS - 1e-9)
+    i = t.astype(np.intp)
+    frac = t - i
+    v = table[i] + frac * (table[i + 1] - table[i])
+    return np.maximum(v, vmin_fraction)
+
+
+_TABLE_STEPS = 4096
+
+
+@functools.cache
+def _inverse_speed_table(vth_fraction: float, alpha: float) -> tuple[float, np.ndarray]:
+    """V / V_nom on a uniform grid of speed f / f(V_nom), from 0 to its value at the top
+    of the range (linear interpolation between the points is exact to ~1e-7 above V_min,
+    where the law is used)."""
+    fine = np.linspace(vth_fraction + 1e-12, _V_TOP, 400001)
+    speeds = alpha_power_speed(fine, vth_fraction, alpha)
+    step = float(speeds[-1]) / _TABLE_STEPS
+    grid = np.arange(_TABLE_STEPS + 1) * step
+    return step, np.interp(grid, speeds, fine)
+
+
+def leakage_voltage_factor(voltage_fraction, vdd_nominal_v, dibl_per_v):
+    """Leakage power at a supply voltage relative to its value at nominal voltage.
+
+    Parameters
+    ----------
+    voltage_fraction : numeric
+        V / V_nom [-].
+    vdd_nominal_v : numeric
+        The node's nominal voltage [V].
+    dibl_per_v : numeric
+        Exponential voltage sensitivity of the subthreshold current, ln(10) eta / S [1/V].
+
+    Notes
+    -----
+    P_leak = V I_leak(V) with I_leak ~ exp(ln10 eta V / S) (drain-induced barrier
+    lowering eta, subthreshold swing S):
+    P_leak(V) / P_leak(V_nom) = (V / V_nom) exp(k (V - V_nom)), faster than linear in V.
+
+    References
+    ----------
+    K. Roy, S. Mukhopadhyay and H. Mahmoodi-Meimand, "Leakage current mechanisms and
+    leakage reduction techniques in deep-submicrometer CMOS circuits", Proc. IEEE 91(2),
+    2003.
+    """
+    x = np.asarray(voltage_fraction, dtype=float)
+    return x * np.exp(dibl_per_v * (x - 1.0) * vdd_nominal_v)
+
+
+# ---------------------------------------------------------------------------------------
+# power terms beyond the operations: clock tree, on-chip transport, interfaces, DRAM
+# ---------------------------------------------------------------------------------------
+
+
+def clock_tree_power_w(logic_mtr, clock_ghz, voltage_fraction, energy_pj_per_mtr_cycle_45nm, energy_factor):
+    """Clocked baseline: clock distribution, sequencers and always-on logic [W].
+
+    Parameters
+    ----------
+    logic_mtr : numeric
+        Logic transistors clocked by the tree [million].
+    clock_ghz : numeric
+        Clock frequency [GHz].
+    voltage_fraction : numeric
+        V / V_nom [-].
+    energy_pj_per_mtr_cycle_45nm : float
+        Energy per million logic transistors per cycle at 45 nm and nominal voltage [pJ].
+    energy_factor : numeric
+        The node's switching energy relative to 45 nm (``nodes.csv``) [-].
+
+    Notes
+    -----
+    P = e45 x energy_factor x N_Mtr x f x (V / V_nom)^2: switched capacitance of the
+    clock network and registers grows with the logic it clocks, whether or not the
+    datapaths compute (clock gating is in the fitted coefficient).
+    """
+    return (
+        energy_pj_per_mtr_cycle_45nm * energy_factor * np.asarray(logic_mtr)
+        * np.asarray(clock_ghz) * 1e-3 * np.asarray(voltage_fraction) ** 2
+    )  # fmt: skip
+
+
+def transport_energy_pj_per_byte(die_area_mm2, wire_pj_per_bit_mm, distance_factor):
+    """On-chip transport energy of one byte between a die edge and the cores [pJ/B].
+
+    Parameters
+    ----------
+    die_area_mm2 : numeric
+        Die area [mm2].
+    wire_pj_per_bit_mm : float
+        Repeated global-wire energy at nominal voltage [pJ/(bit mm)].
+    distance_factor : float
+        Mean route length in units of the die edge sqrt(A) [-].
+
+    Notes
+    -----
+    E = 8 e_wire d sqrt(A): bytes from the memory PHYs (or a die-to-die port) cross the
+    NoC / L2 to the cores; the mean distance grows with the die edge.
+
+    References
+    ----------
+    S. W. Keckler, W. J. Dally, B. Khailany, M. Garland and D. Glasco, "GPUs and the
+    future of parallel computing", IEEE Micro 31(5), 2011 (wire energy per bit per mm).
+    """
+    return 8.0 * wire_pj_per_bit_mm * distance_factor * np.sqrt(np.asarray(die_area_mm2))

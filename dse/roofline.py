@@ -147,7 +147,7 @@ def op_times(
         return (nbytes <= tile_bytes) | fused
 
     if gi.size:
-        m, n, k = ops["m"][gi], ops["n"][gi], ops["k"][gi]
+        m, n = ops["m"][gi], ops["n"][gi]
         batch, kff = ops["batch"][gi], ops["k"][gi] * ops["flop_fraction"][gi]
         a_b, b_b, c_b = ops["a_bytes"][gi], ops["b_bytes"][gi], ops["c_bytes"][gi]
         # tile and wave quantisation

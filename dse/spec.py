@@ -38,7 +38,10 @@ class KeySpec:
 
 
 DTYPES = ("bf16", "fp8", "int8")
-COOLING = ("air", "liquid")
+#: heat-removal tiers; the first two keep their codes (``air``: high-airflow server air,
+#: ``liquid``: cold plate). Each tier's sink resistance is a row of model_constants.csv.
+COOLING = ("air", "liquid", "passive", "air-1u", "air-2u", "immersion")
+EXECUTIONS = ("kernel", "static")
 THERMAL_MODELS = ("lumped", "grid")
 SRAM_LAYOUTS = ("interleaved", "banked")
 PACKAGES = ("organic", "interposer")  # order of dse.chiplet.PACKAGES (codes shared)
@@ -57,7 +60,7 @@ CHIP_KEYS: dict[str, KeySpec] = {
         KeySpec("memory", "memory", "", "off-chip memory technology id or 'none' (see `dse memories`)", True),
         KeySpec("memory_count", "int", "count", "memory units: HBM stacks, GDDR x32 devices, LPDDR x64 packages, DDR5 channels", True, low=0, high=64),
         KeySpec("tdp_w", "float", "W", "thermal design power the chip is capped at", True, low=0.0, low_exclusive=True, high=1e5),
-        KeySpec("cooling", "choice", "", "heat removal: air or liquid", True, choices=COOLING),
+        KeySpec("cooling", "choice", "", "heat removal tier: air (high-airflow server), liquid (cold plate), passive, air-1u, air-2u, immersion", True, choices=COOLING),
         KeySpec("mac_dtype", "choice", "", "precision that macs_per_core counts", default="bf16", choices=DTYPES),
         KeySpec("memory_bandwidth_gbps", "float", "GB/s", "override of the derived off-chip bandwidth", default=None, low=0.0, low_exclusive=True, high=1e6),
         KeySpec("memory_capacity_gb", "float", "GB", "override of the derived off-chip capacity", default=None, low=0.0, low_exclusive=True, high=1e5),
@@ -72,6 +75,9 @@ CHIP_KEYS: dict[str, KeySpec] = {
         KeySpec("system", "choice", "", "'auto': when weights + KV cache exceed one chip's memory, size a system of chips (tensor then pipeline parallel)", default="single", choices=SYSTEMS),
         KeySpec("link", "choice", "", "chip-to-chip link of a multi-chip system", default="nvlink4", choices=LINKS),
         KeySpec("tp_max", "int", "count", "largest tensor-parallel group of a multi-chip system (chips on the fast link)", default=8, low=1, high=1024),
+        KeySpec("r_sink_k_per_w", "float", "K/W", "override of the cooling tier's heat-sink-to-ambient resistance", default=None, low=0.0, low_exclusive=True, high=100.0),
+        KeySpec("execution", "choice", "", "execution model: 'kernel' (launched kernels, each pays a fixed overhead) or 'static' (statically scheduled dataflow, no per-op overhead)", default="kernel", choices=EXECUTIONS),
+        KeySpec("op_overhead_us", "float", "us", "override of the execution model's fixed overhead per kernel", default=None, low=0.0, high=1e4),
     )
 }
 
@@ -108,6 +114,9 @@ class ChipSpec:
     system: str = "single"
     link: str = "nvlink4"
     tp_max: int = 8
+    r_sink_k_per_w: float | None = None
+    execution: str = "kernel"
+    op_overhead_us: float | None = None
     #: user technology file the node/memory ids refer to (not a design key)
     tech_path: str | None = field(default=None, compare=False, repr=False)
 

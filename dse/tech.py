@@ -28,7 +28,7 @@ NODE_NUMERIC = (
     "logic_density_mtr_mm2", "logic_density_mtr_mm2_low", "logic_density_mtr_mm2_high",
     "sram_bitcell_um2",
     "sram_macro_mbit_mm2", "sram_macro_mbit_mm2_low", "sram_macro_mbit_mm2_high",
-    "vdd_nominal_v",
+    "vdd_nominal_v", "vdd_max_v", "vdd_min_v",
     "energy_factor", "energy_factor_low", "energy_factor_high", "delay_factor",
     "leakage_w_per_mm2_85c", "leakage_w_per_mm2_85c_low", "leakage_w_per_mm2_85c_high",
     "wafer_cost_usd", "wafer_cost_usd_low", "wafer_cost_usd_high",
@@ -38,8 +38,8 @@ NODE_NUMERIC = (
 NODE_BOOL = ("planar", "domestic_china", "presumption_16_14nm")
 NODE_TEXT = ("aliases", "foundry", "name", "source", "notes")
 NODE_REQUIRED = (
-    "logic_density_mtr_mm2", "sram_macro_mbit_mm2", "vdd_nominal_v", "energy_factor",
-    "leakage_w_per_mm2_85c", "wafer_cost_usd", "defect_density_per_cm2", "cluster_alpha",
+    "logic_density_mtr_mm2", "sram_macro_mbit_mm2", "vdd_nominal_v", "vdd_max_v", "vdd_min_v",
+    "delay_factor", "energy_factor", "leakage_w_per_mm2_85c", "wafer_cost_usd", "defect_density_per_cm2", "cluster_alpha",
     "reticle_mm2",
 )  # fmt: skip
 
@@ -47,6 +47,7 @@ MEMORY_NUMERIC = (
     "bandwidth_gbps_per_unit", "bandwidth_gbps_per_unit_low", "bandwidth_gbps_per_unit_high",
     "capacity_gb_per_unit", "capacity_gb_per_unit_low", "capacity_gb_per_unit_high",
     "energy_pj_per_bit", "energy_pj_per_bit_low", "energy_pj_per_bit_high",
+    "phy_pj_per_bit", "phy_static_w_per_unit", "background_w_per_unit",
     "phy_area_mm2_per_unit", "phy_area_mm2_per_unit_low", "phy_area_mm2_per_unit_high",
     "cost_usd_per_gb", "cost_usd_per_gb_low", "cost_usd_per_gb_high",
     "package_cost_usd_per_unit",
@@ -55,7 +56,7 @@ MEMORY_BOOL = ("export_controlled", "domestic_china_supply")
 MEMORY_TEXT = ("aliases", "name", "kind", "source", "notes")
 MEMORY_REQUIRED = (
     "bandwidth_gbps_per_unit", "capacity_gb_per_unit", "energy_pj_per_bit",
-    "phy_area_mm2_per_unit", "cost_usd_per_gb", "package_cost_usd_per_unit",
+    "phy_pj_per_bit", "phy_static_w_per_unit", "background_w_per_unit", "phy_area_mm2_per_unit", "cost_usd_per_gb", "package_cost_usd_per_unit",
 )  # fmt: skip
 
 
@@ -229,12 +230,23 @@ def _validate(frame: pd.DataFrame, kind: str, where: str) -> None:
                     "logic_density_mtr_mm2",
                     "sram_macro_mbit_mm2",
                     "vdd_nominal_v",
+                    "vdd_max_v",
+                    "vdd_min_v",
+                    "delay_factor",
                     "reticle_mm2",
                     "cluster_alpha",
                     "energy_factor",
                 )
             ):
                 raise DseInputError(f"{where}: {kind} '{rid}' has {c} = {v:g}; it must be positive")
+        if kind == "node" and not row["vdd_min_v"] <= row["vdd_nominal_v"] <= row["vdd_max_v"]:
+            raise DseInputError(
+                f"{where}: node '{rid}' needs vdd_min_v <= vdd_nominal_v <= vdd_max_v"
+            )
+        if kind == "memory" and row["phy_pj_per_bit"] > row["energy_pj_per_bit"]:
+            raise DseInputError(
+                f"{where}: memory '{rid}' has phy_pj_per_bit above energy_pj_per_bit (the PHY is part of it)"
+            )
         # a user value outside the packaged range widens the range to include it
         for c in required:
             lo, hi = f"{c}_low", f"{c}_high"

@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.special import lambertw
 
 
 def thermal_resistance_k_per_w(die_area_mm2, r_package_k_mm2_per_w, r_sink_k_per_w):
@@ -80,8 +79,11 @@ def lambert_w0(z):
     """Principal branch W0 of the Lambert W function for real z >= -1/e.
 
     The Taylor series W0(z) = sum_n (-n)^(n-1) / n! z^n (10 terms) where |z| < 0.02 —
-    the common case of small leakage, exact to double precision there — and
-    ``scipy.special.lambertw`` elsewhere.
+    the common case of small leakage, exact to double precision there — and elsewhere
+    Halley's iteration from a starting point that is already close: the branch-point
+    series near -1/e, Winitzki's approximation in between, the asymptotic expansion for
+    large z (Corless et al. 1996, section 4). Agrees with ``scipy.special.lambertw`` to
+    a few ulp (tests/test_thermal_chain.py) at a fraction of its cost.
     """
     z = np.asarray(z, dtype=float)
     small = np.abs(z) < _W0_SERIES_MAX
@@ -93,7 +95,26 @@ def lambert_w0(z):
     w[small] = acc
     big = ~small
     if big.any():
-        w[big] = lambertw(z[big], 0).real
+        w[big] = _lambert_w0_halley(z[big])
+    return w
+
+
+def _lambert_w0_halley(z: np.ndarray) -> np.ndarray:
+    p = np.sqrt(np.maximum(2.0 * (math.e * z + 1.0), 0.0))  # distance from the branch point
+    near = -1.0 + p * (1.0 + p * (-1.0 / 3.0 + p * (11.0 / 72.0 + p * (-43.0 / 540.0))))
+    lp = np.log1p(np.maximum(z, -0.25))
+    middle = lp * (1.0 - np.log1p(lp) / (2.0 + lp))
+    l1 = np.log(np.maximum(z, 3.0))
+    l2 = np.log(l1)
+    far = l1 - l2 + l2 / l1
+    w = np.where(z < -0.25, near, np.where(z < 3.0, middle, far))
+    at_branch = p < 1e-3  # the series alone is exact to ~1e-13 there; Halley would divide by ~0
+    for _ in range(4):
+        ew = np.exp(w)
+        f = w * ew - z
+        wp1 = np.where(at_branch, 1.0, w + 1.0)
+        step = f / (ew * wp1 - (w + 2.0) * f / (2.0 * wp1))
+        w = np.where(at_branch, w, w - step)
     return w
 
 

@@ -75,6 +75,7 @@ METRICS = (
     "die_area_mm2",
     "peak_tflops",
     "memory_bandwidth_gbps",
+    "idle_power_w",
     "sustained_clock_ghz",
     "power_w",
     "achieved_tflops",
@@ -82,7 +83,7 @@ METRICS = (
     "throughput_per_s",
     "energy_per_item_j",
 )
-_WORKLOAD_METRICS = frozenset(METRICS[3:])
+_WORKLOAD_METRICS = frozenset(METRICS[4:])
 
 
 # ---------------------------------------------------------------------------------------

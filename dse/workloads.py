@@ -38,7 +38,6 @@ Conventions
 from __future__ import annotations
 
 import dataclasses
-
 import json
 import math
 import os
@@ -489,7 +488,8 @@ class ModelConfig:
 _HF = "https://huggingface.co/meta-llama/{}/blob/main/config.json"
 
 #: Built-in models. Dimensions from the published Hugging Face config.json files:
-#: meta-llama/Meta-Llama-3-8B, meta-llama/Meta-Llama-3-70B, meta-llama/Llama-2-7b-hf.
+#: meta-llama/Meta-Llama-3-8B, meta-llama/Meta-Llama-3-70B, meta-llama/Llama-2-7b-hf,
+#: meta-llama/Llama-2-13b-hf.
 BUILTIN_MODELS: Mapping[str, ModelConfig] = MappingProxyType(
     {
         "llama-3-8b": ModelConfig(
@@ -528,6 +528,18 @@ BUILTIN_MODELS: Mapping[str, ModelConfig] = MappingProxyType(
             tie_word_embeddings=False,
             source=_HF.format("Llama-2-7b-hf"),
         ),
+        "llama-2-13b": ModelConfig(
+            "llama-2-13b",
+            hidden_size=5120,
+            num_hidden_layers=40,
+            num_attention_heads=40,
+            num_key_value_heads=40,
+            intermediate_size=13824,
+            vocab_size=32000,
+            head_dim=128,
+            tie_word_embeddings=False,
+            source=_HF.format("Llama-2-13b-hf"),
+        ),
     }
 )
 
@@ -547,6 +559,10 @@ MODEL_ALIASES: Mapping[str, str] = MappingProxyType(
         "llama-2-7b-hf": "llama-2-7b",
         "meta-llama/llama-2-7b": "llama-2-7b",
         "meta-llama/llama-2-7b-hf": "llama-2-7b",
+        "llama2-13b": "llama-2-13b",
+        "llama-2-13b": "llama-2-13b",
+        "llama-2-13b-hf": "llama-2-13b",
+        "meta-llama/llama-2-13b-hf": "llama-2-13b",
     }
 )
 

@@ -20,7 +20,13 @@ out of every fit):
 3. Per-op overhead: ``op_overhead_s`` so that Llama-2-7B bf16 decode at batch 1 on A100
    reaches the measured 104.9 tokens/s (gpt-fast, CUDA graphs).
 
-Steps 1-3 interact weakly (area -> thermal resistance and leakage), so they are
+4. Clocked baseline: ``clock_energy_pj_per_mtr_cycle_45nm`` by least squares in log
+   power over the two decode points with role ``fit``: A100-40GB Llama-2-7B with ~12
+   sequences (214 W, ML.ENERGY leaderboard v2, an older vLLM) and H100 Llama-3-8B at
+   batch 16 (513 W, ML.ENERGY v3, vLLM 0.11.1). Idle power (four chips), the other H100
+   batches and J/token, A100 Llama-2-13B decode and the H100 GEMM clock are held out.
+
+Steps 1-4 interact weakly (area -> thermal resistance and leakage), so they are
 iterated. Leave-one-out: the area fit is repeated with each chip of known die area left
 out (fit set and held-out chips alike) and the left-out chip predicted.
 
@@ -47,6 +53,7 @@ from dse.validate import error_summary, load_reference_table, reference_chips, v
 AREA_PARAMS = ("mac_transistors_bf16", "core_fixed_transistors", "core_transistors_per_row")
 ENERGY_PARAM = "operand_delivery_factor"
 OVERHEAD_PARAM = "op_overhead_s"
+BASELINE_PARAM = "clock_energy_pj_per_mtr_cycle_45nm"
 ROUNDS = 3
 
 #: what each fitted constant stands for and why its bounds are what they are; the fit
@@ -55,8 +62,9 @@ BASE_SOURCES = {
     "mac_transistors_bf16": "All-in transistors of one bf16 MAC with fp32 accumulation in a real array (multiplier, adder, pipeline and skew registers, operand distribution), at the derated logic density. Gate count alone (Horowitz ISSCC 2014 45 nm areas x 3.3 MTr/mm2) gives ~7.4k = the lower bound's order; upper bound 80k (widened from 20k, issue 4): TPUv1's 65,536 int8 MACs take 24 % of a < 331 mm2 28 nm die (Jouppi et al., ISCA 2017), ~10k transistors per int8 MAC at the derated 28 nm density, and a bf16 MAC with fp32 accumulation is 4-8x an int8 MAC.",
     "core_fixed_transistors": "Per-core control processor, scheduler, DMA and NoC port (independent of the MAC array size). Tesla D1: 50e9 transistors / 354 cores = 141e6 per core, less its 1.25 MB SRAM (~63e6 in 6T cells) and uncore share -> ~50e6; bounds span small NPU tiles (1e7) to GPU SMs (4e8).",
     "core_transistors_per_row": "Per-core vector/SIMD unit, register-file ports, operand buffers and load/store, per row of the square MAC array (sized to the array edge sqrt(macs_per_core)). Bounds 1e5-2e7: from a few SIMD lanes per row to a GPU SM's SIMT datapath.",
-    "operand_delivery_factor": "All-in energy of a MAC (pipeline, register files, local wires, clock tree) relative to Stillmaker-scaled Horowitz arithmetic. Bounds 2-40: Dally/Horowitz put operand delivery at 3-10x the arithmetic; the esim 16-bit FPU energies (0.8-1.2 pJ at 7/5 nm, nodes.md 2.2) times 1.5-2x delivery give ~20-30.",
-    "op_overhead_s": "Fixed per-op launch/synchronisation cost, per op occurrence of the workload's op list (GPU kernel launch and tail ~2-5 us, lower with CUDA graphs; bounds 0.5-10 us).",
+    "operand_delivery_factor": "All-in energy of a MAC (pipeline, register files, local wires, clock tree) relative to Stillmaker-scaled Horowitz arithmetic, for a 32 x 32 MAC array per core; the delivery part (k - 1) scales with 32 / sqrt(macs_per_core) (power.mac_energy_pj). Bounds 2-40: Dally/Horowitz put operand delivery at 3-10x the arithmetic; the esim 16-bit FPU energies (0.8-1.2 pJ at 7/5 nm, nodes.md 2.2) times 1.5-2x delivery give ~20-30.",
+    "op_overhead_s": "Fixed cost per kernel of a launched-kernel chip (execution = 'kernel'): launch, prologue/epilogue and wave tail, charged per op that runs as its own kernel (FlashAttention's softmax and value product and residual adds fused into the next norm pay none). Nsight: ~1.5 us per kernel inside CUDA graphs, 5-20 us eager launches (research notes); bounds 0.5-10 us.",
+    "clock_energy_pj_per_mtr_cycle_45nm": "Clocked baseline (clock tree, registers, sequencers and always-on control) per million logic transistors (core logic and uncore at the derated density) per cycle at 45 nm and nominal Vdd, scaled by the node's energy_factor and (V/V_nom)^2: the power a clocked chip draws while its datapaths wait on memory. Clock distribution alone is 20-40 % of a processor's dynamic power (classic VLSI texts; Alpha 21264 ~32 %); bounds 1-100 pJ (an effective coefficient: it also carries the load-issue and cache activity of a core that waits on memory).",
 }
 
 
@@ -113,6 +121,18 @@ def _fit_scalar(c: ModelConstants, table, chips, rows, name: str) -> ModelConsta
     return c.replace(**{name: brentq(excess, lo, hi, xtol=1e-12, rtol=1e-6)})
 
 
+def _fit_scalar_ls(c: ModelConstants, table, chips, rows, name: str) -> ModelConstants:
+    """One constant by least squares in log(model / published) over several fit rows."""
+    target = rows["value"].to_numpy()
+    lo, hi = _bounds(c, name)
+    res = least_squares(
+        lambda x: np.log(_model(c.replace(**{name: float(np.exp(x[0]))}), table, chips, rows) / target),
+        [np.log(np.clip(c[name], lo * 1.0001, hi * 0.9999))],
+        bounds=([np.log(lo)], [np.log(hi)]),
+    )
+    return c.replace(**{name: float(np.exp(res.x[0]))})
+
+
 def calibrate(c: ModelConstants | None = None):
     """Run the fit; returns (constants, area fit rows, energy rows, overhead rows)."""
     c = c if c is not None else default_constants()
@@ -121,11 +141,13 @@ def calibrate(c: ModelConstants | None = None):
     area_rows = _rows(table, "die_area_mm2")
     energy_rows = _rows(table, "achieved_tflops")
     overhead_rows = _rows(table, "tokens_per_s")
+    baseline_rows = _rows(table, "power_w", qualities=("exact", "measured", "derived"))
     for _ in range(ROUNDS):
         c = fit_area(c, table, chips, area_rows)
         c = _fit_scalar(c, table, chips, energy_rows, ENERGY_PARAM)
+        c = _fit_scalar_ls(c, table, chips, baseline_rows, BASELINE_PARAM)
         c = _fit_scalar(c, table, chips, overhead_rows, OVERHEAD_PARAM)
-    return c, table, chips, area_rows, energy_rows, overhead_rows
+    return c, table, chips, area_rows, energy_rows, overhead_rows, baseline_rows
 
 
 def leave_one_out(c: ModelConstants, table, chips) -> list[tuple[str, float]]:
@@ -197,9 +219,9 @@ def main() -> None:
     )
     args = ap.parse_args()
     c0 = default_constants()
-    c, table, chips, area_rows, energy_rows, overhead_rows = calibrate(c0)
+    c, table, chips, area_rows, energy_rows, overhead_rows, baseline_rows = calibrate(c0)
     print("fitted constants (bounds):")
-    for name in (*AREA_PARAMS, ENERGY_PARAM, OVERHEAD_PARAM):
+    for name in (*AREA_PARAMS, ENERGY_PARAM, BASELINE_PARAM, OVERHEAD_PARAM):
         lo, hi = _bounds(c, name)
         flag = (
             " (at bound)"
@@ -233,13 +255,14 @@ def main() -> None:
         for name, rows, what in (
             (ENERGY_PARAM, energy_rows, "the measured dense bf16 GEMM rate under the 400 W cap"),
             (OVERHEAD_PARAM, overhead_rows, "the measured bf16 decode rate at batch 1"),
+            (BASELINE_PARAM, baseline_rows, "the measured board power of memory-bound LLM decode"),
         ):
             lo, hi = _bounds(c, name)
-            r = rows.iloc[0]
+            on = "; ".join(f"{r['chip']} {r['workload']} = {r['value']:g} {r['unit']}" for _, r in rows.iterrows())
+            how = "least squares in log power over " if len(rows) > 1 else ""
             updates[name] = dict(
                 value=float(c[name]),
-                source=f"{BASE_SOURCES[name]} Fitted by scripts/calibrate.py on {r['chip']} {r['workload']} = "
-                f"{r['value']:g} {r['unit']} ({what}; bounds {lo:g}-{hi:g}).",
+                source=f"{BASE_SOURCES[name]} Fitted by scripts/calibrate.py on {how}{on} ({what}; bounds {lo:g}-{hi:g}).",
             )
         update_constants_csv(updates)
         print(f"\nwrote {len(updates)} constants to {CONSTANTS_CSV}")

@@ -23,26 +23,29 @@ PINNED_MEDIAN = {
     "die_area_mm2": 0.034,
     "peak_tflops": 0.002,
     "memory_bandwidth_gbps": 0.0,
-    "sustained_clock_ghz": 0.021,
-    "power_w": 0.0,
+    "sustained_clock_ghz": 0.034,
+    # decode board power (A100-40GB, H100; two fitted, six held out) and idle power
+    "power_w": 0.120,
+    "idle_power_w": 0.179,
     "achieved_tflops": 0.043,
     "tokens_per_s": 0.0,
     # ResNet-50 (MLPerf T4/L4/A100, Groq at batch 1): known misses, pinned so that they
-    # cannot get worse. Convs are implicit GEMMs with bias/ReLU in the epilogue (T4 +1 %,
-    # A100 -24 %); L4 (-52 %) stays DRAM-bound in the model (88 % of the step); the fitted per-op
-    # overhead is a GPU kernel-launch cost that the statically scheduled Groq TSP (-92 %)
-    # does not pay.
-    "throughput_per_s": 0.378,
-    # H100 decode energy per token (ML.ENERGY, batch 64): the model has no idle/clocked
-    # uncore power and no serving-software overhead, so it under-states it (a known miss)
-    "energy_per_item_j": 0.765,
+    # cannot get worse. Convs are implicit GEMMs with bias/ReLU in the epilogue; L4 stays
+    # DRAM-bound in the model; the Groq TSP runs with execution = "static" (no per-kernel
+    # overhead: -69 %, was -92 % when it paid the GPU launch cost).
+    "throughput_per_s": 0.382,
+    # H100 decode energy per token (ML.ENERGY, batch 64): the measurement is per output
+    # token of chat serving and carries the prompts' prefill; the model is pure decode
+    "energy_per_item_j": 0.342,
 }
 # held-out rows only (not used by any fit): the honest figures
 PINNED_HELD_OUT = {
     "die_area_mm2": 0.140,
     "achieved_tflops": 0.048,
-    "throughput_per_s": 0.378,
-    "energy_per_item_j": 0.765,
+    "throughput_per_s": 0.382,
+    "energy_per_item_j": 0.342,
+    "power_w": 0.124,
+    "idle_power_w": 0.179,
 }
 TOLERANCE = 0.02  # "worsens by > 2 points fails"
 
@@ -51,6 +54,7 @@ FITTED = (
     "core_fixed_transistors",
     "core_transistors_per_row",
     "operand_delivery_factor",
+    "clock_energy_pj_per_mtr_cycle_45nm",
     "op_overhead_s",
 )
 
@@ -154,9 +158,11 @@ def test_h100_dense_gemm_is_power_capped_below_max_clock(h100):
 
 
 def test_h100_memory_bound_decode_runs_at_max_clock_below_tdp(h100):
+    # public decode measurements put big HBM parts at 55-80 % of TDP in small-batch decode
+    # (shared/reference/power_notes.md; ML.ENERGY H100 Llama-3.1-8B batch 16: 513 of 700 W)
     m = dse.evaluate(h100, "llm-decode:llama-3-8b:batch=1,context=1024")
     assert m.sustained_clock_ghz == pytest.approx(h100.clock_ghz)
-    assert m.power_w < 0.5 * h100.tdp_w
+    assert 0.55 * h100.tdp_w <= m.power_w <= 0.80 * h100.tdp_w
     bw_fraction = m.dram_bytes / m.latency_s / (m.memory_bandwidth_gbps * 1e9)
     assert 0.55 <= bw_fraction <= 0.9
 

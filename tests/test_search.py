@@ -364,6 +364,7 @@ def test_durable_reads_back_what_it_wrote(small, tmp_path):
 
 
 UNIT_SUFFIXES = (
+    "_v",
     "_mm2",
     "_usd",
     "_s",
