@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from dse import area, chiplet, cost, export, harvest, power, roofline, system, thermal
+from dse import area, chiplet, cost, dvfs, export, harvest, power, roofline, system, thermal
 from dse.constants import ModelConstants, default_constants
 from dse.errors import DseInputError
 from dse.metrics import METRICS
@@ -626,12 +626,15 @@ def _operating_point(d, c: ModelConstants, geo: Geometry, pm: PowerModel, perf: 
         return np.where(runaway, 1.0, over)
 
     n = len(d["cores"])
-    s = np.ones(n)
-    power_bad = np.zeros(n, dtype=bool)
-    g_hi = slack(s, slice(None))
-    hot = np.flatnonzero(g_hi > 0.0)
-    if hot.size:
-        s[hot], power_bad[hot] = _largest_feasible(slack, hot, c["dvfs_min_clock_fraction"], g_hi[hot])
+    if dvfs.available():  # the same equations, compiled, one design at a time
+        s, power_bad = _dvfs_solve(d, c, pm, perf, energy, k_hot)
+    else:
+        s = np.ones(n)
+        power_bad = np.zeros(n, dtype=bool)
+        g_hi = slack(s, slice(None))
+        hot = np.flatnonzero(g_hi > 0.0)
+        if hot.size:
+            s[hot], power_bad[hot] = _largest_feasible(slack, hot, c["dvfs_min_clock_fraction"], g_hi[hot])
     grid_rows = np.flatnonzero(d["thermal_model_code"] == 1)
     grid = _grid_thermal(grid_rows, d, c, geo, pm, perf, energy) if grid_rows.size else None
     if grid is not None:
@@ -648,6 +651,30 @@ def _operating_point(d, c: ModelConstants, geo: Geometry, pm: PowerModel, perf: 
         runaway[g] = ran | runaway[g]
     module = (p.die_w + p_leak + p.memory_w) / eta + pm.vrm_fixed_w
     return OperatingPoint(s, p, p_leak, module, tj, tj_mean, runaway, power_bad)
+
+
+def _dvfs_solve(d, c: ModelConstants, pm: PowerModel, perf: Performance, energy: Energy, k_hot):
+    """The compiled throttle (:func:`dse.dvfs.largest_feasible_clock`) on every design."""
+    n = len(d["cores"])
+    step, table = power.inverse_speed_table(pm.vth_fraction, pm.alpha)
+    columns = dict(
+        clock_ghz=pm.clock_ghz,
+        speed_scale=power.alpha_power_speed(pm.vmax_fraction, pm.vth_fraction, pm.alpha) / pm.fmax_ghz,
+        vmin_fraction=pm.vmin_fraction, fixed_s=perf.fixed_s,
+        e_v2_j=(energy.logic_pj + energy.sram_pj + energy.transport_pj) * 1e-12,
+        phy_j=energy.phy_j, static_w=pm.static_die_w, clock_w_per_ghz=pm.clock_w_per_ghz,
+        device_j=energy.device_j, background_w=pm.background_w, ambient_c=d["ambient_c"],
+        stacked=pm.stacked, r_sink_k_per_w=pm.r_sink_k_per_w, leakage_ref_w=pm.leakage_ref_w,
+        dibl_per_v=pm.dibl_per_v, vdd_nominal_v=pm.vdd_nominal_v, r_th_k_per_w=pm.r_th_k_per_w,
+        vrm_fixed_w=pm.vrm_fixed_w, k_hot_k_per_w=k_hot, tdp_w=d["tdp_w"], tj_max_c=d["tj_max_c"],
+    )  # fmt: skip
+    rows = np.empty((n, len(dvfs.ROW)))
+    for j, name in enumerate(dvfs.ROW):
+        rows[:, j] = columns[name]
+    constants = (pm.vrm_efficiency, c["leakage_temp_coeff_per_k"], c["leakage_ref_temp_c"], step)
+    return dvfs.largest_feasible_clock(
+        c["dvfs_min_clock_fraction"], rows, perf.clocked_s, perf.ops.dram_s, perf.counts, table, constants
+    )
 
 
 def _largest_feasible(slack, idx, s_min: float, slack_at_one):

@@ -149,7 +149,7 @@ def voltage_for_clock(clock_ghz, fmax_ghz, vmax_fraction, vmin_fraction, vth_fra
     V = 2.5 V_nom, linear interpolation): the speed law depends on the node only through
     f at V_nom, so one table serves every node.
     """
-    step, table = _inverse_speed_table(float(vth_fraction), float(alpha))
+    step, table = inverse_speed_table(float(vth_fraction), float(alpha))
     target = np.asarray(clock_ghz, dtype=float) / np.asarray(fmax_ghz) * alpha_power_speed(
         vmax_fraction, vth_fraction, alpha
     )
@@ -164,7 +164,7 @@ _TABLE_STEPS = 4096
 
 
 @functools.cache
-def _inverse_speed_table(vth_fraction: float, alpha: float) -> tuple[float, np.ndarray]:
+def inverse_speed_table(vth_fraction: float, alpha: float) -> tuple[float, np.ndarray]:
     """V / V_nom on a uniform grid of speed f / f(V_nom), from 0 to its value at the top
     of the range (linear interpolation between the points is exact to ~1e-7 above V_min,
     where the law is used)."""

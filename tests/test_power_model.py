@@ -164,6 +164,35 @@ def test_a_bigger_compute_die_costs_real_decode_power(h100):
     assert big.power_w - small.power_w > 100.0
 
 
+def test_compiled_throttle_agrees_with_the_vectorised_one(monkeypatch):
+    # dse.dvfs solves the chain's equations one design at a time (numba); without numba
+    # the chain uses its vectorised solver. Both find the same clock.
+    from dse import dvfs
+
+    assert dvfs.available()
+    rng = np.random.default_rng(5)
+    n = 3000
+    frame = pd.DataFrame(
+        {
+            "node": rng.choice(list(NODES.index), n), "cores": rng.integers(8, 200, n),
+            "macs_per_core": rng.choice([256, 1024, 4096], n), "clock_ghz": rng.uniform(0.4, 2.2, n),
+            "sram_mb": rng.uniform(8, 512, n), "memory": rng.choice(["hbm2e", "hbm3", "gddr6", "lpddr5"], n),
+            "memory_count": rng.integers(1, 8, n), "tdp_w": rng.uniform(40, 900, n),
+            "cooling": rng.choice(["air", "liquid", "passive", "air-2u"], n),
+        }
+    )  # fmt: skip
+    for wl in (DECODE, GEMM):
+        compiled = dse.evaluate_many(frame, wl)
+        monkeypatch.setattr(dvfs, "njit", None)
+        vectorised = dse.evaluate_many(frame, wl)
+        monkeypatch.undo()
+        a, b = compiled["sustained_clock_ghz"].to_numpy(), vectorised["sustained_clock_ghz"].to_numpy()
+        assert (a < frame["clock_ghz"].to_numpy()).sum() > 300  # many designs throttle
+        assert np.abs(a / b - 1).max() < 2e-3
+        assert np.median(np.abs(a / b - 1)) < 1e-6
+        assert (compiled["violations"] == vectorised["violations"]).mean() > 0.999
+
+
 # --- scope, heat paths, cooling ------------------------------------------------------------
 
 
