@@ -668,12 +668,12 @@ def _dvfs_solve(d, c: ModelConstants, pm: PowerModel, perf: Performance, energy:
         dibl_per_v=pm.dibl_per_v, vdd_nominal_v=pm.vdd_nominal_v, r_th_k_per_w=pm.r_th_k_per_w,
         vrm_fixed_w=pm.vrm_fixed_w, k_hot_k_per_w=k_hot, tdp_w=d["tdp_w"], tj_max_c=d["tj_max_c"],
     )  # fmt: skip
-    rows = np.empty((n, len(dvfs.ROW)))
+    rows = np.empty((len(dvfs.ROW), n))  # filled a column at a time, read a design at a time
     for j, name in enumerate(dvfs.ROW):
-        rows[:, j] = columns[name]
+        rows[j] = columns[name]
     constants = (pm.vrm_efficiency, c["leakage_temp_coeff_per_k"], c["leakage_ref_temp_c"], step)
     return dvfs.largest_feasible_clock(
-        c["dvfs_min_clock_fraction"], rows, perf.clocked_s, perf.ops.dram_s, perf.counts, table, constants
+        c["dvfs_min_clock_fraction"], rows.T, perf.clocked_s, perf.ops.dram_s, perf.counts, table, constants
     )
 
 
@@ -1061,10 +1061,15 @@ def chip_arrays(
                 raise DseInputError(f"column '{key}' must be numeric") from None
         elif spec.required:
             raise DseInputError(f"missing required column '{key}'")
-        else:
-            arr = np.full(n, np.nan if spec.default is None else float(spec.default))
-        if validate:
-            _validate_column(key, arr, optional_nan=spec.default is None and not spec.required)
+        else:  # one value for every row: a read-only view, no copy per row
+            arr = np.broadcast_to(np.nan if spec.default is None else float(spec.default), (n,))
+        if validate:  # a default column holds one value: checking one row checks all
+            checked = arr if key in cols else arr[:1]
+            kind = getattr(getattr(cols[key], "dtype", None), "kind", None) if key in cols else None
+            integral = kind in ("i", "u", "b")  # an integer column: whole and finite already
+            _validate_column(
+                key, checked, optional_nan=spec.default is None and not spec.required, integral=integral
+            )
         d[key] = arr
     for key in ("node", "memory"):
         if key not in cols:
@@ -1088,29 +1093,34 @@ def chip_arrays(
     return d
 
 
-def _validate_column(key: str, arr: np.ndarray, optional_nan: bool) -> None:
+def _validate_column(key: str, arr: np.ndarray, optional_nan: bool, integral: bool = False) -> None:
+    """Raise on NaN (unless ``optional_nan``), non-finite, out-of-range or (integer keys)
+    fractional values; ``integral``: ``arr`` came from an integer column (whole, finite)."""
     spec = CHIP_KEYS[key]
-    values = arr[~np.isnan(arr)] if optional_nan else arr
-    if not optional_nan and np.isnan(arr).any():
-        raise DseInputError(
-            f"column '{key}' has a NaN at row {int(np.flatnonzero(np.isnan(arr))[0])}"
-        )
-    if not np.isfinite(values).all():
-        raise DseInputError(f"column '{key}' must be finite")
-    lo_bad = (values <= spec.low) if spec.low_exclusive else (values < spec.low)
-    hi_bad = values > spec.high
-    if lo_bad.any() or hi_bad.any():
-        bad = values[lo_bad | hi_bad][0]
+    values = arr[~np.isnan(arr)] if optional_nan and not integral else arr
+    if not integral:
+        if not optional_nan and np.isnan(arr).any():
+            raise DseInputError(
+                f"column '{key}' has a NaN at row {int(np.flatnonzero(np.isnan(arr))[0])}"
+            )
+        if not np.isfinite(values).all():
+            raise DseInputError(f"column '{key}' must be finite")
+    if values.size == 0:
+        return
+    lo, hi = values.min(), values.max()  # two reductions; the masks only on failure
+    if ((lo <= spec.low) if spec.low_exclusive else (lo < spec.low)) or hi > spec.high:
+        lo_bad = (values <= spec.low) if spec.low_exclusive else (values < spec.low)
+        bad = values[lo_bad | (values > spec.high)][0]
         check_value(key, float(bad))  # raises the same message as a chip file would
-    if spec.type == "int" and (np.floor(values) != values).any():
+    if spec.type == "int" and not integral and (np.floor(values) != values).any():
         raise DseInputError(f"column '{key}' must hold integers")
 
 
 def _choice_codes(
     values: Any, choices: tuple[str, ...], key: str, n: int, default: str | None = None
 ) -> np.ndarray:
-    if values is None:
-        return np.full(n, choices.index(default), dtype=np.intp)
+    if values is None:  # one value for every row: a read-only view, no copy per row
+        return np.broadcast_to(np.intp(choices.index(default)), (n,))
     codes, uniques = factorize_labels(values)
     lookup = []
     for u in uniques:
@@ -1211,15 +1221,16 @@ def evaluate_many(
     if n == 0:
         out = _rows_to_frame(evaluate_arrays(d, wl, tech, c), wl)
         return _join(designs, pd.DataFrame(out, index=designs.index))
-    # chunks sized to stay in cache; each worker writes its rows into shared outputs
-    first = evaluate_arrays({k: v[:1] for k, v in d.items()}, wl, tech, c)
+    # chunks sized to stay in cache; each worker writes its rows of the metric columns
+    # (text columns included) into shared outputs
+    first = _rows_to_frame(evaluate_arrays({k: v[:1] for k, v in d.items()}, wl, tech, c), wl)
     merged = {k: np.empty(n, dtype=v.dtype) for k, v in first.items()}
     bounds = list(range(0, n, _CHUNK_ROWS)) + [n]
     spans = list(zip(bounds[:-1], bounds[1:], strict=True))
 
     def run(span: tuple[int, int]) -> None:
         a, b = span
-        part = evaluate_arrays({k: v[a:b] for k, v in d.items()}, wl, tech, c)
+        part = _rows_to_frame(evaluate_arrays({k: v[a:b] for k, v in d.items()}, wl, tech, c), wl)
         for k, v in part.items():
             merged[k][a:b] = v
 
@@ -1230,7 +1241,7 @@ def evaluate_many(
     else:
         for span in spans:
             run(span)
-    result = pd.DataFrame(_rows_to_frame(merged, wl), index=designs.index, copy=False)
+    result = pd.DataFrame(merged, index=designs.index, copy=False)
     return _join(designs, result)
 
 

@@ -5,16 +5,18 @@ For each design, the clock fraction s in [s_min, 1] is the largest with
     module power (s) <= tdp_w   and   T_hot (s) <= tj_max_c,
 
 where module power = (P_die + P_leak + P_memory) / eta + P_vrm,fixed, the leakage and the
-die-mean temperature solve the balance T = T_sink + R (P_die + P_leak(V, T)) in closed
-form (Lambert W, :func:`dse.thermal.junction_temperature`), and T_hot = T + k P_die / A.
-Every term is the one :mod:`dse.chain` evaluates with numpy (``_step_power``); this module
-solves the same equations one design at a time in compiled code (numba), a bisection of
-``STEPS`` steps per design with no temporary arrays — the chain's hot path. Without
-numba the chain falls back to its vectorised solver; a test checks that the two agree.
+die-mean temperature solve the balance T = T_sink + R (P_die + P_leak(V, T))
+(:func:`dse.thermal.junction_temperature`), and T_hot = T + k P_die / A. Every term is the
+one :mod:`dse.chain` evaluates with numpy (``_step_power``); this module solves the same
+equations one design at a time in compiled code (numba), with no temporary arrays — the
+chain's hot path: both limits are limits on the die-mean temperature, so the slack is the
+balance evaluated at the highest allowed temperature (no Lambert W needed), and Brent's
+method finds its zero to 1e-7 of the clock. Without numba the chain falls back to
+its vectorised solver; a test checks that the two agree.
 
 References
 ----------
-R. M. Corless et al., "On the Lambert W function", Adv. Comput. Math. 5 (1996) 329-359.
+R. P. Brent, "Algorithms for minimization without derivatives", Prentice-Hall 1973, ch. 4.
 """
 
 from __future__ import annotations
@@ -28,11 +30,11 @@ try:  # the compiled solver is optional: the chain has a vectorised fallback
 except ImportError:  # pragma: no cover - exercised only without numba
     njit = None
 
-STEPS = 16  # evaluations per design at most 4 x STEPS (Illinois, safeguarded)
+STEPS = 16  # evaluations per design at most 4 x STEPS (Brent)
 _TOL = 1e-7  # bracket on the clock fraction at which the solver stops
-
-_E = math.e
-_W0_SERIES_REVERSED = tuple((-n) ** (n - 1) / math.factorial(n) for n in range(10, 0, -1))
+# a design stops this far short of the runaway tangency (~1e-11 of the clock), where the
+# chain's closed-form runaway test (z < -1/e) would otherwise round either way
+_RUNAWAY_MARGIN_K = 1e-9
 
 
 def available() -> bool:
@@ -42,34 +44,10 @@ def available() -> bool:
 
 if njit is not None:
 
-    @njit(cache=True, nogil=True, fastmath=False)
-    def _lambert_w0(z):
-        if abs(z) < 0.02:  # Taylor series, exact to double precision here
-            acc = 0.0
-            for coef in _W0_SERIES_REVERSED:
-                acc = (acc + coef) * z
-            return acc
-        p = math.sqrt(max(2.0 * (_E * z + 1.0), 0.0))
-        if z < -0.25:
-            w = -1.0 + p * (1.0 + p * (-1.0 / 3.0 + p * (11.0 / 72.0 + p * (-43.0 / 540.0))))
-        elif z < 3.0:
-            lp = math.log1p(z)
-            w = lp * (1.0 - math.log1p(lp) / (2.0 + lp))
-        else:
-            l1 = math.log(z)
-            l2 = math.log(l1)
-            w = l1 - l2 + l2 / l1
-        if p < 1e-3:
-            return w
-        for _ in range(3):  # cubic: 1e-2 -> 1e-6 -> 1e-18
-            ew = math.exp(w)
-            f = w * ew - z
-            w = w - f / (ew * (w + 1.0) - (w + 2.0) * f / (2.0 * w + 2.0))
-        return w
-
     @njit(cache=True, nogil=True, inline="always")
     def _slack(s, p, clocked, dram, counts, table, k):
-        """Slack of design row ``p`` (the columns of ``ROW``) at clock fraction s."""
+        """Slack of design row ``p`` (the columns of ``ROW``) at clock fraction s [K]: > 0
+        where a limit is broken, rising with s."""
         # voltage for the absolute clock (power.voltage_for_clock)
         clock = p[_CLOCK] * s
         t = min(clock * p[_SPEED_SCALE] / k[_TABLE_STEP], table.size - 1 - 1e-9)
@@ -83,51 +61,73 @@ if njit is not None:
         memory = p[_DEVICE_J] / step + p[_BACKGROUND_W]
         sink = p[_AMBIENT] + p[_STACKED] * p[_R_SINK] * memory
         leak = p[_LEAK_REF_W] * v * math.exp(p[_DIBL] * (v - 1.0) * p[_VNOM])
-        # leakage-temperature balance (thermal.junction_temperature)
+        # both limits bound the die-mean temperature T, since P_die + P_leak = (T - T_sink) / R:
+        # module power ((T - T_sink) / R + P_memory) / eta + P_vrm <= tdp_w, and the hot spot
+        # T + k (T - T_sink) / R <= tj_max_c (a tj_max_c below the ambient never binds, as
+        # in the chain's slack)
+        r = p[_R_TH]
+        t_lim = sink + r * (k[_ETA] * (p[_TDP] - p[_VRM_FIXED_W]) - memory)
+        if p[_TJ_MAX] > p[_AMBIENT]:
+            t_lim = min(t_lim, (p[_TJ_MAX] + p[_K_HOT] * sink / r) / (1.0 + p[_K_HOT] / r))
+        elif p[_TJ_MAX] == p[_AMBIENT]:
+            return math.inf
+        # leakage-temperature balance (thermal.junction_temperature) without solving it:
+        # F(T) = T_sink + R (P_die + P_leak(T)) - T is convex and T is its smallest zero, so
+        # T <= T_lim iff F(T_lim) <= 0 while F falls at T_lim; past F's minimum (at T*) the
+        # design is feasible iff F(T*) <= 0, i.e. no thermal runaway
         beta = k[_BETA]
-        a0 = sink + p[_R_TH] * die
-        z = -beta * p[_R_TH] * leak * math.exp(beta * (a0 - k[_T_REF]))
-        if z < -1.0 / _E:
-            return 1.0  # thermal runaway
-        tm = a0 - _lambert_w0(z) / beta
-        p_leak = (tm - sink) / p[_R_TH] - die
-        module = (die + p_leak + memory) / k[_ETA] + p[_VRM_FIXED_W]
-        hot = tm + p[_K_HOT] * (die + p_leak)
-        return max(module / p[_TDP] - 1.0, (hot - p[_TJ_MAX]) / (p[_TJ_MAX] - p[_AMBIENT]))
+        leak_heat = r * leak * math.exp(beta * (t_lim - k[_T_REF]))  # R P_leak(T_lim) [K]
+        if beta * leak_heat <= 1.0:  # F'(T_lim) <= 0
+            return sink + r * die + leak_heat - t_lim
+        t_star = k[_T_REF] - math.log(beta * r * leak) / beta
+        return sink + r * die + 1.0 / beta - t_star + _RUNAWAY_MARGIN_K
 
     @njit(cache=True, nogil=True)
     def _root(lo, hi, g_lo, g_hi, p, clocked, dram, counts, table, k, max_steps):
-        """Largest feasible s in [lo, hi] (g_lo <= 0 < g_hi): Illinois false position with
-        a bisection step whenever two steps have not halved the bracket, stopping on the
-        limit, at a bracket of 1e-7 or after ``4 max_steps`` evaluations; returns the
-        feasible end."""
-        width = hi - lo
-        side = 0
-        for it in range(4 * max_steps):
-            if hi - lo < _TOL:
+        """Largest feasible s in [lo, hi] (g_lo <= 0 < g_hi): Brent's method (inverse
+        quadratic interpolation or secant steps inside the bracket, bisection where they
+        would not shrink it fast enough, no step shorter than a quarter of the tolerance),
+        stopping on the limit, at a bracket of 1e-7 or after ``4 max_steps`` evaluations;
+        returns the feasible end of the bracket."""
+        b, g_b, c, g_c = lo, g_lo, hi, g_hi  # b: the latest estimate; c: the bracket's other end
+        a, g_a = c, g_c  # the previous b
+        d = e = b - c  # the last step and the one before
+        step_min = 0.25 * _TOL
+        for _ in range(4 * max_steps):
+            if abs(g_c) < abs(g_b):  # keep b the end with the smaller slack
+                a, g_a = b, g_b
+                b, g_b = c, g_c
+                c, g_c = a, g_a
+            if abs(c - b) < _TOL:
                 break
-            if it % 2 == 1 and hi - lo > 0.5 * width:
-                mid = 0.5 * (lo + hi)  # false position stalled: bisect
-            else:
-                mid = (lo * g_hi - hi * g_lo) / (g_hi - g_lo)
-                if not (lo < mid < hi):
-                    mid = 0.5 * (lo + hi)
-            if it % 2 == 1:
-                width = hi - lo
-            g = _slack(mid, p, clocked, dram, counts, table, k)
-            if g <= 0.0:
-                lo, g_lo = mid, g
-                if g > -1e-12:
-                    break  # on the limit
-                if side == -1:
-                    g_hi *= 0.5
-                side = -1
-            else:
-                hi, g_hi = mid, g
-                if side == 1:
-                    g_lo *= 0.5
-                side = 1
-        return lo
+            m = 0.5 * (c - b)
+            d_bisect = True
+            if abs(e) >= step_min and abs(g_a) > abs(g_b):
+                r_ba = g_b / g_a
+                if a == c:  # secant through b and c
+                    num, den = 2.0 * m * r_ba, 1.0 - r_ba
+                else:  # inverse quadratic interpolation through a, b, c
+                    q, r = g_a / g_c, g_b / g_c
+                    num = r_ba * (2.0 * m * q * (q - r) - (b - a) * (r - 1.0))
+                    den = (q - 1.0) * (r - 1.0) * (r_ba - 1.0)
+                if num > 0.0:
+                    den = -den
+                else:
+                    num = -num
+                if 2.0 * num < min(3.0 * m * den - abs(step_min * den), abs(e * den)):
+                    e, d = d, num / den  # the interpolation stays well inside the bracket
+                    d_bisect = False
+            if d_bisect:
+                e = d = m
+            a, g_a = b, g_b
+            b += d if abs(d) > step_min else (step_min if m > 0.0 else -step_min)
+            g_b = _slack(b, p, clocked, dram, counts, table, k)
+            if -1e-12 < g_b <= 0.0:
+                return b  # on the limit
+            if (g_b > 0.0) == (g_c > 0.0):  # the root now lies between a and b
+                c, g_c = a, g_a
+                e = d = b - a
+        return b if g_b <= 0.0 else c
 
     @njit(cache=True, nogil=True)
     def _solve(s_min, steps, rows, clocked, dram, counts, table, k):
@@ -174,7 +174,8 @@ def largest_feasible_clock(
         Lowest clock fraction the governor reaches [-].
     rows : ndarray (n, len(ROW))
         Per-design parameters, columns :data:`ROW` (units in the names; ``stacked`` 1 where
-        the memory devices share the heat sink).
+        the memory devices share the heat sink); any memory layout (the transpose of a
+        (len(ROW), n) array is not copied).
     clocked_s, dram_s : ndarray (n, ops)
         Per-op time at the max clock that scales with 1/f, and DRAM time [s].
     counts : ndarray (ops,)
@@ -185,7 +186,7 @@ def largest_feasible_clock(
         :data:`CONSTANTS` in order.
     """
     return _solve(
-        float(s_min), int(steps), np.ascontiguousarray(rows, dtype=float),
+        float(s_min), int(steps), np.asarray(rows, dtype=float),
         np.ascontiguousarray(clocked_s, dtype=float), np.ascontiguousarray(dram_s, dtype=float),
         np.ascontiguousarray(counts, dtype=float), table, np.asarray(constants, dtype=float),
     )  # fmt: skip

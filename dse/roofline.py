@@ -37,6 +37,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+try:  # the compiled kernel is optional: op_times has a vectorised fallback
+    from numba import njit
+except ImportError:  # pragma: no cover - exercised only without numba
+    njit = None
+
 
 @dataclass(frozen=True)
 class OpTimes:
@@ -134,6 +139,24 @@ def op_times(
     a_fused = no_fuse if a_fused is None else a_fused
     c_fused = no_fuse if c_fused is None else c_fused
     b = bytes_per_element
+    if njit is not None:  # the same expressions, compiled, one design at a time
+        design = [
+            np.ascontiguousarray(np.broadcast_to(x, (shape[0], 1))[:, 0], dtype=dtype)
+            for x, dtype in (
+                (cores, float), (array_side, float), (clock_hz, float), (rate, float),
+                (vector_flops_per_s, float), (tile_bytes, float), (dram_bw_bytes_per_s, float),
+                (sram_bw_bytes_per_s, float), (weights_resident, bool), (kv_resident, bool),
+            )
+        ]  # fmt: skip
+        per_op = [np.ascontiguousarray(ops[key], dtype=float) for key in _OP_FLOATS] + [
+            np.ascontiguousarray(x, dtype=bool)
+            for x in (ops["is_gemm"], ops["b_is_weight"], ops["b_is_kv"], a_fused, c_fused)
+        ]
+        out = _op_times_kernel(
+            *design, *per_op, float(b), bool(inputs_from_memory),
+            float(fill_cycles_per_side), float(issue_efficiency),
+        )  # fmt: skip
+        return OpTimes(*out)
     compute_s = np.empty(shape)
     dram_bytes = np.empty(shape)
     sram_bytes = np.empty(shape)
@@ -184,6 +207,77 @@ def op_times(
         dram_bytes=dram_bytes,
         sram_bytes=sram_bytes,
     )
+
+
+_OP_FLOATS = ("m", "n", "k", "batch", "flop_fraction", "a_bytes", "b_bytes", "c_bytes", "eltwise_flops")
+
+if njit is not None:
+
+    @njit(cache=True, nogil=True, inline="always")
+    def _fmax(x, y):
+        return x if x >= y or x != x else y  # np.maximum: NaN propagates
+
+    @njit(cache=True, nogil=True, inline="always")
+    def _fmin(x, y):
+        return x if x <= y or x != x else y  # np.minimum: NaN propagates
+
+    @njit(cache=True, nogil=True, error_model="numpy")  # x / 0 gives inf, as numpy does
+    def _op_times_kernel(
+        cores, side, clock_hz, rate, vector_flops_per_s, tile_bytes, dram_bw, sram_bw,
+        weights_resident, kv_resident, m, n, k, batch, flop_fraction, a_b, b_b, c_b,
+        eltwise_flops, is_gemm, b_is_weight, b_is_kv, a_fused, c_fused, b, inputs_from_memory,
+        fill_cycles_per_side, issue_efficiency,
+    ):  # fmt: skip
+        """:func:`op_times` one design at a time: the vectorised expressions in the same
+        order (bit-identical results), without the (designs, ops) temporaries."""
+        n_designs, n_ops = cores.size, m.size
+        compute_s = np.empty((n_designs, n_ops))
+        sram_s = np.empty((n_designs, n_ops))
+        dram_s = np.empty((n_designs, n_ops))
+        dram_bytes = np.empty((n_designs, n_ops))
+        sram_bytes = np.empty((n_designs, n_ops))
+        kff = k * flop_fraction
+        fits_ops = (a_b + b_b + c_b) / batch
+        for i in range(n_designs):
+            r, tile = side[i], tile_bytes[i]
+            fill = fill_cycles_per_side * r
+            inv_rate = 1.0 / (clock_hz[i] * rate[i] * issue_efficiency)
+            feed = 2.0 * b * r
+            t = _fmax(np.sqrt(_fmax(tile, 0.0) / (2.0 * b)), 1.0)
+            inv_sram, inv_dram = 1.0 / sram_bw[i], 1.0 / dram_bw[i]
+            for j in range(n_ops):
+                # an activation stays on chip when it fits the tile budget (or is fused)
+                a_on = a_fused[j] or (not inputs_from_memory and a_b[j] <= tile)
+                c_on = c_fused[j] or (not inputs_from_memory and c_b[j] <= tile)
+                if is_gemm[j]:
+                    blocks = np.ceil(m[j] / r) * np.ceil(n[j] / r) * batch[j]
+                    cycles = kff[j] + fill
+                    compute = np.ceil(blocks / cores[i]) * cycles * inv_rate
+                    sram = blocks * feed * kff[j] + c_b[j]
+                    fits = fits_ops[j] <= tile
+                    a_reads = 1.0 if fits else np.ceil(n[j] / _fmin(n[j], t))
+                    b_reads = 1.0 if fits else np.ceil(m[j] / _fmin(m[j], t))
+                    b_act = not b_is_weight[j] and not b_is_kv[j]
+                    b_resident = (
+                        (b_is_weight[j] and weights_resident[i])
+                        or (b_is_kv[j] and kv_resident[i])
+                        or (b_act and not inputs_from_memory and b_b[j] <= tile)
+                    )
+                    dram = (
+                        (0.0 if a_on else a_b[j] * a_reads)
+                        + (0.0 if b_resident else b_b[j] * b_reads)
+                        + (0.0 if c_on else c_b[j])
+                    )
+                else:
+                    compute = eltwise_flops[j] / vector_flops_per_s[i]
+                    sram = a_b[j] + c_b[j]
+                    dram = (0.0 if a_on else a_b[j]) + (0.0 if c_on else c_b[j])
+                compute_s[i, j] = compute
+                sram_bytes[i, j] = sram
+                dram_bytes[i, j] = dram
+                sram_s[i, j] = sram * inv_sram
+                dram_s[i, j] = dram * inv_dram
+        return compute_s, sram_s, dram_s, dram_bytes, sram_bytes
 
 
 def step_time_s(clock_scaled_s, dram_s, counts, overhead_s, clock_fraction, extra_s=0.0):

@@ -116,19 +116,3 @@ def _lambert_w0_halley(z: np.ndarray) -> np.ndarray:
         step = f / (ew * wp1 - (w + 2.0) * f / (2.0 * wp1))
         w = np.where(at_branch, w, w - step)
     return w
-
-
-def throttle_budget(tdp_w, tj_max_c, ambient_c, r_th_k_per_w):
-    """Temperature limit and the power budget it implies.
-
-    Both limits, P <= TDP and T_j <= T_j,max, are limits on T_j because
-    T_j = T_a + R P:  T_lim = min(T_j,max, T_a + R TDP) and P_budget = (T_lim - T_a) / R.
-
-    Returns
-    -------
-    temp_limit_c, power_budget_w : ndarray
-    """
-    t_lim = np.minimum(
-        np.asarray(tj_max_c, dtype=float), ambient_c + np.asarray(r_th_k_per_w) * tdp_w
-    )
-    return t_lim, (t_lim - ambient_c) / r_th_k_per_w

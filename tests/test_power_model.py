@@ -193,6 +193,29 @@ def test_compiled_throttle_agrees_with_the_vectorised_one(monkeypatch):
         assert (compiled["violations"] == vectorised["violations"]).mean() > 0.999
 
 
+def test_compiled_roofline_is_bit_identical_to_the_vectorised_one(monkeypatch):
+    # dse.roofline.op_times runs a numba kernel with the same expressions in the same order
+    from dse import roofline
+
+    rng = np.random.default_rng(11)
+    n = 500
+    frame = pd.DataFrame(
+        {
+            "node": rng.choice(list(NODES.index), n), "cores": rng.integers(1, 200, n),
+            "macs_per_core": rng.choice([64, 256, 1024, 4096, 16384], n), "clock_ghz": rng.uniform(0.4, 1.0, n),
+            "sram_mb": rng.uniform(1, 2048, n), "memory": rng.choice(["hbm2e", "gddr6", "lpddr5", "none"], n),
+            "memory_count": rng.integers(1, 8, n), "tdp_w": rng.uniform(40, 900, n), "cooling": "air",
+        }
+    )  # fmt: skip
+    for wl in (DECODE, GEMM, "llm-prefill:llama-3-8b:batch=2,seq=512", "resnet50:batch=8"):
+        compiled = dse.evaluate_many(frame, wl)
+        monkeypatch.setattr(roofline, "njit", None)
+        vectorised = dse.evaluate_many(frame, wl)
+        monkeypatch.undo()
+        for col in ("latency_s", "dram_bytes", "compute_utilization"):
+            assert np.array_equal(compiled[col].to_numpy(), vectorised[col].to_numpy()), (wl, col)
+
+
 # --- scope, heat paths, cooling ------------------------------------------------------------
 
 
