@@ -110,6 +110,7 @@ _CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("thermal runaway", ("runaway",)),
     ("package", ("package",)),
     ("system size", ("system_size",)),
+    ("timing (clock beyond the node)", ("timing",)),
     ("die area", ("area",)),
     ("junction temperature (Tj)", ("junction", "tj_")),
     ("power", ("power", "tdp")),
@@ -128,7 +129,8 @@ _CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
 _MEANING = {
     "reticle": "die larger than the node's reticle field (model)",
     "memory_capacity": "weights + KV cache do not fit in memory (model)",
-    "power": "over the TDP / Tj power budget even at the lowest DVFS clock (model)",
+    "power": "over the TDP or the hot-spot Tj limit even at the lowest DVFS clock (model)",
+    "timing": "clock_ghz needs more than the node's V_max (alpha-power law through the node's f_max) (model)",
     "thermal_runaway": "no leakage-temperature fixed point (model)",
     "package": "multi-die package not buildable: uneven split over the dies, HBM on an organic substrate, or interposer above its size limit (model)",
     "system_size": "no system of up to 100,000 chips holds the model's weights and KV cache (model)",
