@@ -595,8 +595,9 @@ def _operating_point(d, c: ModelConstants, geo: Geometry, pm: PowerModel, perf: 
 
     Module power (dies and memory over the VRM efficiency, plus the fixed regulator loss)
     is held to ``tdp_w`` and the hot spot to ``tj_max_c``. The clock fraction is the
-    largest that meets both (a bisection), each step solving the leakage-temperature
-    balance in closed form, so a throttled design sits at its binding limit. HBM stacks
+    largest that meets both, found to 1e-7 by a root finder on the slack that honours the
+    leakage-temperature balance at every step (compiled in :mod:`dse.dvfs`; vectorised
+    here without numba), so a throttled design sits at its binding limit. HBM stacks
     share the heat sink (their power raises the sink temperature); board memories do not.
     The lumped hot spot is the die mean plus ``hotspot_k_mm2_per_w`` x die power density;
     designs on the grid model throttle on their own hot spot (:func:`_grid_thermal`).
@@ -607,7 +608,7 @@ def _operating_point(d, c: ModelConstants, geo: Geometry, pm: PowerModel, perf: 
     r_th, r_sink, eta = pm.r_th_k_per_w, pm.r_sink_k_per_w, pm.vrm_efficiency
 
     def balance(p: StepPower, idx):
-        """Leakage-temperature fixed point: (die-mean T, leakage, runaway, sink T)."""
+        """Leakage-temperature fixed point: die-mean T, leakage and runaway flag."""
         sink_c = ambient[idx] + r_sink[idx] * np.where(pm.stacked[idx], p.memory_w, 0.0)
         t_mean, runaway = thermal.junction_temperature(
             p.die_w, r_th[idx], sink_c, pm.leakage_ref_w[idx] * p.leakage_factor, t_ref, beta
