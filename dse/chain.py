@@ -123,7 +123,8 @@ def _evaluate_arrays(d, wl, tech, c, detail):
     money = _cost(d, tech, c, geo, mem)
     pm = _power_model(d, tech, c, geo)
     out = _design_metrics(d, c, geo, mem, money)
-    out["idle_power_w"] = _idle_power_w(d, c, pm)
+    idle = _idle_point(d, c, pm)
+    out["idle_power_w"] = idle.module_power_w
     if wl is None:
         out["violation_mask"] = _violation_mask(
             reticle=money.reticle_bad, package=money.package_bad, timing=pm.timing_bad
@@ -451,8 +452,16 @@ def _step_power(pm: PowerModel, perf: Performance, energy: Energy, s, idx) -> St
     )
 
 
-def _idle_power_w(d, c: ModelConstants, pm: PowerModel):
-    """Module power with a context loaded and no work: the lowest DVFS clock [W].
+class IdlePoint(NamedTuple):
+    """A context loaded and no work: the lowest DVFS clock."""
+
+    module_power_w: np.ndarray
+    junction_temp_c: np.ndarray  # hot spot (lumped mean + margin)
+    voltage_fraction: np.ndarray
+
+
+def _idle_point(d, c: ModelConstants, pm: PowerModel) -> IdlePoint:
+    """Module power and junction temperature with a context loaded and no work.
 
     The clocked baseline at ``dvfs_min_clock_fraction`` of the clock (at the voltage
     that clock needs, never below V_min), static interface power, memory background and
@@ -467,7 +476,8 @@ def _idle_power_w(d, c: ModelConstants, pm: PowerModel):
     beta, t_ref = c["leakage_temp_coeff_per_k"], c["leakage_ref_temp_c"]
     tj, _ = thermal.junction_temperature(die_w, pm.r_th_k_per_w, ambient, pm.leakage_ref_w * lvf, t_ref, beta)
     leak_w = (tj - ambient) / pm.r_th_k_per_w - die_w
-    return (die_w + leak_w + pm.background_w) / pm.vrm_efficiency + pm.vrm_fixed_w
+    hot = tj + c["hotspot_k_mm2_per_w"] / pm.silicon_mm2 * (die_w + leak_w)
+    return IdlePoint((die_w + leak_w + pm.background_w) / pm.vrm_efficiency + pm.vrm_fixed_w, hot, v)
 
 
 def _design_metrics(d, c: ModelConstants, geo: Geometry, mem: MemorySystem, money: Cost):
