@@ -30,6 +30,7 @@ _EXPORTS = {
     "example_chip": "dse.chain",
     "example_chips": "dse.chain",
     "op_breakdown": "dse.chain",
+    "power_breakdown": "dse.chain",
     "roofline_ceilings": "dse.chain",
     "compare": "dse.compare",
     "parse_workload": "dse.workloads",

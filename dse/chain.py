@@ -1309,6 +1309,47 @@ def op_breakdown(
     )
 
 
+#: where each power component's heat goes (power_breakdown)
+_POWER_HEAT = {
+    "compute": "die", "sram": "die", "on-chip transport": "die",
+    "memory PHY and links": "die", "clock and control": "die", "leakage": "die",
+    "memory devices": "memory", "VRM loss": "board",
+}  # fmt: skip
+
+
+def power_breakdown(
+    chip: ChipSpec, workload: str | Workload, tech: Technology | None = None
+) -> pd.DataFrame:
+    """Where a chip's module power goes at its sustained operating point.
+
+    Parameters
+    ----------
+    chip : ChipSpec
+    workload : workload string or :class:`dse.workloads.Workload`
+    tech : Technology, optional
+
+    Returns
+    -------
+    DataFrame
+        One row per component (``compute``, ``sram``, ``on-chip transport``, ``memory PHY
+        and links``, ``clock and control``, ``leakage``, ``memory devices``, ``VRM loss``)
+        with ``power_w`` [W], ``share`` of the module power and ``heats`` (``die``,
+        ``memory`` — the HBM stacks on the shared sink or the board memories — or
+        ``board``); the rows sum to the ``power_w`` metric.
+    """
+    _, out = _detail(chip, _workload(workload), tech, default_constants())
+    terms = {k: float(v[0]) for k, v in out["_power_terms"].items()}
+    total = sum(terms.values())
+    return pd.DataFrame(
+        {
+            "component": list(terms),
+            "power_w": list(terms.values()),
+            "share": [v / total for v in terms.values()],
+            "heats": [_POWER_HEAT[k] for k in terms],
+        }
+    )
+
+
 def roofline_ceilings(
     chip: ChipSpec, workload: str | Workload, tech: Technology | None = None
 ) -> dict[str, float]:

@@ -150,7 +150,7 @@ def _evaluate_samples(chip, args: argparse.Namespace, tech) -> int:
 
 
 def _evaluate_plots(chip, workload, tech, out: Path) -> list[Path]:
-    """Thermal map and roofline of one chip on a workload, as PNGs in ``out``."""
+    """Thermal map, roofline and power breakdown of one chip on a workload, as PNGs in ``out``."""
     if not workload:
         raise DseInputError(
             "--plot needs --workload (the thermal map depends on the workload's power)"
@@ -159,7 +159,7 @@ def _evaluate_plots(chip, workload, tech, out: Path) -> list[Path]:
 
     matplotlib.use("Agg")
     from dse import plotting
-    from dse.chain import op_breakdown, roofline_ceilings, thermal_map
+    from dse.chain import op_breakdown, power_breakdown, roofline_ceilings, thermal_map
     from dse.plotting_thermal import plot_thermal_map
 
     out.mkdir(parents=True, exist_ok=True)
@@ -174,6 +174,12 @@ def _evaluate_plots(chip, workload, tech, out: Path) -> list[Path]:
     )
     plotting.plot_roofline(data, ax=fig.add_subplot(1, 1, 1), title=f"{chip.name}: {workload}")
     paths.append(plotting.save_figure(fig, out / "roofline.png"))
+    fig = plotting.new_figure(8.0, 4.5)
+    plotting.plot_power_breakdown(
+        power_breakdown(chip, workload, tech), tdp_w=chip.tdp_w, ax=fig.add_subplot(1, 1, 1),
+        title=f"{chip.name}: {workload}\nwhere the module power goes at the sustained clock",
+    )  # fmt: skip
+    paths.append(plotting.save_figure(fig, out / "power_breakdown.png"))
     return paths
 
 

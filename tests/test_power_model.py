@@ -277,6 +277,27 @@ def test_hbm_heats_the_sink_board_memory_does_not():
             assert sink_rise == 0.0
 
 
+@pytest.mark.parametrize("chip", ["h100-like", "smic-n2-inference", "a100-like"])
+@pytest.mark.parametrize("workload", [DECODE, GEMM, "resnet50:batch=32"])
+def test_power_breakdown_sums_to_the_module_power(chip, workload):
+    c = dse.example_chip(chip)
+    parts = dse.power_breakdown(c, workload)
+    m = dse.evaluate(c, workload)
+    assert (parts["power_w"] >= 0).all()
+    assert parts["power_w"].sum() == pytest.approx(m.power_w, rel=1e-9)
+    assert parts["share"].sum() == pytest.approx(1.0)
+    assert parts.set_index("component").loc["leakage", "power_w"] == pytest.approx(m.leakage_power_w, rel=1e-9)
+    assert parts.set_index("component").loc["memory devices", "power_w"] == pytest.approx(m.memory_power_w, rel=1e-9)
+
+
+def test_memory_bound_decode_power_is_mostly_not_arithmetic(h100):
+    # the point of the new terms: at batch 1 the MACs draw almost nothing; the clocked
+    # baseline, transport, memory and leakage make the 55-80 % of TDP that GPUs measure
+    parts = dse.power_breakdown(h100, DECODE).set_index("component")["power_w"]
+    assert parts["compute"] < 0.02 * parts.sum()
+    assert parts["clock and control"] > parts["memory devices"] > parts["compute"]
+
+
 # --- execution model -----------------------------------------------------------------------
 
 

@@ -60,7 +60,7 @@ def test_grid_evaluate_many_matches_evaluate(h100, a100):
 def test_evaluate_plot_writes_thermal_map(tmp_path):
     proc = run_cli("evaluate", "h100-like", "--workload", GEMM, "--plot", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
-    for name in ("thermal_map.png", "roofline.png"):
+    for name in ("thermal_map.png", "roofline.png", "power_breakdown.png"):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     proc = run_cli("evaluate", "h100-like", "--plot", str(tmp_path))
     assert proc.returncode == 2 and "--workload" in proc.stderr
