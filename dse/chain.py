@@ -37,8 +37,7 @@ VIOLATIONS = (
     "reticle", "memory_capacity", "power", "thermal_runaway", "package", "system_size", "timing",
 )  # fmt: skip
 _BISECTION_STEPS = 16  # grid-model throttle (bisection)
-_THROTTLE_BISECT = 12  # lumped throttle: bisection steps, then
-_THROTTLE_STEPS = 2  # Illinois false-position steps
+_THROTTLE_BISECT = 22  # lumped throttle without numba: bisection to 2^-22 of the clock
 _CHUNK_ROWS = 32768  # rows per chunk: measured fastest on 2 cores (benchmarks/evaluate_many.py)
 
 _DTYPE_BITS = np.array([BITS_PER_ELEMENT[d] for d in DTYPES], dtype=float)
@@ -642,10 +641,9 @@ def _operating_point(d, c: ModelConstants, geo: Geometry, pm: PowerModel, perf: 
     else:
         s = np.ones(n)
         power_bad = np.zeros(n, dtype=bool)
-        g_hi = slack(s, slice(None))
-        hot = np.flatnonzero(g_hi > 0.0)
+        hot = np.flatnonzero(slack(s, slice(None)) > 0.0)
         if hot.size:
-            s[hot], power_bad[hot] = _largest_feasible(slack, hot, c["dvfs_min_clock_fraction"], g_hi[hot])
+            s[hot], power_bad[hot] = _largest_feasible(slack, hot, c["dvfs_min_clock_fraction"])
     grid_rows = np.flatnonzero(d["thermal_model_code"] == 1)
     grid = _grid_thermal(grid_rows, d, c, geo, pm, perf, energy) if grid_rows.size else None
     if grid is not None:
@@ -688,39 +686,20 @@ def _dvfs_solve(d, c: ModelConstants, pm: PowerModel, perf: Performance, energy:
     )
 
 
-def _largest_feasible(slack, idx, s_min: float, slack_at_one):
+def _largest_feasible(slack, idx, s_min: float):
     """Largest clock fraction in [s_min, 1] with ``slack(s, idx) <= 0`` (slack rises with s).
 
-    A few bisection steps narrow the bracket past kinks and jumps (runaway, a change of
-    the binding limit, the V_min floor), then Illinois false position (Dowell and
-    Jarratt 1971) converges superlinearly on the smooth slack of power and temperature.
-    Returns the feasible end of the bracket, and where ``s_min`` itself is infeasible
-    ``s_min`` and a flag.
+    The vectorised fallback of :mod:`dse.dvfs` (used without numba): a bisection of
+    ``_THROTTLE_BISECT`` steps. Returns the feasible end of the bracket, and where
+    ``s_min`` itself is infeasible ``s_min`` and a flag.
     """
     lo = np.full(idx.size, s_min)
-    g_lo = slack(lo, idx)
-    bad = g_lo > 0.0
-    hi, g_hi = np.ones(idx.size), slack_at_one
-    for _ in range(_THROTTLE_BISECT):  # narrow the bracket past kinks and jumps
+    bad = slack(lo, idx) > 0.0
+    hi = np.ones(idx.size)
+    for _ in range(_THROTTLE_BISECT):
         mid = 0.5 * (lo + hi)
-        g = slack(mid, idx)
-        ok = g <= 0.0
-        lo, g_lo = np.where(ok, mid, lo), np.where(ok, g, g_lo)
-        hi, g_hi = np.where(ok, hi, mid), np.where(ok, g_hi, g)
-    last = np.zeros(idx.size, dtype=np.int8)  # which end moved last: -1 lo, +1 hi
-    for _ in range(_THROTTLE_STEPS):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            mid = (lo * g_hi - hi * g_lo) / (g_hi - g_lo)
-        mid = np.where(np.isfinite(mid), mid, 0.5 * (lo + hi))
-        mid = np.clip(mid, lo + 1e-9 * (hi - lo), hi - 1e-9 * (hi - lo))
-        g = slack(mid, idx)
-        ok = g <= 0.0
-        # Illinois: halve the stale end's slack when the same end moves twice
-        g_hi = np.where(ok & (last == -1), 0.5 * g_hi, g_hi)
-        g_lo = np.where(~ok & (last == 1), 0.5 * g_lo, g_lo)
-        lo, g_lo = np.where(ok, mid, lo), np.where(ok, g, g_lo)
-        hi, g_hi = np.where(ok, hi, mid), np.where(ok, g_hi, g)
-        last = np.where(ok, -1, 1).astype(np.int8)
+        ok = slack(mid, idx) <= 0.0
+        lo, hi = np.where(ok, mid, lo), np.where(ok, hi, mid)
     return np.where(bad, s_min, lo), bad
 
 

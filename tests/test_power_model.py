@@ -188,7 +188,7 @@ def test_compiled_throttle_agrees_with_the_vectorised_one(monkeypatch):
         monkeypatch.undo()
         a, b = compiled["sustained_clock_ghz"].to_numpy(), vectorised["sustained_clock_ghz"].to_numpy()
         assert (a < frame["clock_ghz"].to_numpy()).sum() > 300  # many designs throttle
-        assert np.abs(a / b - 1).max() < 2e-3
+        assert np.abs(a / b - 1).max() < 1e-5  # compiled: 1e-7 of the clock; bisection: 2^-22
         assert np.median(np.abs(a / b - 1)) < 1e-6
         assert (compiled["violations"] == vectorised["violations"]).mean() > 0.999
 
