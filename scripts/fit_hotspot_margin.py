@@ -19,7 +19,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -30,6 +29,10 @@ import dse
 from dse.constants import CONSTANTS_CSV, default_constants
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+from calibrate import update_constants_csv  # noqa: E402
+from chain_snapshot import random_designs  # noqa: E402
+
 WORKLOADS = (
     "gemm:8192,8192,8192",
     "llm-prefill:llama-3-8b:batch=1,seq=2048",
@@ -39,10 +42,7 @@ PARAM = "hotspot_k_mm2_per_w"
 
 
 def _designs(n: int, seed: int) -> pd.DataFrame:
-    spec = importlib.util.spec_from_file_location("chain_snapshot", ROOT / "scripts" / "chain_snapshot.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    d = mod.random_designs(n, seed)
+    d = random_designs(n, seed)
     d["thermal_model"] = "grid"
     d["thermal_grid_cells"] = 16
     d["system"] = "single"
@@ -104,9 +104,6 @@ def main(argv: list[str] | None = None) -> int:
     for key, v in stats.items():
         print(f"  {key:32s} {v:.3g}")
     if args.write:
-        sys.path.insert(0, str(ROOT / "scripts"))
-        from calibrate import update_constants_csv
-
         update_constants_csv(
             {
                 PARAM: dict(

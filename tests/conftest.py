@@ -23,6 +23,16 @@ def h100():
     return dse.example_chip("h100-like")
 
 
+def load_module(path: Path):
+    """Import a script (``scripts/*.py``, ``studies/*.py``) by file path, as a module."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def run_cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
     """Run ``python -m dse ARGS`` and capture its output."""
     return subprocess.run(

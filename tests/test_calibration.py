@@ -8,11 +8,10 @@ that improves one should lower its pin.
 
 from __future__ import annotations
 
-import importlib.util
 import math
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, load_module
 
 import dse
 from dse.constants import default_constants
@@ -89,10 +88,7 @@ def test_fitted_constants_are_in_bounds_and_name_their_fit():
 
 
 def _calibrate_module():
-    spec = importlib.util.spec_from_file_location("calibrate", ROOT / "scripts" / "calibrate.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(ROOT / "scripts" / "calibrate.py")
 
 
 def test_committed_constants_are_the_fit_result():

@@ -9,17 +9,13 @@ so the diff of the JSON shows which metrics moved and how their P10/P50/P90 chan
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
-from conftest import ROOT
+from conftest import ROOT, load_module
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("chain_snapshot", ROOT / "scripts" / "chain_snapshot.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_module(ROOT / "scripts" / "chain_snapshot.py")
 
 
 def test_chain_matches_its_stored_fingerprint():

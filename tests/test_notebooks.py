@@ -6,6 +6,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import load_module
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,14 +38,7 @@ def test_notebook_executes(path, tmp_path, monkeypatch):
 
 def test_notebooks_are_generated_by_the_script():
     """notebooks/*.ipynb are what scripts/make_notebooks.py writes (edit the script, rerun it)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "make_notebooks", ROOT / "scripts" / "make_notebooks.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    made = module.NOTEBOOKS
+    made = load_module(ROOT / "scripts" / "make_notebooks.py").NOTEBOOKS
     assert set(made) <= {p.name for p in NOTEBOOKS}
     for name, cells in made.items():
         stored = nbformat.read(ROOT / "notebooks" / name, as_version=4)

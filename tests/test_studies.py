@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
+from conftest import load_module
 
 from dse.search import run_study
 from dse.study import load_study
@@ -37,9 +37,7 @@ def test_study_runs(path):
 
 @pytest.mark.parametrize("path", SCRIPTS, ids=[p.stem for p in SCRIPTS])
 def test_study_script_runs(path, tmp_path, capsys):
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_module(path)
     assert module.main(["--trials", "24", "--out", str(tmp_path / "o"), "--quiet"]) == 0
     assert (tmp_path / "o" / "pareto.csv").exists()
     assert "outputs in" in capsys.readouterr().out
