@@ -122,8 +122,7 @@ def _evaluate_arrays(d, wl, tech, c, detail):
     money = _cost(d, tech, c, geo, mem)
     pm = _power_model(d, tech, c, geo)
     out = _design_metrics(d, c, geo, mem, money)
-    idle = _idle_point(d, c, pm)
-    out["idle_power_w"] = idle.module_power_w
+    out["idle_power_w"] = _idle_power_w(d, c, pm)
     if wl is None:
         out["violation_mask"] = _violation_mask(
             reticle=money.reticle_bad, package=money.package_bad, timing=pm.timing_bad
@@ -451,16 +450,8 @@ def _step_power(pm: PowerModel, perf: Performance, energy: Energy, s, idx) -> St
     )
 
 
-class IdlePoint(NamedTuple):
-    """A context loaded and no work: the lowest DVFS clock."""
-
-    module_power_w: np.ndarray
-    junction_temp_c: np.ndarray  # hot spot (lumped mean + margin)
-    voltage_fraction: np.ndarray
-
-
-def _idle_point(d, c: ModelConstants, pm: PowerModel) -> IdlePoint:
-    """Module power and junction temperature with a context loaded and no work.
+def _idle_power_w(d, c: ModelConstants, pm: PowerModel):
+    """Module power with a context loaded and no work: the lowest DVFS clock [W].
 
     The clocked baseline at ``dvfs_min_clock_fraction`` of the clock (at the voltage
     that clock needs, never below V_min), static interface power, memory background and
@@ -469,14 +460,27 @@ def _idle_point(d, c: ModelConstants, pm: PowerModel) -> IdlePoint:
     clock = pm.clock_ghz * c["dvfs_min_clock_fraction"]
     v = _voltage_fraction(pm, clock, slice(None))
     die_w = pm.clock_w_per_ghz * clock * v * v + pm.static_die_w
-    stack_w = np.where(pm.stacked, pm.background_w, 0.0)
-    ambient = d["ambient_c"] + pm.r_sink_k_per_w * stack_w
     lvf = power.leakage_voltage_factor(v, pm.vdd_nominal_v, pm.dibl_per_v)
-    beta, t_ref = c["leakage_temp_coeff_per_k"], c["leakage_ref_temp_c"]
-    tj, _ = thermal.junction_temperature(die_w, pm.r_th_k_per_w, ambient, pm.leakage_ref_w * lvf, t_ref, beta)
-    leak_w = (tj - ambient) / pm.r_th_k_per_w - die_w
-    hot = tj + c["hotspot_k_mm2_per_w"] / pm.silicon_mm2 * (die_w + leak_w)
-    return IdlePoint((die_w + leak_w + pm.background_w) / pm.vrm_efficiency + pm.vrm_fixed_w, hot, v)
+    _, leak_w, _ = _leakage_balance(d, c, pm, die_w, pm.background_w, lvf, slice(None))
+    return (die_w + leak_w + pm.background_w) / pm.vrm_efficiency + pm.vrm_fixed_w
+
+
+def _leakage_balance(d, c: ModelConstants, pm: PowerModel, die_w, memory_w, leakage_factor, idx):
+    """Leakage-temperature fixed point of the designs ``idx`` (:func:`dse.thermal.junction_temperature`).
+
+    The die's non-leakage power ``die_w`` and the leakage at ``leakage_factor`` x its
+    nominal-voltage value heat the die through R; HBM stacks (``memory_w``) raise the sink.
+    Returns the die-mean temperature [degC], the leakage [W] from the heat balance
+    T = T_sink + R (P_die + P_leak) — equal to the leakage law at the fixed point, finite
+    (1 / (beta R)) at the runaway tangency — and the runaway flag.
+    """
+    r_th = pm.r_th_k_per_w[idx]
+    sink_c = d["ambient_c"][idx] + pm.r_sink_k_per_w[idx] * np.where(pm.stacked[idx], memory_w, 0.0)
+    t_mean, runaway = thermal.junction_temperature(
+        die_w, r_th, sink_c, pm.leakage_ref_w[idx] * leakage_factor,
+        c["leakage_ref_temp_c"], c["leakage_temp_coeff_per_k"],
+    )  # fmt: skip
+    return t_mean, (t_mean - sink_c) / r_th - die_w, runaway
 
 
 def _design_metrics(d, c: ModelConstants, geo: Geometry, mem: MemorySystem, money: Cost):
@@ -612,19 +616,11 @@ def _operating_point(d, c: ModelConstants, geo: Geometry, pm: PowerModel, perf: 
     designs on the grid model throttle on their own hot spot (:func:`_grid_thermal`).
     """
     ambient, tj_max, tdp = d["ambient_c"], d["tj_max_c"], d["tdp_w"]
-    beta, t_ref = c["leakage_temp_coeff_per_k"], c["leakage_ref_temp_c"]
     k_hot = c["hotspot_k_mm2_per_w"] / pm.silicon_mm2
-    r_th, r_sink, eta = pm.r_th_k_per_w, pm.r_sink_k_per_w, pm.vrm_efficiency
+    eta = pm.vrm_efficiency
 
     def balance(p: StepPower, idx):
-        """Leakage-temperature fixed point: die-mean T, leakage and runaway flag."""
-        sink_c = ambient[idx] + r_sink[idx] * np.where(pm.stacked[idx], p.memory_w, 0.0)
-        t_mean, runaway = thermal.junction_temperature(
-            p.die_w, r_th[idx], sink_c, pm.leakage_ref_w[idx] * p.leakage_factor, t_ref, beta
-        )
-        # leakage from the heat balance T_j = T_sink + R (P_die + P_leak): equal to the
-        # leakage law at the fixed point, finite (1 / (beta R)) at the runaway tangency
-        return t_mean, (t_mean - sink_c) / r_th[idx] - p.die_w, runaway
+        return _leakage_balance(d, c, pm, p.die_w, p.memory_w, p.leakage_factor, idx)
 
     def slack(s, idx):
         """> 0 where the clock fraction s breaks a limit (module power or hot spot)."""
