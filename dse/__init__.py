@@ -31,6 +31,8 @@ _EXPORTS = {
     "example_chips": "dse.chain",
     "op_breakdown": "dse.chain",
     "power_breakdown": "dse.chain",
+    "reliability_breakdown": "dse.chain",
+    "lifetime_sweep": "dse.chain",
     "roofline_ceilings": "dse.chain",
     "compare": "dse.compare",
     "parse_workload": "dse.workloads",

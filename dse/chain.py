@@ -23,7 +23,20 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from dse import area, chiplet, cost, dvfs, export, harvest, power, roofline, system, thermal
+from dse import (
+    area,
+    chiplet,
+    cost,
+    dvfs,
+    export,
+    harvest,
+    power,
+    reliability,
+    roofline,
+    system,
+    thermal,
+    wearout,
+)
 from dse.constants import ModelConstants, default_constants
 from dse.errors import DseInputError
 from dse.metrics import METRICS
@@ -35,6 +48,7 @@ from dse.workloads import Workload, parse_workload
 CHIPS_DIR = Path(__file__).parent / "data" / "chips"
 VIOLATIONS = (
     "reticle", "memory_capacity", "power", "thermal_runaway", "package", "system_size", "timing",
+    "power_delivery", "memory_temp",
 )  # fmt: skip
 _BISECTION_STEPS = 16  # grid-model throttle (bisection)
 _THROTTLE_BISECT = 22  # lumped throttle without numba: bisection to 2^-22 of the clock
@@ -43,6 +57,8 @@ _CHUNK_ROWS = 32768  # rows per chunk: measured fastest on 2 cores (benchmarks/e
 _DTYPE_BITS = np.array([BITS_PER_ELEMENT[d] for d in DTYPES], dtype=float)
 _DTYPE_BYTES = np.array([BYTES_PER_ELEMENT[d] for d in DTYPES], dtype=float)
 _EXPORT_CLASSES = np.array(export.EXPORT_CLASSES, dtype=object)
+_MECHANISMS = np.array(reliability.MECHANISMS, dtype=object)
+_FLOAT_MAX = np.finfo(float).max
 _VIOLATION_TEXT = np.array(
     [
         ";".join(v for i, v in enumerate(VIOLATIONS) if mask >> i & 1)
@@ -122,7 +138,8 @@ def _evaluate_arrays(d, wl, tech, c, detail):
     money = _cost(d, tech, c, geo, mem)
     pm = _power_model(d, tech, c, geo)
     out = _design_metrics(d, c, geo, mem, money)
-    out["idle_power_w"] = _idle_power_w(d, c, pm)
+    idle = _idle_state(d, c, pm)
+    out["idle_power_w"] = idle.module_power_w
     if wl is None:
         out["violation_mask"] = _violation_mask(
             reticle=money.reticle_bad, package=money.package_bad, timing=pm.timing_bad
@@ -133,6 +150,11 @@ def _evaluate_arrays(d, wl, tech, c, detail):
     op = _operating_point(d, c, geo, pm, perf, energy)
     out.update(_workload_metrics(d, wl, money, perf, energy, op))
     out["core_voltage_v"] = op.power.voltage_fraction * pm.vdd_nominal_v
+    life = _reliability(d, tech, c, pm, op, idle)
+    out.update(
+        supply_current_a=life.supply_current_a, memory_temp_c=life.memory_temp_c,
+        lifetime_years=life.lifetime_years, fit=life.fit, lifetime_mechanism_code=life.mechanism_code,
+    )  # fmt: skip
     out["violation_mask"] = _violation_mask(
         reticle=money.reticle_bad,
         capacity=~perf.fits,
@@ -140,11 +162,59 @@ def _evaluate_arrays(d, wl, tech, c, detail):
         runaway=op.runaway,
         package=money.package_bad,
         timing=pm.timing_bad,
+        power_delivery=life.power_delivery_bad,
+        memory_temp=life.memory_temp_bad,
     )
     _system_metrics(out, d, wl, tech, c, perf.weights_resident, perf.resident_bytes, mem.capacity_gb * GB, perf.fits, mem.is_none)
     if detail:
         out.update(_detail_arrays(d, tech, geo, pm, perf, energy, op))
+        out["_reliability"] = life._asdict()
+    hot = np.flatnonzero(life.refresh_hot)
+    if hot.size and "_refresh_fraction" not in d:
+        _refresh_pass(out, d, wl, tech, c, detail, hot)
     return out
+
+
+def _refresh_pass(out, d, wl, tech, c, detail, rows):
+    """Re-evaluate the designs ``rows``, whose memory runs above its refresh-doubling
+    temperature, with doubled refresh (less bandwidth, more background power).
+
+    If doubled refresh cools the memory below the threshold again (less bandwidth, less
+    memory power), the device toggles between the two rates and holds the threshold: those
+    designs are evaluated once more at the fraction of doubled refresh that puts the
+    memory at the threshold (linear between the two passes).
+    """
+    sub_d = {k: v[rows] for k, v in d.items()}
+    sub_d["_refresh_fraction"] = np.ones(rows.size)
+    sub = _evaluate_arrays(sub_d, wl, tech, c, detail)
+    threshold = tech.memories.arrays["refresh_temp_c"][sub_d["memory_code"]]
+    t_single, t_double = out["memory_temp_c"][rows], sub["memory_temp_c"]
+    toggling = np.flatnonzero(t_double < threshold)
+    if toggling.size:
+        t1, t2, limit = t_single[toggling], t_double[toggling], threshold[toggling]
+        part_d = {k: v[toggling] for k, v in sub_d.items()}
+        part_d["_refresh_fraction"] = np.clip((t1 - limit) / (t1 - t2), 0.0, 1.0)
+        _scatter(sub, _evaluate_arrays(part_d, wl, tech, c, detail), toggling, rows.size)
+    _scatter(out, sub, rows, len(d["cores"]))
+
+
+def _scatter(out: dict, sub: dict, rows, n: int) -> None:
+    """Write the rows of ``sub`` (metric arrays of a subset) into ``out`` at ``rows``."""
+    for key, value in sub.items():
+        if isinstance(value, dict):
+            _scatter(out[key], value, rows, n)
+            continue
+        if isinstance(value, tuple):
+            for target, part in zip(out[key], value, strict=True):
+                if isinstance(target, np.ndarray) and target.shape[:1] == (n,):
+                    target[rows] = part
+            continue
+        target = out[key]
+        if not isinstance(target, np.ndarray) or target.shape[:1] != (n,):
+            continue
+        if not target.flags.writeable:
+            target = out[key] = target.copy()
+        target[rows] = value
 
 
 # ---------------------------------------------------------------------------------------
@@ -198,7 +268,8 @@ class PowerModel(NamedTuple):
     core_clock_share: np.ndarray  # share of the clocked baseline in the core-logic blocks
     leakage_ref_w: np.ndarray  # leakage at V_nom and the reference temperature
     static_die_w: np.ndarray  # memory-PHY and die-to-die interface static power
-    background_w: np.ndarray  # memory devices' background / refresh power
+    background_w: np.ndarray  # memory devices' background / refresh power, idle
+    background_load_w: np.ndarray  # the same under load (doubled refresh when hot)
     stacked: np.ndarray  # memory devices share the heat sink (HBM) rather than the board
     r_sink_k_per_w: np.ndarray
     r_th_k_per_w: np.ndarray  # junction to ambient, lumped (whole package)
@@ -329,6 +400,8 @@ def _memory_system(d, tech: Technology) -> MemorySystem:
     bw_gbps = np.where(
         is_none & np.isnan(d["memory_bandwidth_gbps"]), md["bandwidth_gbps_per_unit"][mi], bw_gbps
     )
+    if "_refresh_fraction" in d:  # memory above its refresh-doubling temperature
+        bw_gbps = bw_gbps * (1.0 - d["_refresh_fraction"] * md["refresh_bw_loss"][mi])
     cap_gb = np.where(
         np.isnan(d["memory_capacity_gb"]),
         mem_count * md["capacity_gb_per_unit"][mi],
@@ -405,6 +478,9 @@ def _power_model(d, tech: Technology, c: ModelConstants, geo: Geometry) -> Power
     d2d_full_w = geo.d2d_bandwidth_gbps * 8e-3 * chiplet.d2d_energy_pj_per_bit(d["package_code"], c)
     static_die_w = mem_count * md["phy_static_w_per_unit"][mi] + c["d2d_static_fraction"] * d2d_full_w * dies
     background_w = np.where(md["capacity_gb_per_unit"][mi] > 0, mem_count, 0.0) * md["background_w_per_unit"][mi]
+    background_load_w = background_w
+    if "_refresh_fraction" in d:  # twice the refresh under load: its share of the background doubles
+        background_load_w = background_w * (1.0 + d["_refresh_fraction"] * c["refresh_background_share"])
     tiers = np.array([
         c["r_sink_air_k_per_w"], c["r_sink_liquid_k_per_w"], c["r_sink_passive_k_per_w"],
         c["r_sink_air_1u_k_per_w"], c["r_sink_air_2u_k_per_w"], c["r_sink_immersion_k_per_w"],
@@ -415,7 +491,7 @@ def _power_model(d, tech: Technology, c: ModelConstants, geo: Geometry) -> Power
     return PowerModel(
         d["clock_ghz"], fmax, vmax, vmin, vnom, dibl, clock_w_per_ghz,
         core_blk / np.maximum(core_blk + rest_blk, 1e-12),
-        nd["leakage_w_per_mm2_85c"][ni] * silicon_mm2, static_die_w, background_w,
+        nd["leakage_w_per_mm2_85c"][ni] * silicon_mm2, static_die_w, background_w, background_load_w,
         md["is_stacked"][mi].astype(bool), r_sink, r_th, silicon_mm2, c["vrm_efficiency"],
         c["vrm_fixed_loss_fraction"] * d["tdp_w"], vth, alpha, timing_bad,
     )  # fmt: skip
@@ -445,24 +521,37 @@ def _step_power(pm: PowerModel, perf: Performance, energy: Energy, s, idx) -> St
         energy.transport_pj[idx] * v2 * per_s,
         energy.phy_j[idx] / step_s + pm.static_die_w[idx],
         pm.clock_w_per_ghz[idx] * clock * v2,
-        energy.device_j[idx] / step_s + pm.background_w[idx],
+        energy.device_j[idx] / step_s + pm.background_load_w[idx],
         power.leakage_voltage_factor(v, pm.vdd_nominal_v[idx], pm.dibl_per_v[idx]),
     )
 
 
-def _idle_power_w(d, c: ModelConstants, pm: PowerModel):
-    """Module power with a context loaded and no work: the lowest DVFS clock [W].
+class IdleState(NamedTuple):
+    """The design with a context loaded and no work: the lowest DVFS clock."""
+
+    module_power_w: np.ndarray
+    voltage_v: np.ndarray
+    die_w: np.ndarray  # all die power (leakage included)
+    temp_mean_c: np.ndarray
+    temp_hot_c: np.ndarray  # lumped hot spot (mean + margin)
+
+
+def _idle_state(d, c: ModelConstants, pm: PowerModel) -> IdleState:
+    """Module power, voltage and temperatures with a context loaded and no work.
 
     The clocked baseline at ``dvfs_min_clock_fraction`` of the clock (at the voltage
     that clock needs, never below V_min), static interface power, memory background and
-    leakage at the idle junction temperature, over the VRM efficiency.
+    leakage at the idle junction temperature; module power over the VRM efficiency.
     """
     clock = pm.clock_ghz * c["dvfs_min_clock_fraction"]
     v = _voltage_fraction(pm, clock, slice(None))
     die_w = pm.clock_w_per_ghz * clock * v * v + pm.static_die_w
     lvf = power.leakage_voltage_factor(v, pm.vdd_nominal_v, pm.dibl_per_v)
-    _, leak_w, _ = _leakage_balance(d, c, pm, die_w, pm.background_w, lvf, slice(None))
-    return (die_w + leak_w + pm.background_w) / pm.vrm_efficiency + pm.vrm_fixed_w
+    t_mean, leak_w, _ = _leakage_balance(d, c, pm, die_w, pm.background_w, lvf, slice(None))
+    module = (die_w + leak_w + pm.background_w) / pm.vrm_efficiency + pm.vrm_fixed_w
+    heat = die_w + leak_w
+    hot = t_mean + c["hotspot_k_mm2_per_w"] / pm.silicon_mm2 * heat
+    return IdleState(module, v * pm.vdd_nominal_v, heat, t_mean, hot)
 
 
 def _leakage_balance(d, c: ModelConstants, pm: PowerModel, die_w, memory_w, leakage_factor, idx):
@@ -668,7 +757,7 @@ def _dvfs_solve(d, c: ModelConstants, pm: PowerModel, perf: Performance, energy:
         vmin_fraction=pm.vmin_fraction, fixed_s=perf.fixed_s,
         e_v2_j=(energy.logic_pj + energy.sram_pj + energy.transport_pj) * 1e-12,
         phy_j=energy.phy_j, static_w=pm.static_die_w, clock_w_per_ghz=pm.clock_w_per_ghz,
-        device_j=energy.device_j, background_w=pm.background_w, ambient_c=d["ambient_c"],
+        device_j=energy.device_j, background_w=pm.background_load_w, ambient_c=d["ambient_c"],
         stacked=pm.stacked, r_sink_k_per_w=pm.r_sink_k_per_w, leakage_ref_w=pm.leakage_ref_w,
         dibl_per_v=pm.dibl_per_v, vdd_nominal_v=pm.vdd_nominal_v, r_th_k_per_w=pm.r_th_k_per_w,
         vrm_fixed_w=pm.vrm_fixed_w, k_hot_k_per_w=k_hot, tdp_w=d["tdp_w"], tj_max_c=d["tj_max_c"],
@@ -729,11 +818,165 @@ def _workload_metrics(d, wl: Workload, money: Cost, perf: Performance, energy_re
     return out
 
 
-def _violation_mask(*, reticle, capacity=False, power=False, runaway=False, package=False, system=False, timing=False):
+class Reliability(NamedTuple):
+    """Wear-out, memory temperature and power delivery at the operating point."""
+
+    supply_current_a: np.ndarray  # die current at the core voltage (load)
+    current_density_a_per_mm2: np.ndarray  # per mm2 of silicon
+    memory_temp_c: np.ndarray  # NaN without off-chip memory
+    fit_em: np.ndarray  # duty-weighted failure rates of the mechanisms [FIT]
+    fit_tddb: np.ndarray
+    fit_tc: np.ndarray
+    bti_years: np.ndarray  # until BTI uses up the guard band
+    fit: np.ndarray  # sum of the rates
+    lifetime_years: np.ndarray  # at lifetime_failure_fraction, BTI included
+    mechanism_code: np.ndarray  # index into reliability.MECHANISMS
+    power_delivery_bad: np.ndarray
+    memory_temp_bad: np.ndarray
+    refresh_hot: np.ndarray  # memory above its refresh-doubling temperature
+
+
+def _reliability(d, tech: Technology, c: ModelConstants, pm: PowerModel, op: OperatingPoint, idle: IdleState) -> Reliability:
+    """Lifetime under the load profile, memory temperature and supply current (:mod:`dse.reliability`).
+
+    The chip alternates between the operating point (``duty_cycle`` of the time) and the
+    idle state. Electromigration (current density and hot-spot temperature), gate-oxide
+    breakdown (voltage and hot spot) and thermal cycling (the die-mean swing from idle to
+    load, ``load_cycles_per_day``) are failure rates scaled from a qualification point
+    where they spend equal shares of the design-life budget; the rates add (SOFR) and the
+    lifetime is the time to ``lifetime_failure_fraction`` — or, if sooner, the time BTI
+    takes to use up the clock guard band. HBM stacks sit on the shared heat sink, board
+    memories in the air stream; the supply current per mm2 of silicon is held to the
+    bump limit (``power_delivery``).
+    """
+    md = tech.memories.arrays
+    mi, count = d["memory_code"], d["memory_count"]
+    p = op.power
+    v_load = p.voltage_fraction * pm.vdd_nominal_v
+    heat = p.die_w + op.leakage_power_w
+    current = heat / v_load
+    density = current / pm.silicon_mm2
+    node = _wear_out_nodes(tech, c, pm.vth_fraction, pm.alpha)  # per node, gathered per design
+    ni = d["node_code"]
+    columns = dict(
+        j_load=density, t_hot=op.junction_temp_c, v_load=v_load, t_mean=op.junction_temp_mean_c,
+        j_idle=idle.die_w / idle.voltage_v / pm.silicon_mm2, t_idle_hot=idle.temp_hot_c,
+        v_idle=idle.voltage_v, t_idle_mean=idle.temp_mean_c,
+        tddb_log_life_ref=node["tddb_log_life_ref"][ni], v_ref=node["v_ref"][ni], vth=node["vth"][ni],
+        log_a0=node["log_a0"][ni], duty=d["duty_cycle"], cycles=d["load_cycles_per_day"],
+    )  # fmt: skip
+    fit_em, fit_tddb, fit_tc, fit, bti_years, lifetime, mechanism = _wear_out(columns, _wear_out_constants(c, pm.alpha), c)
+    # memory: HBM on the shared sink (the die's and the stacks' heat) plus its own stack;
+    # board memories in the air stream at the ambient temperature
+    has_mem = (md["capacity_gb_per_unit"][mi] > 0) & (count > 0)
+    per_unit = p.memory_w / np.maximum(count, 1)
+    base = d["ambient_c"] + np.where(pm.stacked, pm.r_sink_k_per_w * (heat + p.memory_w), 0.0)
+    mem_t = np.where(has_mem, base + md["r_unit_k_per_w"][mi] * per_unit, np.nan)
+    return Reliability(
+        current, density, mem_t, fit_em, fit_tddb, fit_tc, bti_years, fit, lifetime,
+        mechanism, density > c["bump_current_limit_a_per_mm2"], has_mem & (mem_t > md["max_temp_c"][mi]),
+        has_mem & (mem_t > md["refresh_temp_c"][mi]),
+    )  # fmt: skip
+
+
+def _wear_out_nodes(tech: Technology, c: ModelConstants, vth_fraction: float, alpha: float) -> dict[str, np.ndarray]:
+    """Per node of the tables: the TDDB log-life at the qualification point (the node's
+    V_max: foundries qualify the oxide for the voltage range they allow), the threshold
+    voltage and ln of the BTI prefactor calibrated at the node's nominal voltage."""
+    nd = tech.nodes.arrays
+    vnom = nd["vdd_nominal_v"]
+    vth = vth_fraction * vnom
+    a0 = reliability.bti_prefactor(
+        c["bti_ref_delay_increase"], vnom, vth, c["bti_ref_temp_c"], c["bti_ref_years"], c["bti_ref_duty"],
+        c["bti_activation_energy_ev"], c["bti_voltage_exponent"], c["bti_time_exponent"], alpha,
+    )  # fmt: skip
+    return {
+        "tddb_log_life_ref": reliability.tddb_log_life(nd["vdd_max_v"], c["reliability_ref_temp_c"]),
+        "v_ref": nd["vdd_max_v"],
+        "vth": vth,
+        "log_a0": np.log(a0),
+    }
+
+
+def _wear_out_constants(c: ModelConstants, alpha: float) -> dict[str, float]:
+    """The constants of the wear-out model (:data:`dse.wearout.CONSTANTS`) from the table."""
+    return dict(
+        share_fit=float(reliability.budget_fit(c["design_life_years"], c["design_life_failure_fraction"], 3)),
+        j_ref=c["bump_current_limit_a_per_mm2"], t_ref_c=c["reliability_ref_temp_c"],
+        em_n=c["em_exponent_n"], em_ea=c["em_activation_energy_ev"], tc_ref_dt=c["tc_ref_delta_t_k"],
+        tc_ref_cycles=c["tc_ref_cycles_per_day"], tc_q=c["tc_exponent_q"],
+        hazard=-math.log1p(-c["lifetime_failure_fraction"]), bti_ea=c["bti_activation_energy_ev"],
+        bti_gamma=c["bti_voltage_exponent"], bti_n=c["bti_time_exponent"], bti_ac_duty=c["bti_ac_duty"],
+        bti_guard_band=c["bti_guard_band"], alpha=alpha,
+    )  # fmt: skip
+
+
+def _wear_out(x: dict[str, np.ndarray], k: dict[str, float], c: ModelConstants):
+    """Failure rates, BTI life, lifetime and limiting mechanism of the designs whose
+    inputs are the columns ``x`` (:data:`dse.wearout.COLUMNS`): compiled when numba is
+    there (:mod:`dse.wearout`), else with the numpy functions (the same formulas)."""
+    if not wearout.available():
+        return _wear_out_numpy(x, k, c)
+    w = wearout.wear_out(x, tuple(k[name] for name in wearout.CONSTANTS)).T
+    return (*w[:6], w[6].astype(np.intp))
+
+
+def _wear_out_numpy(x, k, c):
+    """The reliability stage's wear-out with the numpy functions of :mod:`dse.reliability`
+    (the fallback of :mod:`dse.wearout`; the same formulas)."""
+    duty = x["duty"]
+    part = np.flatnonzero(duty < 1.0)  # designs that spend time idle (the rest: load only)
+    share, t_ref = k["share_fit"], k["t_ref_c"]
+
+    def em(j, t):
+        return reliability.electromigration_fit(j / k["j_ref"], t, share, k["em_n"], k["em_ea"], t_ref)
+
+    def with_idle(load, idle_rate):
+        """Duty-weighted rate: the load rate where duty_cycle = 1, else the mix."""
+        if not part.size:
+            return load
+        mixed = load.copy()
+        mixed[part] = reliability.duty_weighted(load[part], idle_rate(part), duty[part])
+        return mixed
+
+    t_hot, t_idle, v_ref = x["t_hot"], x["t_idle_hot"], x["v_ref"]
+    fit_em = with_idle(em(x["j_load"], t_hot), lambda i: em(x["j_idle"][i], t_idle[i]))
+    fit_tddb = with_idle(
+        reliability.tddb_fit(x["v_load"], v_ref, t_hot, share, t_ref),
+        lambda i: reliability.tddb_fit(x["v_idle"][i], v_ref[i], t_idle[i], share, t_ref),
+    )  # fmt: skip
+    swing = np.maximum(x["t_mean"] - x["t_idle_mean"], 0.0)
+    cycles = np.where(duty > 0.0, x["cycles"], 0.0)
+    fit_tc = reliability.thermal_cycling_fit(swing, cycles, share, k["tc_ref_dt"], k["tc_ref_cycles"], k["tc_q"])
+    # a design far past every limit can overflow a rate: report the largest float
+    fit_em, fit_tddb, fit_tc = (np.minimum(f, _FLOAT_MAX) for f in (fit_em, fit_tddb, fit_tc))
+    fit = np.minimum(fit_em + fit_tddb + fit_tc, _FLOAT_MAX)
+    sofr_years = reliability.lifetime_years(fit, c["lifetime_failure_fraction"])
+    bti_kw = dict(activation_energy_ev=k["bti_ea"], voltage_exponent=k["bti_gamma"], time_exponent=k["bti_n"])
+    stress = np.full(len(duty), k["bti_ac_duty"])  # stress time per calendar time
+    if part.size:
+        i = part
+        stress[i] = reliability.bti_equivalent_duty(
+            x["v_load"][i], t_hot[i], x["v_idle"][i], t_idle[i], duty[i], k["bti_ac_duty"], **bti_kw
+        )  # fmt: skip
+    with np.errstate(divide="ignore"):
+        bti_years = reliability.bti_lifetime_years(
+            x["v_load"], x["vth"], t_hot, k["bti_guard_band"], 1.0, np.exp(x["log_a0"]), alpha=k["alpha"], **bti_kw
+        ) / stress  # fmt: skip
+    lifetime = np.minimum(sofr_years, bti_years)
+    mechanism = np.where(bti_years < sofr_years, 3, np.argmax(np.stack([fit_em, fit_tddb, fit_tc]), axis=0))
+    return fit_em, fit_tddb, fit_tc, fit, bti_years, lifetime, mechanism
+
+
+def _violation_mask(
+    *, reticle, capacity=False, power=False, runaway=False, package=False, system=False,
+    timing=False, power_delivery=False, memory_temp=False,
+):  # fmt: skip
     """Bit mask of :data:`VIOLATIONS` (bit i set = VIOLATIONS[i] violated)."""
     flags = dict(
         reticle=reticle, memory_capacity=capacity, power=power, thermal_runaway=runaway,
-        package=package, system_size=system, timing=timing,
+        package=package, system_size=system, timing=timing, power_delivery=power_delivery,
+        memory_temp=memory_temp,
     )  # fmt: skip
     mask = np.zeros(np.shape(reticle), dtype=np.int64)
     for i, name in enumerate(VIOLATIONS):
@@ -999,6 +1242,11 @@ class Metrics:
     junction_temp_mean_c: float | None = None
     leakage_power_w: float | None = None
     memory_power_w: float | None = None
+    supply_current_a: float | None = None
+    memory_temp_c: float | None = None
+    lifetime_years: float | None = None
+    fit: float | None = None
+    lifetime_mechanism: str | None = None
     cost_per_throughput_usd: float | None = None
     compute_utilization: float | None = None
     dram_bytes: float | None = None
@@ -1124,6 +1372,9 @@ def _rows_to_frame(out: dict[str, np.ndarray], wl: Workload | None) -> dict[str,
             res[name] = _EXPORT_CLASSES[out["export_class_code"]]
         elif name == "violations":
             res[name] = _VIOLATION_TEXT[out["violation_mask"]]
+        elif name == "lifetime_mechanism":
+            if "lifetime_mechanism_code" in out:
+                res[name] = _MECHANISMS[out["lifetime_mechanism_code"]]
         elif name == "feasible":
             res[name] = out["violation_mask"] == 0
         elif name in out:
@@ -1323,6 +1574,92 @@ def power_breakdown(
             "heats": [_POWER_HEAT[k] for k in terms],
         }
     )
+
+
+def reliability_breakdown(
+    chip: ChipSpec, workload: str | Workload, tech: Technology | None = None
+) -> pd.DataFrame:
+    """The wear-out mechanisms of one design under its load profile.
+
+    Parameters
+    ----------
+    chip : ChipSpec
+        The design, with its load profile (``duty_cycle``, ``load_cycles_per_day``).
+    workload : workload string or :class:`dse.workloads.Workload`
+    tech : Technology, optional
+
+    Returns
+    -------
+    DataFrame
+        One row per mechanism of :data:`dse.reliability.MECHANISMS` with ``fit`` [FIT]
+        (NaN for BTI, a drift rather than a rate), ``share`` of the summed rate and
+        ``years_alone`` [years]: the lifetime if this mechanism were the only one (for
+        BTI, the time until it uses up the clock guard band). ``limiting`` marks the
+        mechanism behind the ``lifetime_years`` metric.
+    """
+    c = default_constants()
+    _, out = _detail(chip, _workload(workload), tech, c)
+    r = {k: float(np.asarray(v)[0]) for k, v in out["_reliability"].items()}
+    fits = [r["fit_em"], r["fit_tddb"], r["fit_tc"]]
+    alone = [float(reliability.lifetime_years(f, c["lifetime_failure_fraction"])) for f in fits]
+    limiting = int(r["mechanism_code"])
+    return pd.DataFrame(
+        {
+            "mechanism": list(reliability.MECHANISMS),
+            "fit": [*fits, math.nan],
+            "share": [f / r["fit"] if r["fit"] > 0 else 0.0 for f in fits] + [math.nan],
+            "years_alone": [*alone, r["bti_years"]],
+            "limiting": [i == limiting for i in range(len(reliability.MECHANISMS))],
+        }
+    )
+
+
+def lifetime_sweep(
+    chip: ChipSpec,
+    workload: str | Workload,
+    tech: Technology | None = None,
+    *,
+    clocks_ghz: Any = None,
+    coolings: tuple[str, ...] | None = None,
+) -> pd.DataFrame:
+    """Lifetime of one design against its clock, for each cooling tier.
+
+    Parameters
+    ----------
+    chip : ChipSpec
+        The design; its other keys (load profile included) are held.
+    workload : workload string or :class:`dse.workloads.Workload`
+    tech : Technology, optional
+    clocks_ghz : array-like, optional
+        Declared clocks [GHz]; default 25 steps from 30 % of the node's highest clock
+        (its f_max at V_max) to that clock.
+    coolings : tuple of str, optional
+        Cooling tiers (default: all of :data:`dse.spec.COOLING`).
+
+    Returns
+    -------
+    DataFrame
+        One row per (cooling, clock): ``cooling``, ``clock_ghz`` and the metrics
+        ``sustained_clock_ghz``, ``core_voltage_v``, ``junction_temp_c``,
+        ``lifetime_years``, ``lifetime_mechanism``, ``feasible``, ``violations``.
+    """
+    from dse.spec import COOLING
+
+    tech = _tech_for(chip, tech)
+    c = default_constants()
+    if clocks_ghz is None:
+        fmax = c["fmax_n7_ghz"] / tech.nodes.frame.loc[tech.nodes.resolve(chip.node), "delay_factor"]
+        clocks_ghz = np.linspace(0.3 * fmax, fmax, 25)
+    clocks = np.asarray(clocks_ghz, dtype=float)
+    tiers = tuple(coolings) if coolings is not None else COOLING
+    rows = [
+        {**chip.to_dict(), "clock_ghz": float(f), "cooling": tier}
+        for tier in tiers for f in clocks
+    ]  # fmt: skip
+    frame = pd.DataFrame(rows)
+    out = evaluate_many(frame, workload, tech=tech)
+    keep = ["cooling", "clock_ghz", "sustained_clock_ghz", "core_voltage_v", "junction_temp_c", "lifetime_years", "lifetime_mechanism", "feasible", "violations"]
+    return out[keep].reset_index(drop=True)
 
 
 def roofline_ceilings(

@@ -76,8 +76,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     d = metrics.to_dict()
     if args.plot:
         written = _evaluate_plots(chip, args.workload, tech, Path(args.plot))
+    mechanisms = None
+    if metrics.workload:
+        from dse.chain import reliability_breakdown
+
+        mechanisms = reliability_breakdown(chip, args.workload, tech)
     if args.json:
         d = {"name": chip.name, **d}
+        if mechanisms is not None:  # per-mechanism rates (NaN -> null: BTI is a drift)
+            d["reliability"] = json.loads(mechanisms.to_json(orient="records"))
         print(json.dumps(d, indent=2))
         return 0
     print(
@@ -99,9 +106,29 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             else unit
         )
         print(f"  {key:<26} {_fmt(value):>14} {unit}")
+    if mechanisms is not None:
+        print(_lifetime_line(metrics, mechanisms, chip))
     if args.plot:
         print(f"plots written to {args.plot}/: {', '.join(p.name for p in written)}")
     return 0
+
+
+def _cycles(chip) -> str:
+    n = chip.load_cycles_per_day
+    return f"{n:g} load cycle{'' if n == 1 else 's'}"
+
+
+def _lifetime_line(metrics, mechanisms, chip) -> str:
+    """One sentence on the lifetime: its value, the limiting mechanism, the rates."""
+    rates = ", ".join(
+        f"{row.mechanism} {_fmt(row.fit)} FIT" for row in mechanisms.itertuples() if row.mechanism != "bti"
+    )
+    bti = float(mechanisms.set_index("mechanism").loc["bti", "years_alone"])
+    return (
+        f"lifetime: {_fmt(metrics.lifetime_years)} years to 1 % wear-out failures at duty "
+        f"{chip.duty_cycle:g} and {_cycles(chip)} a day, limited by "
+        f"{metrics.lifetime_mechanism} ({rates}; BTI uses up the clock guard band in {_fmt(bti)} years)"
+    )
 
 
 def _evaluate_samples(chip, args: argparse.Namespace, tech) -> int:
@@ -159,7 +186,13 @@ def _evaluate_plots(chip, workload, tech, out: Path) -> list[Path]:
 
     matplotlib.use("Agg")
     from dse import plotting
-    from dse.chain import op_breakdown, power_breakdown, roofline_ceilings, thermal_map
+    from dse.chain import (
+        lifetime_sweep,
+        op_breakdown,
+        power_breakdown,
+        roofline_ceilings,
+        thermal_map,
+    )
     from dse.plotting_thermal import plot_thermal_map
 
     out.mkdir(parents=True, exist_ok=True)
@@ -180,6 +213,13 @@ def _evaluate_plots(chip, workload, tech, out: Path) -> list[Path]:
         title=f"{chip.name}: {workload}\nwhere the module power goes at the sustained clock",
     )  # fmt: skip
     paths.append(plotting.save_figure(fig, out / "power_breakdown.png"))
+    fig = plotting.new_figure(10.0, 5.0)
+    plotting.plot_lifetime_vs_clock(
+        lifetime_sweep(chip, workload, tech), declared_clock_ghz=chip.clock_ghz, ax=fig.add_subplot(1, 1, 1),
+        title=f"{chip.name}: {workload}\nlifetime against clock for each cooling tier "
+        f"(duty {chip.duty_cycle:g}, {_cycles(chip)} a day, {chip.ambient_c:g} °C ambient)",
+    )  # fmt: skip
+    paths.append(plotting.save_figure(fig, out / "lifetime_vs_clock.png"))
     return paths
 
 

@@ -18,6 +18,8 @@ class MetricSpec:
     needs_workload: bool = True
     kind: str = "float"  # "float", "int", "bool", "str"
     llm_only: bool = False
+    #: NaN means "no such part" (e.g. no off-chip memory): a constraint on it holds
+    absent_ok: bool = False
 
 
 METRICS: dict[str, MetricSpec] = {
@@ -49,6 +51,11 @@ METRICS: dict[str, MetricSpec] = {
         MetricSpec("junction_temp_mean_c", "degC", "die-mean junction temperature of the lumped network", "min"),
         MetricSpec("leakage_power_w", "W", "leakage power at the junction temperature", "min"),
         MetricSpec("memory_power_w", "W", "power of the memory devices (HBM stacks heat the sink, board memories the board)", "min"),
+        MetricSpec("supply_current_a", "A", "die supply current at the operating point: die power (leakage included) over the core voltage", "min"),
+        MetricSpec("memory_temp_c", "degC", "hottest off-chip memory device: HBM stacks on the shared heat sink (the die's and the stacks' heat) plus their own stack; board memories in the air stream. NaN without off-chip memory", "min", absent_ok=True),
+        MetricSpec("lifetime_years", "years", "time to 1 % wear-out failures under the load profile (duty_cycle, load_cycles_per_day): electromigration, gate-oxide breakdown and thermal cycling summed as failure rates, or BTI using up the clock guard band if sooner", "max"),
+        MetricSpec("fit", "FIT", "wear-out failure rate under the load profile (failures per 1e9 device-hours), the sum of electromigration, gate-oxide breakdown and thermal cycling", "min"),
+        MetricSpec("lifetime_mechanism", "", "the wear-out mechanism that limits lifetime_years: electromigration, tddb, thermal_cycling or bti", "", True, "str"),
         MetricSpec("cost_per_throughput_usd", "USD/(item/s)", "unit cost per item/s of throughput", "min"),
         MetricSpec("compute_utilization", "fraction", "achieved FLOP/s over peak at the sustained clock", "max"),
         MetricSpec("dram_bytes", "B", "off-chip bytes moved per step", "min"),
@@ -60,12 +67,12 @@ METRICS: dict[str, MetricSpec] = {
         MetricSpec("system_cost_usd", "USD", "chips (die, package, memory) and link hardware of the system", "min"),
         MetricSpec("system_cost_per_throughput_usd", "USD/(item/s)", "system cost per item/s", "min"),
         MetricSpec("feasible", "", "no violation", "", True, "bool"),
-        MetricSpec("violations", "", "semicolon-separated violated limits (reticle, memory_capacity, power, thermal_runaway, package, system_size, timing)", "", True, "str"),
+        MetricSpec("violations", "", "semicolon-separated violated limits (reticle, memory_capacity, power, thermal_runaway, package, system_size, timing, power_delivery, memory_temp)", "", True, "str"),
     )
 }
 
 
-_UNIT_SUFFIXES = ("_v", "_mm2", "_tflops", "_usd", "_gbps", "_gb", "_s", "_j", "_w", "_ghz", "_c", "_mb", "_bytes")
+_UNIT_SUFFIXES = ("_v", "_a", "_years", "_mm2", "_tflops", "_usd", "_gbps", "_gb", "_s", "_j", "_w", "_ghz", "_c", "_mb", "_bytes")
 
 
 def unit_of(key: str) -> str:

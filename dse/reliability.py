@@ -7,9 +7,10 @@ fraction. BTI is handled as a parametric drift instead: the path-delay increase 
 at end of life, i.e. the frequency guard band it needs.
 
 All functions are pure and vectorised: every argument may be a scalar or an array, and
-arrays broadcast against each other. The chip model does not call them yet: the load
-profile, memory temperature and power delivery that feed them, and the choice of the
-qualification point, are described in docs/reliability.md.
+arrays broadcast against each other. The chip model (``dse.chain``, its reliability
+stage) feeds them the operating point and the idle state of each design; the choice of
+the qualification point and of the reported failure fraction is argued in
+docs/reliability.md.
 
 References
 ----------
@@ -42,6 +43,10 @@ TDDB_B = 0.081  # [1/K]; voltage exponent N = a - b T ~ 50 at 345 K
 TDDB_X_EV = 0.759  # [eV]
 TDDB_Y_EV_K = -66.8  # [eV K]
 TDDB_Z_EV_PER_K = -8.37e-4  # [eV/K]
+
+
+#: the mechanisms of the lifetime model, in the order of ``lifetime_mechanism`` codes
+MECHANISMS = ("electromigration", "tddb", "thermal_cycling", "bti")
 
 
 def _kelvin(temp_c):
@@ -124,6 +129,25 @@ def electromigration_fit(
     af = arrhenius_factor(temp_c, ref_temp_c, activation_energy_ev)
     scaled = np.where(ratio > 0.0, ratio, 1.0) ** np.asarray(exponent_n, dtype=float) * af
     return np.where(ratio > 0.0, np.asarray(fit_ref, dtype=float) * scaled, 0.0)
+
+
+def tddb_log_life(voltage_v, temp_c):
+    """ln of the gate-oxide MTTF up to a constant (Wu et al. / RAMP) [-].
+
+    Parameters
+    ----------
+    voltage_v : numeric
+        Gate (supply) voltage, > 0 [V].
+    temp_c : numeric
+        Junction temperature [degC].
+
+    Returns
+    -------
+    numeric
+        -(a - b T) ln V + (X + Y/T + Z T) / (k_B T), T in kelvin (see :func:`tddb_fit`);
+        differences of it are log life ratios.
+    """
+    return _tddb_log_life(np.asarray(voltage_v, dtype=float), _kelvin(temp_c))
 
 
 def _tddb_log_life(voltage_v, temp_k):
@@ -295,6 +319,48 @@ def bti_delay_increase(
     works = (aged > 0.0) & (overdrive > 0.0)
     ratio = np.where(works, overdrive, 1.0) / np.where(works, aged, 1.0)
     return np.where(works, ratio ** np.asarray(alpha, dtype=float) - 1.0, np.inf)
+
+
+def bti_prefactor(
+    delay_increase, voltage_v, vth_v, temp_c, years, duty_cycle, activation_energy_ev,
+    voltage_exponent, time_exponent, alpha,
+):
+    """BTI prefactor A0 that gives a measured delay increase at a reference point.
+
+    Parameters
+    ----------
+    delay_increase : numeric
+        Fractional path-delay increase observed at the reference point [-].
+    voltage_v, vth_v, temp_c, years, duty_cycle : numeric
+        The reference point: supply [V], threshold [V], temperature [degC], time
+        [years] and stress duty [-].
+    activation_energy_ev, voltage_exponent, time_exponent, alpha : numeric
+        The BTI law and the alpha-power index, as in :func:`bti_delay_increase`.
+
+    Returns
+    -------
+    numeric
+        A0 [V V^-gamma year^-n] such that :func:`bti_delay_increase` at the reference
+        point returns ``delay_increase``.
+
+    Notes
+    -----
+    Calibrating A0 on a measured point, rather than fixing it, keeps that point when the
+    other parameters vary (a lower Ea then only changes the extrapolation away from the
+    reference temperature, not the aging at it):
+
+        dVth_ref = (V - V_th)(1 - (1 + x)^(-1/alpha)),
+        A0 = dVth_ref / (exp(-Ea / (k_B T)) V^gamma (D t)^n).
+    """
+    overdrive = np.asarray(voltage_v, dtype=float) - np.asarray(vth_v, dtype=float)
+    dvth = overdrive * -np.expm1(
+        -np.log1p(np.asarray(delay_increase, dtype=float)) / np.asarray(alpha, dtype=float)
+    )
+    per_a0 = bti_threshold_shift_v(
+        voltage_v, temp_c, years, duty_cycle, 1.0, activation_energy_ev, voltage_exponent,
+        time_exponent,
+    )
+    return dvth / per_a0
 
 
 def bti_lifetime_years(
@@ -487,3 +553,105 @@ def mttf_years(fit_total):
     with np.errstate(over="ignore"):
         years = FIT_HOURS / np.where(rated, f, 1.0) / HOURS_PER_YEAR
     return np.where(rated, years, np.inf)
+
+
+def budget_fit(design_life_years, failure_fraction, mechanisms):
+    """Failure rate per mechanism that spends a design-life budget in equal shares [FIT].
+
+    Parameters
+    ----------
+    design_life_years : numeric
+        Design life at the qualification point [years].
+    failure_fraction : numeric
+        Cumulative failure fraction allowed at the design life, in (0, 1) [-].
+    mechanisms : int
+        Number of mechanisms sharing the budget [-].
+
+    Returns
+    -------
+    numeric
+        -ln(1 - F) 1e9 / (t 8766 h) / mechanisms [FIT]: at this rate each, the summed
+        constant rate reaches F at the design life (:func:`lifetime_years` inverted).
+
+    Notes
+    -----
+    RAMP splits its qualification budget equally over its mechanisms (800 FIT each of
+    4,000); the equal split is kept here, the total comes from the design life.
+    Example: 7 years at 1 % is 163.9 FIT in all, 54.6 FIT each over three mechanisms.
+
+    References
+    ----------
+    Srinivasan et al., ISCA 2004 (RAMP); Intel, US patent application 2005/0140418 A1
+    (seven-year design life with about 1 % failed).
+    """
+    frac = np.asarray(failure_fraction, dtype=float)
+    years = np.asarray(design_life_years, dtype=float)
+    return -np.log1p(-frac) * FIT_HOURS / (years * HOURS_PER_YEAR) / mechanisms
+
+
+def duty_weighted(load_value, idle_value, duty_cycle):
+    """Time average of a rate over a load profile: D x load + (1 - D) x idle.
+
+    Parameters
+    ----------
+    load_value, idle_value : numeric
+        The rate (e.g. FIT) while under load and while idle.
+    duty_cycle : numeric
+        Fraction of the time under load, clipped to [0, 1] [-].
+
+    Returns
+    -------
+    numeric
+        The time-averaged rate. Under SOFR with constant rates, the failure rate of a
+        chip that alternates between two states is the time average of the two.
+    """
+    duty = np.clip(np.asarray(duty_cycle, dtype=float), 0.0, 1.0)
+    with np.errstate(invalid="ignore"):  # 0 x inf in the branch np.where discards
+        load = np.where(duty > 0.0, duty * np.asarray(load_value, dtype=float), 0.0)
+        idle = np.where(duty < 1.0, (1.0 - duty) * np.asarray(idle_value, dtype=float), 0.0)
+    return load + idle  # a state never visited adds nothing, even at an infinite rate
+
+
+def bti_equivalent_duty(
+    load_voltage_v, load_temp_c, idle_voltage_v, idle_temp_c, duty_cycle, ac_duty,
+    activation_energy_ev, voltage_exponent, time_exponent,
+):
+    """Fraction of calendar time that is BTI stress at the load conditions [-].
+
+    Parameters
+    ----------
+    load_voltage_v, load_temp_c : numeric
+        Supply voltage [V] and junction temperature [degC] under load.
+    idle_voltage_v, idle_temp_c : numeric
+        The same while idle [V, degC].
+    duty_cycle : numeric
+        Fraction of the time under load [-].
+    ac_duty : numeric
+        Fraction of the time a transistor is under stress while powered (about 0.5 for
+        clocked logic) [-].
+    activation_energy_ev, voltage_exponent, time_exponent : numeric
+        BTI law of :func:`bti_threshold_shift_v` [eV, -, -].
+
+    Returns
+    -------
+    numeric
+        D_eq such that the shift after t years of the two-state profile equals the shift
+        after D_eq t years of stress at the load conditions.
+
+    Notes
+    -----
+    With dVth = r (t_stress)^n and r = exp(-Ea / (k_B T)) V^gamma (A0 cancels), an idle
+    year counts as (r_idle / r_load)^(1/n) of a load year (equivalent-time
+    superposition, recovery ignored):
+
+        D_eq = ac_duty [D + (1 - D) (r_idle / r_load)^(1/n)].
+    """
+    duty = np.clip(np.asarray(duty_cycle, dtype=float), 0.0, 1.0)
+    n = np.asarray(time_exponent, dtype=float)
+    log_ratio = np.asarray(voltage_exponent, dtype=float) * (
+        np.log(np.maximum(np.asarray(idle_voltage_v, dtype=float), 1e-9))
+        - np.log(np.maximum(np.asarray(load_voltage_v, dtype=float), 1e-9))
+    ) - np.asarray(activation_energy_ev, dtype=float) / BOLTZMANN_EV_PER_K * (
+        1.0 / _kelvin(idle_temp_c) - 1.0 / _kelvin(load_temp_c)
+    )
+    return np.asarray(ac_duty, dtype=float) * (duty + (1.0 - duty) * np.exp(log_ratio / n))

@@ -272,7 +272,8 @@ def constraint_matrix(
         x = out[metric].to_numpy(dtype=float)
         scale = abs(limit) if limit != 0 else 1.0
         c = (x - limit) / scale if kind == "max" else (limit - x) / scale
-        cols.append(np.where(np.isnan(c), 1.0, c))
+        absent = 0.0 if metric in METRICS and METRICS[metric].absent_ok else 1.0
+        cols.append(np.where(np.isnan(c), absent, c))
     allowed = study.constraints.get("export_class")
     if allowed:
         cols.append(np.where(out["export_class"].isin(allowed).to_numpy(), 0.0, 1.0))

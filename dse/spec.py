@@ -78,6 +78,8 @@ CHIP_KEYS: dict[str, KeySpec] = {
         KeySpec("r_sink_k_per_w", "float", "K/W", "override of the cooling tier's heat-sink-to-ambient resistance", default=None, low=0.0, low_exclusive=True, high=100.0),
         KeySpec("execution", "choice", "", "execution model: 'kernel' (launched kernels, each pays a fixed overhead) or 'static' (statically scheduled dataflow, no per-op overhead)", default="kernel", choices=EXECUTIONS),
         KeySpec("op_overhead_us", "float", "us", "override of the execution model's fixed overhead per kernel", default=None, low=0.0, high=1e4),
+        KeySpec("duty_cycle", "float", "fraction", "fraction of the time the chip runs the workload (the rest it idles): weights every wear-out mechanism", default=1.0, low=0.0, high=1.0),
+        KeySpec("load_cycles_per_day", "float", "1/day", "idle-to-load temperature cycles per day (job starts, diurnal load): drives bump and package fatigue", default=1.0, low=0.0, high=1e4),
     )
 }
 
@@ -117,6 +119,8 @@ class ChipSpec:
     r_sink_k_per_w: float | None = None
     execution: str = "kernel"
     op_overhead_us: float | None = None
+    duty_cycle: float = 1.0
+    load_cycles_per_day: float = 1.0
     #: user technology file the node/memory ids refer to (not a design key)
     tech_path: str | None = field(default=None, compare=False, repr=False)
 

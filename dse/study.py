@@ -108,7 +108,11 @@ _SCENARIO_KEYS = (
     "memory_allowed",
     "export_class",
     "memory_count_max",
+    *("min_lifetime_years", "max_memory_temp_c"),  # _SCENARIO_LIMITS
 )
+#: limits a scenario may set (a deployment's service life and memory limit); merged with
+#: the study's own, the stricter winning
+_SCENARIO_LIMITS = ("min_lifetime_years", "max_memory_temp_c")
 #: relative tolerance when checking that a float range is a whole number of steps
 _STEP_TOL = 1e-9
 
@@ -248,6 +252,8 @@ class Scenario:
         Allowed ECCN 3A090 classes (None: reported, not constrained).
     memory_count_max : dict
         Memory id -> maximum units per chip (supply caps, e.g. stockpiled HBM).
+    limits : dict
+        ``min_lifetime_years`` / ``max_memory_temp_c`` the deployment requires.
     path : str
         The scenario file.
     """
@@ -259,6 +265,7 @@ class Scenario:
     memory_allowed: tuple[str, ...] | None = None
     export_class: tuple[str, ...] | None = None
     memory_count_max: dict[str, int] = field(default_factory=dict)
+    limits: dict[str, float] = field(default_factory=dict)
     path: str = ""
 
 
@@ -331,6 +338,7 @@ def load_scenario(
         if "export_class" in table
         else None,
         memory_count_max=_memory_caps(table.get("memory_count_max", {}), where, tech),
+        limits=_constraints({k: table[k] for k in _SCENARIO_LIMITS if k in table}, where, tech, True),
         path=str(path),
     )
 
@@ -804,6 +812,10 @@ def load_study(path: str | Path, *, tech: Any = None) -> StudyConfig:
                 raise DseInputError(
                     f"{where}: {key} of the study and of scenario '{scenario.name}' have nothing in common"
                 )
+        for key, limit in scenario.limits.items():  # the stricter of the two
+            ours = constraints.get(key)
+            stricter = max if key.startswith("min_") else min
+            constraints[key] = limit if ours is None else stricter(ours, limit)
         if scenario.memory_count_max:
             caps = dict(scenario.memory_count_max)
             for mem, cap in constraints.get("memory_count_max", {}).items():
@@ -857,6 +869,10 @@ def _check_chip_key(key: str, where: str) -> None:
         raise DseInputError(f"key 'name' in {where}: designs are named by the study (trial number)")
 
 
+#: constraints whose limit must be positive: zero or less would constrain nothing
+_POSITIVE_LIMITS = {"min_lifetime_years": "a service life in years"}
+
+
 def _constraints(table: dict[str, Any], where: str, tech: Any, is_llm: bool) -> dict[str, Any]:
     at = f"[constraints] of {where}"
     out: dict[str, Any] = {}
@@ -880,6 +896,10 @@ def _constraints(table: dict[str, Any], where: str, tech: Any, is_llm: bool) -> 
             ):
                 raise DseInputError(
                     f"constraint '{key}' in {at} must be a finite number, got {value!r}"
+                )
+            if key in _POSITIVE_LIMITS and value <= 0:
+                raise DseInputError(
+                    f"constraint '{key}' in {at} must be > 0 ({_POSITIVE_LIMITS[key]}), got {value!r}"
                 )
             out[key] = float(value)
         elif key == "export_class":

@@ -71,6 +71,10 @@ CASES = [
     ("bad dtype", GOOD + 'mac_dtype = "fp4"\n', ("'mac_dtype'",)),
     ("memory without count", _replace("memory_count", "0"), ("'memory_count'",)),
     ("malformed toml", GOOD + "cores = = 3\n", ("malformed TOML",)),
+    ("duty above one", GOOD + "duty_cycle = 1.5\n", ("'duty_cycle'", "<= 1")),
+    ("duty below zero", GOOD + "duty_cycle = -0.1\n", ("'duty_cycle'", ">= 0")),
+    ("duty not a number", GOOD + 'duty_cycle = "always"\n', ("'duty_cycle'", "number")),
+    ("cycles negative", GOOD + "load_cycles_per_day = -2\n", ("'load_cycles_per_day'", ">= 0")),
 ]
 
 

@@ -152,8 +152,10 @@ def test_no_nan_inf_or_negative_anywhere(designs, workload):
         if spec.kind != "float":
             continue
         values = out[name].to_numpy(dtype=float)
+        if spec.absent_ok:  # NaN = no such part (no off-chip memory)
+            values = values[~np.isnan(values)]
         assert np.isfinite(values).all(), name
-        if name not in ("junction_temp_c", "junction_temp_mean_c"):  # ambient may be below 0 degC
+        if name not in ("junction_temp_c", "junction_temp_mean_c", "memory_temp_c"):  # ambient may be below 0 degC
             assert (values >= 0).all(), name
     for name in ("latency_s", "die_area_mm2", "power_w", "energy_j"):
         assert (out[name] > 0).all(), name

@@ -22,6 +22,7 @@ from dse.tech import default_tech
 
 C = default_constants()
 NODES = default_tech().nodes.frame
+MEMORIES = default_tech().memories.frame
 DECODE = "llm-decode:llama-3-8b:batch=1,context=1024"
 GEMM = "gemm:8192,8192,8192"
 
@@ -188,6 +189,12 @@ def test_compiled_throttle_agrees_with_the_vectorised_one(monkeypatch):
         monkeypatch.undo()
         a, b = compiled["sustained_clock_ghz"].to_numpy(), vectorised["sustained_clock_ghz"].to_numpy()
         assert (a < frame["clock_ghz"].to_numpy()).sum() > 300  # many designs throttle
+        # memory within a hair of its refresh-doubling temperature may land on either side
+        # (a step in bandwidth): compare the designs clear of it
+        limit = frame["memory"].map(MEMORIES["refresh_temp_c"]).to_numpy()
+        clear = (np.abs(compiled["memory_temp_c"] - limit) > 0.01) & (np.abs(vectorised["memory_temp_c"] - limit) > 0.01)
+        assert clear.mean() > 0.99
+        a, b = a[clear], b[clear]
         assert np.abs(a / b - 1).max() < 1e-5  # compiled: 1e-7 of the clock; bisection: 2^-22
         assert np.median(np.abs(a / b - 1)) < 1e-6
         assert (compiled["violations"] == vectorised["violations"]).mean() > 0.999

@@ -369,3 +369,19 @@ def test_lifetime_non_increasing_in_fit_and_never_nan(f1, f2, frac):
     assert not np.isnan(life).any() and (life >= 0).all()
     assert life[0] >= life[1]
     assert not np.isnan(rel.mttf_years(np.array([f1, f2]))).any()
+
+
+def test_bti_prefactor_round_trip_and_calibration_value():
+    # A0 from the calibration point gives back the delay increase there, and at the
+    # Trommer point (0.2 % after 10 years at 0.75 V, 72 degC, AC duty 0.5) A0 ~ 15,667
+    kw = dict(activation_energy_ev=0.49, voltage_exponent=3.0, time_exponent=1 / 6, alpha=1.3)
+    a0 = rel.bti_prefactor(0.002, 0.75, 0.4784 * 0.75, 71.85, 10.0, 0.5, **kw)
+    assert float(a0) == pytest.approx(15_667, rel=1e-3)
+    back = rel.bti_delay_increase(0.75, 0.4784 * 0.75, 71.85, 10.0, 0.5, a0, **kw)
+    assert float(back) == pytest.approx(0.002, rel=1e-12)
+    # a lower activation energy keeps the calibration point and ages less when hotter
+    low = rel.bti_prefactor(0.002, 0.75, 0.4784 * 0.75, 71.85, 10.0, 0.5, **{**kw, "activation_energy_ev": 0.1})
+    at_ref = rel.bti_delay_increase(0.75, 0.4784 * 0.75, 71.85, 10.0, 0.5, low, **{**kw, "activation_energy_ev": 0.1})
+    assert float(at_ref) == pytest.approx(0.002, rel=1e-12)
+    hot = [rel.bti_delay_increase(0.75, 0.4784 * 0.75, 105.0, 10.0, 0.5, a, **{**kw, "activation_energy_ev": ea}) for a, ea in ((a0, 0.49), (low, 0.1))]
+    assert hot[1] < hot[0]

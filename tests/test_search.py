@@ -365,6 +365,8 @@ def test_durable_reads_back_what_it_wrote(small, tmp_path):
 
 UNIT_SUFFIXES = (
     "_v",
+    "_a",
+    "_years",
     "_mm2",
     "_usd",
     "_s",
@@ -394,7 +396,7 @@ def test_storage_has_metric_names_and_unit_carrying_user_attrs(small, tmp_path):
     )
     study = optuna.load_study(study_name=cfg.name, storage=storage)
     assert study.metric_names == cfg.metric_names
-    unitless = {"export_class", "weights_resident", "feasible", "model_feasible", "violations"}
+    unitless = {"export_class", "weights_resident", "feasible", "model_feasible", "violations", "lifetime_mechanism"}
     for t in study.get_trials():
         assert set(t.user_attrs) >= {"tokens_per_s", "yield [fraction]", "tpp [TOPS*bit]"}
         for name in t.user_attrs:

@@ -111,6 +111,29 @@ def test_scenario_merges_with_study(tmp_path):
     assert s.scenario.name == "china-domestic-2025" and s.scenario.source
 
 
+def test_scenario_sets_lifetime_and_memory_limits(tmp_path):
+    scenario = write(
+        tmp_path,
+        '[scenario]\nname = "fleet"\ndescription = "a 6-year fleet"\nsource = "test"\n'
+        "min_lifetime_years = 6\nmax_memory_temp_c = 90\n",
+        "fleet.toml",
+    )
+    text = edit(GOOD, "seed = 3", f'seed = 3\nscenario = "{scenario}"')
+    s = load_study(write(tmp_path, text))
+    assert s.constraints["min_lifetime_years"] == 6.0
+    assert s.constraints["max_memory_temp_c"] == 90.0
+    assert {"min_lifetime_years", "max_memory_temp_c"} <= set(s.constraint_names)
+    # with the study's own limits the stricter one holds
+    both = edit(text, "max_power_w = 300", "max_power_w = 300\nmin_lifetime_years = 4\nmax_memory_temp_c = 85")
+    s = load_study(write(tmp_path, both))
+    assert s.constraints["min_lifetime_years"] == 6.0
+    assert s.constraints["max_memory_temp_c"] == 85.0
+    # a scenario's bad limit is one line too
+    scenario.write_text('[scenario]\nname = "fleet"\nmin_lifetime_years = -1\n')
+    with pytest.raises(DseInputError, match="min_lifetime_years"):
+        load_study(write(tmp_path, text))
+
+
 def test_packaged_scenarios_agree_with_the_tables():
     from dse.tech import default_tech
 
@@ -196,6 +219,22 @@ BAD_CASES = {
         "memory_count",
     ),
     "trials not positive": (("trials = 50", "trials = 0"), "trials"),
+    "lifetime target zero": (
+        ("max_power_w = 300", "max_power_w = 300\nmin_lifetime_years = 0"),
+        "min_lifetime_years",
+    ),
+    "lifetime target negative": (
+        ("max_power_w = 300", "max_power_w = 300\nmin_lifetime_years = -5"),
+        "min_lifetime_years",
+    ),
+    "lifetime target not a number": (
+        ("max_power_w = 300", 'max_power_w = 300\nmin_lifetime_years = "five"'),
+        "min_lifetime_years",
+    ),
+    "memory temperature limit not a number": (
+        ("max_power_w = 300", 'max_power_w = 300\nmax_memory_temp_c = "hot"'),
+        "max_memory_temp_c",
+    ),
 }
 
 
