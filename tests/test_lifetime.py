@@ -287,3 +287,18 @@ def test_cli_prints_lifetime_and_rejects_a_zero_lifetime_target(tmp_path):
 
 def test_reliability_mechanisms_are_named():
     assert reliability.MECHANISMS == ("electromigration", "tddb", "thermal_cycling", "bti")
+
+
+@pytest.mark.parametrize("model", ["lumped", "grid"])
+def test_wear_out_sees_the_reported_hot_spot(h100, model):
+    # electromigration at the hot spot the chip reports (the grid's hottest cell with the
+    # grid model) and at the supply current density it reports
+    chip = h100.replace(thermal_model=model, thermal_grid_cells=8)
+    m = dse.evaluate(chip, GEMM)
+    table = dse.reliability_breakdown(chip, GEMM).set_index("mechanism")
+    expected = reliability.electromigration_fit(
+        m.supply_current_a / m.die_area_mm2 / C["bump_current_limit_a_per_mm2"], m.junction_temp_c,
+        K["share_fit"], C["em_exponent_n"], C["em_activation_energy_ev"], C["reliability_ref_temp_c"],
+    )  # fmt: skip
+    assert table.loc["electromigration", "fit"] == pytest.approx(float(expected), rel=1e-9)
+    assert m.junction_temp_c > m.junction_temp_mean_c
