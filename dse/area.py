@@ -98,3 +98,56 @@ def die_area_mm2(core_area_mm2, sram_area_mm2_, phy_area_mm2_, uncore_fraction, 
         + phy_area_mm2_
         + uncore_fixed_mm2
     )
+
+
+def die_edges_mm(die_area_mm2, aspect_max):
+    """Long and short edge of a die stretched as far as ``aspect_max`` allows [mm].
+
+    Notes
+    -----
+    A die that needs edge for its memory PHYs is drawn as a rectangle of aspect ratio
+    r = ``aspect_max`` (long / short; the 26 x 33 mm reticle gives 1.27): long edge
+    sqrt(A r), short edge sqrt(A / r).
+    """
+    a = np.asarray(die_area_mm2, dtype=float)
+    return np.sqrt(a * aspect_max), np.sqrt(a / aspect_max)
+
+
+def memory_sites(die_area_mm2, aspect_max, stacked, d2d_edges, host_io_edge_mm, edge_per_unit_mm):
+    """Memory units whose PHYs fit along one die's edge (the beachfront) [count].
+
+    Parameters
+    ----------
+    die_area_mm2 : numeric
+        Area of one die [mm2].
+    aspect_max : numeric
+        Largest long / short edge ratio of the die [-] (:func:`die_edges_mm`).
+    stacked : bool or array
+        Stacked memory (HBM): its stacks sit beside the two long edges only, on the
+        interposer, and a stack's PHY does not turn a corner (whole PHYs per edge).
+        Board memories (GDDR, LPDDR, DDR) may use the whole perimeter.
+    d2d_edges : numeric
+        Edges given to die-to-die interfaces (0 for one die; short edges first) [count].
+    host_io_edge_mm : numeric
+        Edge kept for the host interface (PCIe), clocks and pads [mm]; board memories only
+        (an HBM die keeps its short edges for it).
+    edge_per_unit_mm : numeric
+        Die edge one memory unit's PHY needs [mm] (memories.csv ``phy_edge_mm_per_unit``).
+
+    Returns
+    -------
+    numeric
+        HBM: long edges left x floor(long edge / PHY length). Board memories:
+        floor((perimeter left - host interface) / PHY length). +inf for a PHY of no
+        length (no off-chip memory).
+    """
+    long_mm, short_mm = die_edges_mm(die_area_mm2, aspect_max)
+    e = np.asarray(d2d_edges, dtype=float)
+    long_left = 2.0 - np.clip(e - 2.0, 0.0, 2.0)  # D2D takes the short edges first
+    short_left = 2.0 - np.clip(e, 0.0, 2.0)
+    unit = np.asarray(edge_per_unit_mm, dtype=float)
+    has = unit > 0.0
+    u = np.where(has, unit, 1.0)
+    hbm = long_left * np.floor(long_mm / u)
+    board = np.floor(np.maximum(long_left * long_mm + short_left * short_mm - host_io_edge_mm, 0.0) / u)
+    return np.where(has, np.where(stacked, hbm, board), np.inf)

@@ -48,7 +48,7 @@ from dse.workloads import Workload, parse_workload
 CHIPS_DIR = Path(__file__).parent / "data" / "chips"
 VIOLATIONS = (
     "reticle", "memory_capacity", "power", "thermal_runaway", "package", "system_size", "timing",
-    "power_delivery", "memory_temp",
+    "power_delivery", "memory_temp", "beachfront", "interposer_size",
 )  # fmt: skip
 _BISECTION_STEPS = 16  # grid-model throttle (bisection)
 _THROTTLE_BISECT = 22  # lumped throttle without numba: bisection to 2^-22 of the clock
@@ -142,7 +142,8 @@ def _evaluate_arrays(d, wl, tech, c, detail):
     out["idle_power_w"] = idle.module_power_w
     if wl is None:
         out["violation_mask"] = _violation_mask(
-            reticle=money.reticle_bad, package=money.package_bad, timing=pm.timing_bad
+            reticle=money.reticle_bad, package=money.package_bad, timing=pm.timing_bad,
+            beachfront=money.beachfront_bad, interposer=money.interposer_bad,
         )
         return out
     perf = _performance(d, wl, c, geo, mem)
@@ -164,6 +165,8 @@ def _evaluate_arrays(d, wl, tech, c, detail):
         timing=pm.timing_bad,
         power_delivery=life.power_delivery_bad,
         memory_temp=life.memory_temp_bad,
+        beachfront=money.beachfront_bad,
+        interposer=money.interposer_bad,
     )
     _system_metrics(out, d, wl, tech, c, perf.weights_resident, perf.resident_bytes, mem.capacity_gb * GB, perf.fits, mem.is_none)
     if detail:
@@ -253,6 +256,8 @@ class Cost(NamedTuple):
     unit_cost_usd: np.ndarray
     reticle_bad: np.ndarray
     package_bad: np.ndarray
+    beachfront_bad: np.ndarray  # memory PHYs need more die edge than the die has
+    interposer_bad: np.ndarray  # the interposer beyond the largest one made
 
 
 class PowerModel(NamedTuple):
@@ -427,26 +432,25 @@ def _cost(d, tech: Technology, c: ModelConstants, geo: Geometry, mem: MemorySyst
         y[h] = harvest.harvested_yield(geo.tile_mm2[h], geo.uncore_die_mm2[h], geo.cores_per_die[h], geo.spares_per_die[h], d0[h], alpha[h])
     die_cost = cost.cost_per_good_die_usd(nd["wafer_cost_usd"][ni], dpw, y)
     mem_cost = cost.memory_cost_usd(mem.capacity_gb, md["cost_usd_per_gb"][mi])
-    pkg = cost.package_cost_usd(
-        die_mm2,
-        mem_count,
-        c["package_base_usd"],
-        c["package_usd_per_mm2"],
-        md["package_cost_usd_per_unit"][mi],
-    )
-    unit_cost = die_cost + pkg + mem_cost
+    # one package model for one die and many: HBM stacks and several dies sit on an
+    # interposer (or, if the design says so, an organic substrate: a violation with HBM),
+    # a single die with board memory on an organic flip-chip substrate
+    stacked = md["is_stacked"][mi]
+    stacks = np.where(stacked, mem_count, 0.0)
+    kind = np.where((dies > 1) | (stacks > 0), pkg_code, 0)
+    pc = chiplet.package_cost_and_yield(die_mm2, dies, stacks, kind, c)
+    unit_cost = chiplet.assembled_unit_cost_usd(die_cost, dies, mem_cost, pc.package_usd, pc.package_yield)
     # an uneven split over the dies, or stacked memory (HBM) on an organic substrate
     package_bad = (cores % dies != 0) | (spares % dies != 0)
-    package_bad |= (pkg_code == 0) & md["is_stacked"][mi] & (mem_count > 0)
-    multi = dies > 1
-    if multi.any():  # a multi-die package: interposer or organic, bonding yield
-        mm = np.flatnonzero(multi)
-        stacks = np.where(md["is_stacked"][mi[mm]], mem_count[mm], 0.0)
-        pc = chiplet.package_cost_and_yield(die_mm2[mm], dies[mm], stacks, pkg_code[mm], c)
-        unit_cost[mm] = chiplet.assembled_unit_cost_usd(die_cost[mm], dies[mm], mem_cost[mm], pc.package_usd, pc.package_yield)
-        package_bad[mm] |= pc.oversize
+    package_bad |= (pkg_code == 0) & stacked & (mem_count > 0)
+    # the beachfront: each die's memory PHYs along the edges they may use
+    d2d_edges = np.where(dies > 1, np.where(dies == 2, 1.0, 2.0), 0.0)
+    sites = area.memory_sites(
+        die_mm2, c["die_aspect_max"], stacked, d2d_edges, c["host_io_edge_mm"], md["phy_edge_mm_per_unit"][mi]
+    )  # fmt: skip
+    beachfront_bad = (mem_count > 0) & (geo.phys_per_die > sites)
     reticle_bad = die_mm2 > nd["reticle_mm2"][ni]
-    return Cost(dpw, y, die_cost, unit_cost, reticle_bad, package_bad)
+    return Cost(dpw, y, die_cost, unit_cost, reticle_bad, package_bad, beachfront_bad, pc.oversize)
 
 
 def _power_model(d, tech: Technology, c: ModelConstants, geo: Geometry) -> PowerModel:
@@ -970,13 +974,13 @@ def _wear_out_numpy(x, k, c):
 
 def _violation_mask(
     *, reticle, capacity=False, power=False, runaway=False, package=False, system=False,
-    timing=False, power_delivery=False, memory_temp=False,
+    timing=False, power_delivery=False, memory_temp=False, beachfront=False, interposer=False,
 ):  # fmt: skip
     """Bit mask of :data:`VIOLATIONS` (bit i set = VIOLATIONS[i] violated)."""
     flags = dict(
         reticle=reticle, memory_capacity=capacity, power=power, thermal_runaway=runaway,
         package=package, system_size=system, timing=timing, power_delivery=power_delivery,
-        memory_temp=memory_temp,
+        memory_temp=memory_temp, beachfront=beachfront, interposer_size=interposer,
     )  # fmt: skip
     mask = np.zeros(np.shape(reticle), dtype=np.int64)
     for i, name in enumerate(VIOLATIONS):

@@ -195,7 +195,7 @@ def package_cost_and_yield(
     package,
     constants: Mapping[str, float] | None = None,
 ) -> PackageCost:
-    """Raw package cost and assembly yield of a multi-die package [USD, fraction].
+    """Raw package cost and assembly yield of a package of one die or many [USD, fraction].
 
     Parameters
     ----------
@@ -211,12 +211,17 @@ def package_cost_and_yield(
 
     Notes
     -----
-    Interposer: A_i = f_i (dies A_die + stacks A_hbm); cost A_i c_i / Y_NB(A_i, D0_i);
-    the organic substrate under it has the interposer's area.
+    The same model for one die and many, so cost is continuous from one die to two.
+
+    Interposer: A_i = f_i (dies A_die + stacks A_hbm); cost A_i c_i / Y_NB(A_i, D0_i),
+    c_i the CoWoS-class price per mm2 of interposer; the organic substrate under it has
+    the interposer's area.
     Organic: substrate area f_o dies A_die.
-    Substrate cost = ``package_base_usd`` + ``package_usd_per_mm2`` x area (as the
-    single-die package of :func:`dse.cost.package_cost_usd`).
+    Substrate cost = ``package_base_usd`` + ``package_usd_per_mm2`` x area.
     Assembly = ``assembly_usd_per_die`` x (dies + stacks).
+    Known-good-die test = ``kgd_test_usd_per_die`` x (dies + stacks) in an interposer
+    package or a multi-die one (a single die on an organic substrate is tested in the
+    package).
     Package yield = y_b^(dies + stacks) (known-good dies and stacks; a failed bond
     scraps the assembly).
     """
@@ -235,7 +240,8 @@ def package_cost_and_yield(
     a_sub = np.where(interposer, a_int, c["organic_area_factor"] * n * a)
     usd_sub = c["package_base_usd"] + c["package_usd_per_mm2"] * a_sub
     bonds = n + m
-    usd = usd_int + usd_sub + c["assembly_usd_per_die"] * bonds
+    kgd = np.where(interposer | (n > 1), c["kgd_test_usd_per_die"] * bonds, 0.0)
+    usd = usd_int + usd_sub + c["assembly_usd_per_die"] * bonds + kgd
     y_bond = np.where(
         interposer, c["bond_yield_per_die_interposer"], c["bond_yield_per_die_organic"]
     )

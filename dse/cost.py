@@ -45,17 +45,6 @@ def cost_per_good_die_usd(wafer_cost_usd, dies_per_wafer_, yield_):
     return np.asarray(wafer_cost_usd) / (np.asarray(dies_per_wafer_) * yield_)
 
 
-def package_cost_usd(
-    die_area_mm2, memory_count, package_base_usd, package_usd_per_mm2, package_cost_usd_per_unit
-):
-    """Substrate, assembly and test, plus per-memory-unit packaging (2.5-D interposer share for HBM) [USD]."""
-    return (
-        package_base_usd
-        + package_usd_per_mm2 * np.asarray(die_area_mm2)
-        + np.asarray(memory_count) * package_cost_usd_per_unit
-    )
-
-
 def memory_cost_usd(memory_capacity_gb, cost_usd_per_gb):
     """Off-chip memory bill [USD]."""
     return np.asarray(memory_capacity_gb) * cost_usd_per_gb

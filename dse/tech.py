@@ -50,15 +50,14 @@ MEMORY_NUMERIC = (
     "phy_pj_per_bit", "phy_static_w_per_unit", "background_w_per_unit",
     "phy_area_mm2_per_unit", "phy_area_mm2_per_unit_low", "phy_area_mm2_per_unit_high",
     "cost_usd_per_gb", "cost_usd_per_gb_low", "cost_usd_per_gb_high",
-    "package_cost_usd_per_unit",
-    "max_temp_c", "refresh_temp_c", "r_unit_k_per_w", "refresh_bw_loss",
+    "max_temp_c", "refresh_temp_c", "r_unit_k_per_w", "refresh_bw_loss", "phy_edge_mm_per_unit",
 )  # fmt: skip
 MEMORY_BOOL = ("export_controlled", "domestic_china_supply")
-MEMORY_TEXT = ("aliases", "name", "kind", "source", "notes")
+MEMORY_TEXT = ("aliases", "name", "kind", "price_date", "source", "notes")
 MEMORY_REQUIRED = (
     "bandwidth_gbps_per_unit", "capacity_gb_per_unit", "energy_pj_per_bit",
-    "phy_pj_per_bit", "phy_static_w_per_unit", "background_w_per_unit", "phy_area_mm2_per_unit", "cost_usd_per_gb", "package_cost_usd_per_unit",
-    "max_temp_c", "refresh_temp_c", "r_unit_k_per_w", "refresh_bw_loss",
+    "phy_pj_per_bit", "phy_static_w_per_unit", "background_w_per_unit", "phy_area_mm2_per_unit", "cost_usd_per_gb",
+    "max_temp_c", "refresh_temp_c", "r_unit_k_per_w", "refresh_bw_loss", "phy_edge_mm_per_unit",
 )  # fmt: skip
 
 

@@ -5,14 +5,14 @@ space, or from an optuna search of ``--trials N`` trials. The analysis always en
 the whole space exactly (``dse.grid``, 864 points, about a second) and prints
 
 * per (dies, package, memory): how many designs are feasible, what stops the others
-  (``reticle``, ``package``: HBM on organic or an interposer above 2,700 mm2), the
+  (``reticle``; ``package``: HBM on organic; ``interposer_size``: an interposer above
+  2,700 mm2; ``beachfront``: more memory PHYs than the die edge holds), the
   highest tokens/s and the cost of the cheapest design at a few throughput levels;
 * the Pareto front (tokens/s max, unit cost min) and which die counts and packages
   are on it, and how far beyond the monolithic (reticle-limited) ceiling it reaches;
 * like for like: the same cores / MACs / SRAM / memory as 1, 2 and 4 dies, and as
-  organic vs interposer;
-* the share of the monolithic-vs-chiplet cost gap of HBM designs that comes from the two
-  package models of the chain (see the note printed at the end),
+  organic vs interposer (one package model for every die count: the single die with
+  HBM sits on the same interposer, with the same assembly, test and bonding yield),
 
 and draws ``DIR/chiplets.png``::
 
@@ -33,8 +33,7 @@ sys.path.insert(0, str(HERE))
 
 from _script import parse_args, study_outputs  # noqa: E402
 
-import dse  # noqa: E402
-from dse import chiplet, plotting  # noqa: E402
+from dse import plotting  # noqa: E402
 from dse.pareto import non_dominated_mask  # noqa: E402
 from dse.search import grid  # noqa: E402
 from dse.study import load_study  # noqa: E402
@@ -57,23 +56,7 @@ def exact_designs() -> pd.DataFrame:
     config = load_study(STUDY)
     d = grid(config, progress=False, keep_rows=10**7).designs.copy()
     d.loc[d["dies"] == 1, "package"] = "single-die"  # the package key is unused at 1 die
-    d = d.drop_duplicates(subset=["dies", "package", *DESIGN]).reset_index(drop=True)
-    # the monolithic designs under the chiplet package model (1 die; HBM on an interposer,
-    # board memory on organic): the chain charges them 25 + 0.05 x area + memories.csv's
-    # package_cost_usd_per_unit per HBM stack instead
-    mem = dse.default_tech().memory_table()
-    stacked = d["memory"].map(mem["kind"]).eq("stacked").to_numpy()
-    cost_per_gb = d["memory"].map(mem["cost_usd_per_gb"]).to_numpy(dtype=float)
-    mem_usd = d["memory_capacity_gb"].to_numpy(dtype=float) * cost_per_gb
-    pkg = chiplet.package_cost_and_yield(
-        d["die_area_mm2"], 1, np.where(stacked, d["memory_count"], 0), np.where(stacked, 1, 0)
-    )
-    alt = chiplet.assembled_unit_cost_usd(
-        d["die_cost_usd"], 1, mem_usd, pkg.package_usd, pkg.package_yield
-    )
-    d["unit_cost_chiplet_pkg_model_usd"] = np.where(d["dies"] == 1, alt, d["unit_cost_usd"])
-    d["memory_usd"] = mem_usd
-    return d
+    return d.drop_duplicates(subset=["dies", "package", *DESIGN]).reset_index(drop=True)
 
 
 def group_table(d: pd.DataFrame, ceiling: float) -> pd.DataFrame:
@@ -105,7 +88,6 @@ def like_for_like(d: pd.DataFrame) -> pd.DataFrame:
         "yield",
         "die_cost_usd",
         "unit_cost_usd",
-        "unit_cost_chiplet_pkg_model_usd",
         "tokens_per_s",
         "energy_per_item_j",
         "violations",
@@ -141,8 +123,8 @@ def summarise(d: pd.DataFrame, quiet: bool) -> dict:
     table = group_table(d, ceiling)
     print(
         "\nper (dies, package, memory): feasible designs, what stops the rest, best tokens/s, "
-        "cheapest unit cost [USD] at tokens/s >= level ('package': HBM on organic, or an "
-        "interposer above 2,700 mm2):"
+        "cheapest unit cost [USD] at tokens/s >= level ('package': HBM on organic; "
+        "'interposer_size': an interposer above 2,700 mm2; 'beachfront': memory PHYs beyond the die edge):"
     )
     print(table.to_string(index=False, float_format=fmt))
     front = _front(feas)
@@ -203,16 +185,6 @@ def summarise(d: pd.DataFrame, quiet: bool) -> dict:
         f"HBM2E on organic: {len(hbm_org)} designs, {int(hbm_org['violations'].str.contains('package').sum())} "
         "flagged 'package' (HBM needs an interposer)"
     )
-    # the package-model note
-    m_hbm = feas[(feas["dies"] == 1) & (feas["memory"] == "hbm2e")]
-    if len(m_hbm):
-        gap = (m_hbm["unit_cost_usd"] - m_hbm["unit_cost_chiplet_pkg_model_usd"]).median()
-        print(
-            "\nnote: a monolithic HBM design is charged 25 + 0.05 x area + 150 USD per stack for its "
-            "package (memories.csv), a multi-die one the explicit interposer model (dse.chiplet). "
-            f"For the feasible monolithic HBM2E designs the first is {gap:.0f} USD (median) above the "
-            "second; compare column unit_cost_chiplet_pkg_model_usd for like-for-like chiplet savings."
-        )
     return {"front": front, "ceiling": ceiling, "table": table}
 
 

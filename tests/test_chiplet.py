@@ -30,7 +30,8 @@ C = {
     "d2d_energy_pj_per_bit_interposer": 0.3,
     "d2d_energy_pj_per_bit_organic": 0.6,
     "d2d_edge_usable_fraction": 0.8,
-    "interposer_usd_per_mm2": 0.05,
+    "interposer_usd_per_mm2": 0.22,
+    "kgd_test_usd_per_die": 1.5,
     "interposer_area_factor": 1.5,
     "interposer_defect_density_per_cm2": 0.005,
     "interposer_max_mm2": 2700.0,
@@ -68,28 +69,30 @@ def test_two_die_interposer_package_by_hand():
     # Two 600 mm2 dies + 4 HBM stacks on an interposer:
     #   footprint = 2 x 600 + 4 x 110 = 1,640 mm2; interposer = 1.5 x 1,640 = 2,460 mm2 (< 2,700)
     #   interposer yield = (1 + 24.6 cm2 x 0.005 / 3)^-3 = 1.041^-3 = 0.886436
-    #   interposer cost = 2,460 x 0.05 / 0.886436 = 138.76 USD
+    #   interposer cost = 2,460 x 0.22 / 0.886436 = 610.535 USD
     #   substrate = 25 + 0.05 x 2,460 = 148 USD; assembly = 5 x (2 + 4) = 30 USD
-    #   raw package = 316.76 USD; package yield = 0.99^6 = 0.941480
+    #   known-good-die test = 1.5 x (2 + 4) = 9 USD
+    #   raw package = 797.535 USD; package yield = 0.99^6 = 0.941480
     pkg = package_cost_and_yield(600.0, 2, 4, "interposer", C)
     assert pkg.interposer_mm2 == pytest.approx(2460.0)
-    assert pkg.interposer_usd == pytest.approx(123.0 / 1.041**-3, rel=1e-12)
-    assert pkg.interposer_usd == pytest.approx(138.76, abs=0.005)
+    assert pkg.interposer_usd == pytest.approx(541.2 / 1.041**-3, rel=1e-12)
+    assert pkg.interposer_usd == pytest.approx(610.535, abs=0.005)
     assert pkg.substrate_mm2 == pytest.approx(2460.0)
-    assert pkg.package_usd == pytest.approx(138.7577 + 148.0 + 30.0, abs=1e-3)
+    assert pkg.package_usd == pytest.approx(610.5339 + 148.0 + 30.0 + 9.0, abs=1e-3)
     assert pkg.package_yield == pytest.approx(0.99**6)
     assert not pkg.oversize
     # good dies at 300 USD, 4 x 16 GB HBM at 10 USD/GB = 640 USD:
-    #   unit = (2 x 300 + 640 + 316.76) / 0.941480 = 1,653.6 USD
+    #   unit = (2 x 300 + 640 + 797.534) / 0.941480 = 2,164.2 USD
     unit = assembled_unit_cost_usd(300.0, 2, 640.0, pkg.package_usd, pkg.package_yield)
-    assert unit == pytest.approx((600.0 + 640.0 + 316.7577) / 0.99**6, rel=1e-5)
+    assert unit == pytest.approx((600.0 + 640.0 + 797.5339) / 0.99**6, rel=1e-5)
 
 
 def test_organic_package_by_hand_and_oversize_interposer():
     # Two 400 mm2 dies on organic, no stacks: substrate 1.3 x 800 = 1,040 mm2,
-    #   25 + 0.05 x 1,040 = 77 USD + assembly 2 x 5 = 87 USD; yield 0.995^2 = 0.990025
+    #   25 + 0.05 x 1,040 = 77 USD + assembly 2 x 5 + known-good-die test 2 x 1.5 = 90 USD;
+    #   yield 0.995^2 = 0.990025
     pkg = package_cost_and_yield(400.0, 2, 0, "organic", C)
-    assert pkg.package_usd == pytest.approx(87.0)
+    assert pkg.package_usd == pytest.approx(90.0)
     assert pkg.package_yield == pytest.approx(0.990025)
     assert pkg.interposer_mm2 == 0.0 and pkg.interposer_usd == 0.0
     # 2 x 800 mm2 + 8 stacks: 1.5 x (1,600 + 880) = 3,720 mm2 > 2,700: flagged

@@ -201,4 +201,4 @@ def test_cost_per_sellable_die_formula():
 def test_yield_is_a_probability_and_spares_help(core, uncore, cores, spares, d0, alpha):
     y0, y = harvested_yield(core, uncore, cores, [0, spares], d0, alpha)
     assert np.isfinite(y) and 0.0 <= y <= 1.0
-    assert y >= y0 * (1 - 1e-12)
+    assert y >= y0 * (1 - 1e-12) - 1e-300  # both underflow to ~0 for huge dies
