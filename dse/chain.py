@@ -441,8 +441,10 @@ def _cost(d, tech: Technology, c: ModelConstants, geo: Geometry, mem: MemorySyst
     pc = chiplet.package_cost_and_yield(die_mm2, dies, stacks, kind, c)
     unit_cost = chiplet.assembled_unit_cost_usd(die_cost, dies, mem_cost, pc.package_usd, pc.package_yield)
     # an uneven split over the dies, or stacked memory (HBM) on an organic substrate
-    package_bad = (cores % dies != 0) | (spares % dies != 0)
-    package_bad |= (pkg_code == 0) & stacked & (mem_count > 0)
+    package_bad = (pkg_code == 0) & stacked & (mem_count > 0)
+    multi = np.flatnonzero(dies > 1)  # one die always splits evenly (a float modulo is slow)
+    if multi.size:
+        package_bad[multi] |= (cores[multi] % dies[multi] != 0) | (spares[multi] % dies[multi] != 0)
     # the beachfront: each die's memory PHYs along the edges they may use
     d2d_edges = np.where(dies > 1, np.where(dies == 2, 1.0, 2.0), 0.0)
     sites = area.memory_sites(

@@ -233,10 +233,12 @@ def package_cost_and_yield(
     m = np.asarray(stacked_memory_count, dtype=float)
     footprint = n * a + m * c["hbm_footprint_mm2"]
     a_int = np.where(interposer, c["interposer_area_factor"] * footprint, 0.0)
-    y_int = negative_binomial_yield(
-        np.where(interposer, a_int, 1.0), c["interposer_defect_density_per_cm2"], INTERPOSER_ALPHA
-    )
-    usd_int = np.where(interposer, a_int * c["interposer_usd_per_mm2"] / y_int, 0.0)
+    usd_int = np.zeros(np.broadcast(a_int, interposer).shape)
+    on = np.flatnonzero(np.broadcast_to(interposer, usd_int.shape))  # the yield only where used
+    if on.size:
+        a_on = np.broadcast_to(a_int, usd_int.shape).ravel()[on]
+        y_int = negative_binomial_yield(a_on, c["interposer_defect_density_per_cm2"], INTERPOSER_ALPHA)
+        usd_int.ravel()[on] = a_on * c["interposer_usd_per_mm2"] / y_int
     a_sub = np.where(interposer, a_int, c["organic_area_factor"] * n * a)
     usd_sub = c["package_base_usd"] + c["package_usd_per_mm2"] * a_sub
     bonds = n + m
@@ -245,7 +247,7 @@ def package_cost_and_yield(
     y_bond = np.where(
         interposer, c["bond_yield_per_die_interposer"], c["bond_yield_per_die_organic"]
     )
-    y_pkg = y_bond**bonds
+    y_pkg = np.where(bonds == 1.0, y_bond, y_bond**bonds)  # one bond: its yield (as y**1)
     oversize = interposer & (a_int > c["interposer_max_mm2"])
     return PackageCost(usd, y_pkg, a_int, usd_int, a_sub, oversize)
 
