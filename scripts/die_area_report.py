@@ -4,7 +4,9 @@
 (disabled ones included), its dense MACs per cycle at the precision of its headline
 rate, its SRAM split into cache, scratchpad and register files, its memory PHYs, and the
 quality of its published area (``exact``, ``analyst``, ``estimate``, ``upper_bound``)
-with sources. A ``role`` marks the planned calibration split of the area model:
+with sources, and the width of each core's non-matrix vector/SIMT datapath in fp32 lanes
+(``vector_lanes_per_core``, with its own confidence and source). A ``role`` marks the
+planned calibration split of the area model:
 ``fit``, ``held-out``, ``check`` (low-confidence estimates and one-sided bounds: shown,
 not counted) and ``excluded`` (with the reason).
 

@@ -28,6 +28,11 @@ def test_every_die_is_sourced_classified_and_uses_known_ids():
     used = dies[dies["role"] != "excluded"]
     assert (used["cores"] > 0).all() and (used["macs_per_core"] > 0).all()
     assert (used["die_area_mm2"] > 0).all()
+    # every die's non-matrix datapath width, with its confidence and source (the per-core
+    # datapath term the area model for every architecture needs)
+    assert (dies["vector_lanes_per_core"] > 0).all()
+    assert set(dies["vector_lanes_confidence"]) <= {"H", "M", "L"}
+    assert (dies["vector_lanes_source"].str.len() > 10).all()
     # at least 20 dies with an exact or analyst area, every family represented
     valued = used[used["area_quality"].isin(("exact", "analyst"))]
     assert len(valued) >= 20 and valued["family"].nunique() == 4
