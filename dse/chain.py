@@ -278,6 +278,7 @@ class PowerModel(NamedTuple):
     stacked: np.ndarray  # memory devices share the heat sink (HBM) rather than the board
     r_sink_k_per_w: np.ndarray
     r_th_k_per_w: np.ndarray  # junction to ambient, lumped (whole package)
+    k_hot_k_per_w: np.ndarray  # lumped hot spot above the die mean per watt of die power
     silicon_mm2: np.ndarray  # all dies
     vrm_efficiency: float
     vrm_fixed_w: np.ndarray  # load-independent regulator loss
@@ -498,7 +499,8 @@ def _power_model(d, tech: Technology, c: ModelConstants, geo: Geometry) -> Power
         d["clock_ghz"], fmax, vmax, vmin, vnom, dibl, clock_w_per_ghz,
         core_blk / np.maximum(core_blk + rest_blk, 1e-12),
         nd["leakage_w_per_mm2_85c"][ni] * silicon_mm2, static_die_w, background_w, background_load_w,
-        md["is_stacked"][mi].astype(bool), r_sink, r_th, silicon_mm2, c["vrm_efficiency"],
+        md["is_stacked"][mi].astype(bool), r_sink, r_th, c["hotspot_k_mm2_per_w"] / silicon_mm2,
+        silicon_mm2, c["vrm_efficiency"],
         c["vrm_fixed_loss_fraction"] * d["tdp_w"], vth, alpha, timing_bad,
     )  # fmt: skip
 
@@ -556,7 +558,7 @@ def _idle_state(d, c: ModelConstants, pm: PowerModel) -> IdleState:
     t_mean, leak_w, _ = _leakage_balance(d, c, pm, die_w, pm.background_w, lvf, slice(None))
     module = (die_w + leak_w + pm.background_w) / pm.vrm_efficiency + pm.vrm_fixed_w
     heat = die_w + leak_w
-    hot = t_mean + c["hotspot_k_mm2_per_w"] / pm.silicon_mm2 * heat
+    hot = t_mean + pm.k_hot_k_per_w * heat
     return IdleState(module, v * pm.vdd_nominal_v, heat, t_mean, hot)
 
 
@@ -711,7 +713,7 @@ def _operating_point(d, c: ModelConstants, geo: Geometry, pm: PowerModel, perf: 
     designs on the grid model throttle on their own hot spot (:func:`_grid_thermal`).
     """
     ambient, tj_max, tdp = d["ambient_c"], d["tj_max_c"], d["tdp_w"]
-    k_hot = c["hotspot_k_mm2_per_w"] / pm.silicon_mm2
+    k_hot = pm.k_hot_k_per_w
     eta = pm.vrm_efficiency
 
     def balance(p: StepPower, idx):
@@ -728,7 +730,7 @@ def _operating_point(d, c: ModelConstants, geo: Geometry, pm: PowerModel, perf: 
 
     n = len(d["cores"])
     if dvfs.available():  # the same equations, compiled, one design at a time
-        s, power_bad = _dvfs_solve(d, c, pm, perf, energy, k_hot)
+        s, power_bad = _dvfs_solve(d, c, pm, perf, energy)
     else:
         s = np.ones(n)
         power_bad = np.zeros(n, dtype=bool)
@@ -753,7 +755,7 @@ def _operating_point(d, c: ModelConstants, geo: Geometry, pm: PowerModel, perf: 
     return OperatingPoint(s, p, p_leak, module, tj, tj_mean, runaway, power_bad)
 
 
-def _dvfs_solve(d, c: ModelConstants, pm: PowerModel, perf: Performance, energy: Energy, k_hot):
+def _dvfs_solve(d, c: ModelConstants, pm: PowerModel, perf: Performance, energy: Energy):
     """The compiled throttle (:func:`dse.dvfs.largest_feasible_clock`) on every design."""
     n = len(d["cores"])
     step, table = power.inverse_speed_table(pm.vth_fraction, pm.alpha)
@@ -766,7 +768,7 @@ def _dvfs_solve(d, c: ModelConstants, pm: PowerModel, perf: Performance, energy:
         device_j=energy.device_j, background_w=pm.background_load_w, ambient_c=d["ambient_c"],
         stacked=pm.stacked, r_sink_k_per_w=pm.r_sink_k_per_w, leakage_ref_w=pm.leakage_ref_w,
         dibl_per_v=pm.dibl_per_v, vdd_nominal_v=pm.vdd_nominal_v, r_th_k_per_w=pm.r_th_k_per_w,
-        vrm_fixed_w=pm.vrm_fixed_w, k_hot_k_per_w=k_hot, tdp_w=d["tdp_w"], tj_max_c=d["tj_max_c"],
+        vrm_fixed_w=pm.vrm_fixed_w, k_hot_k_per_w=pm.k_hot_k_per_w, tdp_w=d["tdp_w"], tj_max_c=d["tj_max_c"],
     )  # fmt: skip
     rows = np.empty((len(dvfs.ROW), n))  # filled a column at a time, read a design at a time
     for j, name in enumerate(dvfs.ROW):
