@@ -1,12 +1,16 @@
 """Die area from process-node data.
 
-Die area = (MAC arrays + per-core overhead + SRAM macros) x (1 + uncore fraction)
-+ memory PHYs + fixed uncore. Logic converts transistor counts with the node's quoted
-logic density derated for real AI dies; SRAM uses the node's compiled-macro density
-times an array-to-cache area factor (tags, ECC, redundancy, banking and their wiring);
-board-memory PHYs (GDDR, LPDDR, DDR) carry a factor over the memory table's per-unit
-PHY estimate. The free constants are fitted by ``scripts/calibrate.py`` (see
-``dse/data/model_constants.csv`` for values, bounds and sources).
+Die area = (MAC arrays + per-core logic + SRAM) x (1 + uncore fraction) + memory PHYs
++ fixed uncore. Logic converts transistor counts with the node's quoted logic density
+derated for real AI dies: per core a MAC array (transistors per MAC by precision), a
+fixed control part and a vector datapath (transistors per fp32 lane). SRAM uses the
+node's compiled-macro density times a factor for its class: a cache (tags, ECC,
+redundancy, banking and the crossbar), a scratchpad (banks and their decoders only) or
+register files (multi-ported bit cells). Board-memory PHYs (GDDR, LPDDR, DDR) carry a
+factor over the memory table's per-unit PHY estimate. The free constants are fitted by
+``scripts/calibrate.py`` on the published dies of ``dse/data/reference_dies.csv``, with
+leave-one-family-out errors (see ``dse/data/model_constants.csv`` for values, bounds and
+sources).
 
 References
 ----------
@@ -43,16 +47,44 @@ def mac_array_area_mm2(cores, macs_per_core, transistors_per_mac, density_mtr_mm
     return logic_area_mm2(np.asarray(cores) * macs_per_core * transistors_per_mac, density_mtr_mm2)
 
 
-def core_overhead_area_mm2(cores, macs_per_core, fixed_transistors, transistors_per_row, density_mtr_mm2):
-    """Per-core control, register files, vector units and operand buffers [mm2].
+def default_vector_lanes(macs_per_core, lanes_per_sqrt_mac):
+    """fp32 lanes of a core's vector datapath when the design does not give them [-].
 
     Notes
     -----
-    transistors per core = fixed + per_row x sqrt(macs_per_core): the vector unit,
-    register files and operand buffers are sized to the edge of the (square) MAC array
-    they feed, not to its area.
+    lanes = max(1, round(k sqrt(macs_per_core))): the datapath that feeds and drains a
+    (square) MAC array scales with its edge; ``k`` is the median over the reference dies
+    (``vector_lanes_per_sqrt_mac``).
     """
-    per_core = fixed_transistors + transistors_per_row * np.sqrt(np.asarray(macs_per_core, dtype=float))
+    macs = np.asarray(macs_per_core, dtype=float)
+    return np.maximum(1.0, np.round(lanes_per_sqrt_mac * np.sqrt(macs)))
+
+
+def core_overhead_area_mm2(cores, vector_lanes, fixed_transistors, transistors_per_lane, density_mtr_mm2):
+    """Per-core logic beside the MAC array [mm2]: control and the vector datapath.
+
+    Parameters
+    ----------
+    cores : numeric
+        Cores [-].
+    vector_lanes : numeric
+        fp32 lanes of each core's vector/SIMT datapath [-].
+    fixed_transistors : float
+        Control processor, sequencer, DMA and NoC port of one core [transistors].
+    transistors_per_lane : float
+        One fp32 lane with its share of register-file ports, load/store, operand
+        collection and issue [transistors].
+    density_mtr_mm2 : numeric
+        Derated logic density [MTr/mm2].
+
+    Notes
+    -----
+    transistors per core = fixed + per_lane x lanes. A GPU SM (128 lanes, SIMT issue) and
+    a many-core tile (a scalar core with a 2-16 lane vector unit) differ by two orders of
+    magnitude here; the register-file arrays themselves are SRAM of their own class
+    (:func:`sram_area_mm2` with ``register_file_area_factor``).
+    """
+    per_core = fixed_transistors + transistors_per_lane * np.asarray(vector_lanes, dtype=float)
     return logic_area_mm2(np.asarray(cores) * per_core, density_mtr_mm2)
 
 

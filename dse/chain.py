@@ -229,7 +229,7 @@ class Geometry(NamedTuple):
     """Areas of one die and how the design splits over its dies [mm2, counts]."""
 
     mac_area_mm2: np.ndarray  # all MAC arrays of the design
-    core_area_mm2: np.ndarray  # per-core overhead of all cores
+    core_area_mm2: np.ndarray  # per-core logic beside the MAC arrays (with register files)
     sram_area_mm2: np.ndarray  # all SRAM
     phy_area_mm2: np.ndarray  # all memory PHYs
     tile_mm2: np.ndarray  # one core tile: core + its SRAM + its uncore share
@@ -359,10 +359,17 @@ def _geometry(d, tech: Technology, c: ModelConstants) -> Geometry:
         [c["mac_transistors_bf16"], c["mac_transistors_fp8"], c["mac_transistors_int8"]]
     )[d["mac_dtype_code"]]
     a_mac = area.mac_array_area_mm2(cores, macs, tr_per_mac, density)
-    a_core = area.core_overhead_area_mm2(
-        cores, macs, c["core_fixed_transistors"], c["core_transistors_per_row"], density
+    lanes = d["vector_lanes"]
+    lanes = np.where(
+        np.isnan(lanes), area.default_vector_lanes(macs, c["vector_lanes_per_sqrt_mac"]), lanes
     )
-    a_sram = area.sram_area_mm2(d["sram_mb"], nd["sram_macro_mbit_mm2"][ni], c["sram_area_factor"])
+    macro = nd["sram_macro_mbit_mm2"][ni]
+    # register files sit in the core: its logic block (floorplan, clocked baseline)
+    a_core = area.core_overhead_area_mm2(
+        cores, lanes, c["core_fixed_transistors"], c["core_transistors_per_lane"], density
+    ) + area.sram_area_mm2(d["register_file_mb"], macro, c["register_file_area_factor"])
+    sram_factor = np.array([c["sram_area_factor"], c["scratchpad_area_factor"]])[d["sram_kind_code"]]
+    a_sram = area.sram_area_mm2(d["sram_mb"], macro, sram_factor)
     a_phy = area.phy_area_mm2(
         d["memory_count"], md["phy_area_mm2_per_unit"][mi], _phy_area_factors(tech, c)[mi]
     )

@@ -44,6 +44,7 @@ COOLING = ("air", "liquid", "passive", "air-1u", "air-2u", "immersion")
 EXECUTIONS = ("kernel", "static")
 THERMAL_MODELS = ("lumped", "grid")
 SRAM_LAYOUTS = ("interleaved", "banked")
+SRAM_KINDS = ("cache", "scratchpad")
 PACKAGES = ("organic", "interposer")  # order of dse.chiplet.PACKAGES (codes shared)
 SYSTEMS = ("single", "auto")
 LINKS = ("nvlink4", "nvlink5", "pcie5", "pcie4", "ethernet-400g")  # dse.system.LINKS
@@ -62,6 +63,9 @@ CHIP_KEYS: dict[str, KeySpec] = {
         KeySpec("tdp_w", "float", "W", "thermal design power the chip is capped at", True, low=0.0, low_exclusive=True, high=1e5),
         KeySpec("cooling", "choice", "", "heat removal tier: air (high-airflow server), liquid (cold plate), passive, air-1u, air-2u, immersion", True, choices=COOLING),
         KeySpec("mac_dtype", "choice", "", "precision that macs_per_core counts", default="bf16", choices=DTYPES),
+        KeySpec("sram_kind", "choice", "", "what sram_mb is: 'cache' (tags, coherence, crossbar: the cache area factor) or 'scratchpad' (software-managed banks: the scratchpad area factor)", default="cache", choices=SRAM_KINDS),
+        KeySpec("vector_lanes", "int", "lanes", "fp32 lanes of each core's vector/SIMT datapath (default: 2 x sqrt(macs_per_core), the median of the reference dies)", default=None, low=0, high=1e5),
+        KeySpec("register_file_mb", "float", "MiB", "register files of all cores (GPU-style), their own SRAM class beside sram_mb", default=0.0, low=0.0, high=1e5),
         KeySpec("memory_bandwidth_gbps", "float", "GB/s", "override of the derived off-chip bandwidth", default=None, low=0.0, low_exclusive=True, high=1e6),
         KeySpec("memory_capacity_gb", "float", "GB", "override of the derived off-chip capacity", default=None, low=0.0, low_exclusive=True, high=1e5),
         KeySpec("ambient_c", "float", "degC", "coolant / inlet-air temperature at the heat sink", default=30.0, low=-40.0, high=80.0),
@@ -103,6 +107,9 @@ class ChipSpec:
     tdp_w: float
     cooling: str
     mac_dtype: str = "bf16"
+    sram_kind: str = "cache"
+    vector_lanes: int | None = None
+    register_file_mb: float = 0.0
     memory_bandwidth_gbps: float | None = None
     memory_capacity_gb: float | None = None
     ambient_c: float = 30.0

@@ -13,19 +13,16 @@ quality
 role
     ``fit`` (used by ``scripts/calibrate.py`` to fit the model constants), ``held-out``
     (not used by any fit: the honest test), ``check`` (not fitted; peak and bandwidth
-    are exact by construction, power and clock rows test the power model), ``as-built``
-    (an input, not a comparison: see below).
+    are exact by construction, power and clock rows test the power model).
 
-Enabled vs physical cores
--------------------------
-A chip's ``cores`` counts the *enabled* cores, which set peak, bandwidth and workload
-numbers. The die is larger: A100 ships 108 of 128 SMs, H100 132 of 144, T4 40 of 48,
-L4 58 of 60, Wormhole n150 72 of 80 Tensix cores, and the disabled cores (with their
-L2 slices and unpopulated HBM PHYs) occupy silicon. The ``as-built`` rows
-(``die_cores``, ``die_sram_mb``, ``die_memory_count``) describe the die as
-manufactured; the die-area comparison evaluates the chip with those keys replaced and
-every other comparison uses the shipped configuration. The correction is explicit in the
-table (column ``as_built``), never folded into a constant.
+Die area
+--------
+Die areas are compared on the published dies of ``dse/data/reference_dies.csv`` (each
+die as manufactured: every core, disabled ones included, its SRAM by class, its memory
+PHYs), not on the shipped parts above: :func:`die_area_table`. Its roles are the area
+fit's (``fit``, ``held-out``, ``check``; ``excluded`` rows are not evaluated) and its
+area qualities ``exact``, ``analyst`` (die-shot or floorplan measurement), ``estimate``
+(shown, not counted) and ``upper_bound`` (a one-sided bound, shown, not counted).
 
 Derived metrics: ``achieved_tflops`` = the workload's FLOPs / ``latency_s`` (e.g. a
 measured cuBLAS GEMM rate); every other metric is a :class:`dse.chain.Metrics` field.
@@ -56,20 +53,21 @@ from dse.workloads import parse_workload
 
 DATA_DIR = Path(__file__).parent / "data"
 REFERENCE_CSV = DATA_DIR / "reference_chips.csv"
+DIES_CSV = DATA_DIR / "reference_dies.csv"
 REFERENCE_DIR = DATA_DIR / "reference_chips"
 
 QUALITIES = ("exact", "range", "marketing", "derived", "measured")
-ROLES = ("fit", "held-out", "check", "as-built")
+ROLES = ("fit", "held-out", "check")
 COLUMNS = (
     "chip", "metric", "workload", "value", "low", "high", "unit", "quality", "role", "source",
     "note",
 )  # fmt: skip
-#: as-built row metric -> the chip key it replaces for the die-area comparison
-AS_BUILT_KEYS = {
-    "die_cores": "cores",
-    "die_sram_mb": "sram_mb",
-    "die_memory_count": "memory_count",
-}
+#: reference_dies.csv: area qualities, roles and families
+DIE_QUALITIES = ("exact", "analyst", "estimate", "upper_bound")
+DIE_ROLES = ("fit", "held-out", "check", "excluded")
+DIE_FAMILIES = ("gpu", "systolic", "manycore", "dataflow")
+#: die-area qualities that count in the error statistics (a value, not a bound or a guess)
+DIE_VALUED = ("exact", "analyst")
 #: comparable metrics, in display order
 METRICS = (
     "die_area_mm2",
@@ -122,12 +120,9 @@ def load_reference_table(path: str | Path | None = None) -> pd.DataFrame:
             raise DseInputError(f"{where}: quality must be one of {', '.join(QUALITIES)}")
         if row["role"] not in ROLES:
             raise DseInputError(f"{where}: role must be one of {', '.join(ROLES)}")
-        if row["role"] == "as-built":
-            if row["metric"] not in AS_BUILT_KEYS:
-                raise DseInputError(
-                    f"{where}: as-built metric must be one of {', '.join(AS_BUILT_KEYS)}"
-                )
-        elif row["metric"] not in METRICS:
+        if row["metric"] == "die_area_mm2":
+            raise DseInputError(f"{where}: die areas belong in {DIES_CSV.name}, not here")
+        if row["metric"] not in METRICS:
             raise DseInputError(f"{where}: unknown metric '{row['metric']}'")
         if not (math.isfinite(row["value"]) and row["value"] > 0):
             raise DseInputError(f"{where}: value must be a positive number")
@@ -149,21 +144,131 @@ def reference_chips(directory: str | Path | None = None) -> dict[str, ChipSpec]:
     return chips
 
 
-def as_built(chip: ChipSpec, table: pd.DataFrame, key: str) -> tuple[ChipSpec, str]:
-    """The die as manufactured: the chip with its ``as-built`` rows applied.
+#: reference_dies.csv columns the loader needs
+DIE_COLUMNS = (
+    "key", "chip", "family", "node", "die_area_mm2", "area_quality", "cores", "macs_per_core",
+    "mac_dtype", "sram_kind", "cache_mb", "scratchpad_mb", "register_file_mb", "memory",
+    "memory_count", "role", "vector_lanes_per_core", "source",
+)  # fmt: skip
 
-    Returns the chip and a short description of the replacements ("" if none).
+
+def load_reference_dies(path: str | Path | None = None, tech: Technology | None = None) -> pd.DataFrame:
+    """Read and check the published dies (``dse/data/reference_dies.csv``).
+
+    Returns every row (``excluded`` ones too, with their reason in ``note``); node and
+    memory ids must be known to ``tech``.
     """
-    rows = table[(table["chip"] == key) & (table["role"] == "as-built")]
-    changes: dict[str, Any] = {}
-    for _, row in rows.iterrows():
-        name = AS_BUILT_KEYS[row["metric"]]
-        value = row["value"]
-        changes[name] = int(value) if name in ("cores", "memory_count") else float(value)
-    if not changes:
-        return chip, ""
-    text = ", ".join(f"{k} {getattr(chip, k):g}->{v:g}" for k, v in changes.items())
-    return chip.replace(**changes), text
+    path = Path(path) if path is not None else DIES_CSV
+    tech = tech if tech is not None else default_tech()
+    try:
+        dies = pd.read_csv(path)
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DseInputError(f"cannot read {path}: {str(exc).splitlines()[0]}") from None
+    missing = [c for c in DIE_COLUMNS if c not in dies.columns]
+    if missing:
+        raise DseInputError(f"{path}: missing column '{missing[0]}'")
+    for col, allowed in (
+        ("area_quality", DIE_QUALITIES), ("role", DIE_ROLES), ("family", DIE_FAMILIES),
+        ("sram_kind", ("cache", "scratchpad")), ("mac_dtype", ("bf16", "fp8", "int8")),
+    ):  # fmt: skip
+        bad = dies.loc[~dies[col].isin(allowed), col]
+        if len(bad):
+            raise DseInputError(
+                f"{path} row {int(bad.index[0]) + 2}: {col} must be one of {', '.join(allowed)}"
+            )
+    if dies["key"].duplicated().any():
+        raise DseInputError(f"{path}: duplicate key '{dies.loc[dies['key'].duplicated(), 'key'].iloc[0]}'")
+    for i, row in dies.iterrows():
+        where = f"{path} row {int(i) + 2}"
+        tech.resolve_node(row["node"], where=where)
+        tech.resolve_memory(row["memory"], where=where)
+        if not str(row["source"]).strip() or str(row["source"]) == "nan":
+            raise DseInputError(f"{where}: every die needs a source")
+    return dies
+
+
+def die_designs(dies: pd.DataFrame) -> pd.DataFrame:
+    """Each die as a design for :func:`dse.evaluate_many` (area keys only; the clock and
+    power keys are placeholders that do not enter the area)."""
+    sram = dies[["cache_mb", "scratchpad_mb"]].fillna(0.0).sum(axis=1)
+    return pd.DataFrame(
+        {
+            "name": dies["chip"], "node": dies["node"], "cores": dies["cores"].astype(int),
+            "macs_per_core": dies["macs_per_core"].astype(int), "mac_dtype": dies["mac_dtype"],
+            "sram_mb": sram.clip(lower=0.01), "sram_kind": dies["sram_kind"],
+            "register_file_mb": dies["register_file_mb"].fillna(0.0),
+            "vector_lanes": dies["vector_lanes_per_core"].astype(int),
+            "memory": dies["memory"], "memory_count": dies["memory_count"].astype(int),
+            "clock_ghz": 1.0, "tdp_w": 300.0, "cooling": "air",
+        }
+    )  # fmt: skip
+
+
+def die_area_table(
+    constants: ModelConstants | None = None,
+    tech: Technology | None = None,
+    dies: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Model vs published die area of every usable reference die (role not ``excluded``).
+
+    Rows in the layout of :func:`validation_table` (metric ``die_area_mm2``, ``chip`` the
+    die's key) plus ``family``; an ``upper_bound`` area is a one-sided range.
+    """
+    from dse.chain import evaluate_many
+
+    tech = tech if tech is not None else default_tech()
+    dies = dies if dies is not None else load_reference_dies(tech=tech)
+    dies = dies[dies["role"] != "excluded"].reset_index(drop=True)
+    model = evaluate_many(die_designs(dies), tech=tech, constants=constants)["die_area_mm2"]
+    published = dies["die_area_mm2"].astype(float)
+    bound = dies["area_quality"] == "upper_bound"
+    error = model.to_numpy() / published.to_numpy() - 1.0
+    return pd.DataFrame(
+        {
+            "chip": dies["key"], "name": dies["chip"], "metric": "die_area_mm2", "workload": "",
+            "unit": "mm2", "published": published, "low": np.nan,
+            "high": np.where(bound, published, np.nan),
+            "quality": np.where(bound, "range", dies["area_quality"]), "role": dies["role"],
+            "model": model.to_numpy(), "error": error, "abs_error": np.abs(error),
+            "in_range": ~bound | (model.to_numpy() <= published.to_numpy() * (1 + 1e-9)),
+            "family": dies["family"], "source": dies["source"],
+        }
+    )  # fmt: skip
+
+
+def die_area_by_family(frame: pd.DataFrame) -> pd.DataFrame:
+    """Die-area error per architecture family over the counted rows (exact and analyst
+    areas): ``n``, ``median_abs_error``, ``worst`` (signed), ``n_held_out``,
+    ``held_out_median_abs_error``, ``held_out_worst`` (signed)."""
+    sub = frame[(frame["metric"] == "die_area_mm2") & _in_stats(frame)]
+    keys = ("n", "median_abs_error", "worst", "n_held_out", "held_out_median_abs_error", "held_out_worst")
+    out = []
+    for fam in DIE_FAMILIES:
+        rows = sub[sub["family"] == fam]
+        if len(rows):
+            stats = _error_stats(rows)
+            out.append({"family": fam, **{k: stats[k] for k in keys}})
+    return pd.DataFrame(out)
+
+
+def _error_stats(rows: pd.DataFrame) -> dict[str, Any]:
+    """Error statistics of some comparison rows, all of them and the held-out ones:
+    count, median / mean / max absolute error, the worst signed error (NaN when none)."""
+    held = rows[rows["role"] == "held-out"]
+
+    def worst(r: pd.DataFrame) -> float:
+        return float(r["error"].iloc[int(np.argmax(r["abs_error"].to_numpy()))]) if len(r) else math.nan
+
+    return dict(
+        n=len(rows),
+        median_abs_error=float(rows["abs_error"].median()),
+        mean_abs_error=float(rows["abs_error"].mean()),
+        max_abs_error=float(rows["abs_error"].max()),
+        worst=worst(rows),
+        n_held_out=len(held),
+        held_out_median_abs_error=float(held["abs_error"].median()) if len(held) else math.nan,
+        held_out_worst=worst(held),
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -176,8 +281,11 @@ def validation_table(
     tech: Technology | None = None,
     table: pd.DataFrame | None = None,
     chips: dict[str, ChipSpec] | None = None,
+    dies: pd.DataFrame | None = None,
+    with_dies: bool = True,
 ) -> pd.DataFrame:
-    """Model vs published value for every comparison row of the reference table.
+    """Model vs published value for every comparison row of the reference table, after
+    the die areas of the reference dies (:func:`die_area_table`).
 
     Parameters
     ----------
@@ -190,12 +298,18 @@ def validation_table(
         Published numbers (default: :func:`load_reference_table`).
     chips : dict, optional
         Reference chips by key (default: :func:`reference_chips`).
+    dies : DataFrame, optional
+        Published dies (default: :func:`load_reference_dies`).
+    with_dies : bool
+        Include the die-area rows (calibration leaves them out where it fits other
+        constants).
 
     Returns
     -------
     DataFrame
         Columns ``chip, name, metric, workload, unit, published, low, high, quality,
-        role, model, error, abs_error, in_range, as_built, source``; ``error`` is the
+        role, model, error, abs_error, in_range, family, source`` (``family`` set on
+        die-area rows); ``error`` is the
         signed relative error (model - published) / published, ``in_range`` whether the
         model lies within [low, high] where a range is given.
     """
@@ -205,7 +319,7 @@ def validation_table(
     chips = chips if chips is not None else reference_chips()
     rows = []
     cache: dict[tuple[str, str], Any] = {}
-    for _, ref in table[table["role"] != "as-built"].iterrows():
+    for _, ref in table.iterrows():
         key = ref["chip"]
         if key not in chips:
             raise DseInputError(
@@ -213,11 +327,7 @@ def validation_table(
             )
         chip = chips[key]
         metric, wl_text = ref["metric"], ref["workload"]
-        built = ""
-        if metric == "die_area_mm2":
-            die, built = as_built(chip, table, key)
-            model = evaluate(die, tech=tech, constants=c).die_area_mm2
-        elif not wl_text:
+        if not wl_text:
             m = cache.setdefault((key, ""), evaluate(chip, tech=tech, constants=c))
             model = getattr(m, metric)
         else:
@@ -251,23 +361,27 @@ def validation_table(
                 error=err,
                 abs_error=abs(err),
                 in_range=in_range,
-                as_built=built,
+                family="",
                 source=ref["source"],
             )
         )
     frame = pd.DataFrame(rows)
-    if frame.empty:
-        return frame
-    # one block per chip (in table order), metrics in METRICS order within a chip
-    chip_order = {k: i for i, k in enumerate(dict.fromkeys(table["chip"]))}
-    order = frame["chip"].map(chip_order) * len(METRICS) + frame["metric"].map(METRICS.index)
-    return frame.iloc[order.argsort(kind="stable")].reset_index(drop=True)
+    if not frame.empty:
+        # one block per chip (in table order), metrics in METRICS order within a chip
+        chip_order = {k: i for i, k in enumerate(dict.fromkeys(table["chip"]))}
+        order = frame["chip"].map(chip_order) * len(METRICS) + frame["metric"].map(METRICS.index)
+        frame = frame.iloc[order.argsort(kind="stable")]
+    if not with_dies:
+        return frame.reset_index(drop=True)
+    areas = die_area_table(constants=c, tech=tech, dies=dies)
+    return pd.concat([areas, frame], ignore_index=True)
 
 
 def _in_stats(frame: pd.DataFrame) -> pd.Series:
-    """Rows that count in the error statistics: a one-sided bound is not a value."""
+    """Rows that count in the error statistics: a one-sided bound or an estimated die
+    area is not a value."""
     one_sided = (frame["quality"] == "range") & (frame["low"].isna() | frame["high"].isna())
-    return ~one_sided
+    return ~one_sided & (frame["quality"] != "estimate")
 
 
 def error_summary(frame: pd.DataFrame) -> pd.DataFrame:
@@ -279,25 +393,13 @@ def error_summary(frame: pd.DataFrame) -> pd.DataFrame:
     One-sided bounds (``range`` rows with only ``low`` or ``high``) are left out.
     """
     counted = frame[_in_stats(frame)]
+    keys = ("n", "median_abs_error", "mean_abs_error", "max_abs_error", "n_held_out", "held_out_median_abs_error")
     out = []
     for metric in METRICS:
-        sub = counted[counted["metric"] == metric]
-        if sub.empty:
-            continue
-        held = sub[sub["role"] == "held-out"]
-        out.append(
-            dict(
-                metric=metric,
-                n=len(sub),
-                median_abs_error=float(sub["abs_error"].median()),
-                mean_abs_error=float(sub["abs_error"].mean()),
-                max_abs_error=float(sub["abs_error"].max()),
-                n_held_out=len(held),
-                held_out_median_abs_error=float(held["abs_error"].median())
-                if len(held)
-                else math.nan,
-            )
-        )
+        rows = counted[counted["metric"] == metric]
+        if len(rows):
+            stats = _error_stats(rows)
+            out.append({"metric": metric, **{k: stats[k] for k in keys}})
     return pd.DataFrame(out)
 
 
@@ -329,9 +431,8 @@ def format_markdown(frame: pd.DataFrame, summary: pd.DataFrame) -> str:
         err = f"{r['error']:+.1%}"
         if r["quality"] == "range" and r["in_range"]:
             err += " (in range)"
-        metric = r["metric"] + (" (as built)" if r["as_built"] else "")
         lines.append(
-            f"| {r['name']} | {metric} | {r['workload']} | {pub} | {_num(r['model'])} | {err} "
+            f"| {r['name']} | {r['metric']} | {r['workload']} | {pub} | {_num(r['model'])} | {err} "
             f"| {r['quality']} | {r['role']} |"
         )
     lines += [
@@ -349,15 +450,28 @@ def format_markdown(frame: pd.DataFrame, summary: pd.DataFrame) -> str:
             f"| {s['metric']} | {s['n']} | {s['median_abs_error']:.1%} | {s['mean_abs_error']:.1%} "
             f"| {s['max_abs_error']:.1%} | {s['n_held_out']} | {held} |"
         )
-    built = frame[frame["as_built"] != ""][["name", "as_built"]].drop_duplicates()
-    if len(built):
-        lines += ["", "Die area compared as built (enabled -> physical):"]
-        lines += [f"- {r['name']}: {r['as_built']}" for _, r in built.iterrows()]
+    families = die_area_by_family(frame)
+    if len(families):
+        lines += [
+            "",
+            "Die area per architecture family (exact and analyst areas):",
+            "",
+            "| family | n | median abs error | worst | held-out n | held-out median | held-out worst |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for _, f in families.iterrows():
+            hm, hw = f["held_out_median_abs_error"], f["held_out_worst"]
+            lines.append(
+                f"| {f['family']} | {f['n']} | {f['median_abs_error']:.1%} | {f['worst']:+.1%} "
+                f"| {f['n_held_out']} | {'' if math.isnan(hm) else f'{hm:.1%}'} "
+                f"| {'' if math.isnan(hw) else f'{hw:+.1%}'} |"
+            )
     lines += [
         "",
         "role: fit = used by scripts/calibrate.py; held-out = not used by any fit; "
         "check = not fitted (peak and bandwidth exact by construction).",
-        "One-sided bounds are shown but not counted in the statistics.",
+        "Die areas are of the dies as manufactured (dse/data/reference_dies.csv); "
+        "one-sided bounds and estimated areas are shown but not counted in the statistics.",
     ]
     return "\n".join(lines)
 

@@ -4,15 +4,17 @@ What is fitted on what (the ``role`` column of ``dse/data/reference_chips.csv`` 
 single source of truth; rows marked ``fit`` are the fit set, everything else is held
 out of every fit):
 
-1. Area: ``mac_transistors_bf16``, ``core_fixed_transistors`` and
-   ``core_transistors_per_row`` by least squares on log(model / published) over the
-   die areas with role ``fit`` (A100, H100, Groq TSP, MTIA v2: one chip per
-   architecture family, die sizes from the vendors' own papers). Three parameters on
-   four chips, each kept inside its low/high bounds in ``model_constants.csv``. The
-   other area constants are *not* fitted: ``logic_derate`` (H100 transistor density,
-   and not separable from the transistor counts), ``sram_area_factor`` (AMD V-Cache
-   die), ``board_phy_area_factor`` (AMD Navi 31 MCD), ``uncore_fraction`` and
-   ``uncore_fixed_mm2`` (assumptions) keep their sourced values.
+1. Area: ``mac_transistors_bf16``, ``mac_transistors_int8``, ``core_fixed_transistors``,
+   ``core_transistors_per_lane``, ``scratchpad_area_factor`` and
+   ``register_file_area_factor`` by least squares on log(model / published) over the
+   dies of ``dse/data/reference_dies.csv`` with role ``fit`` and an exact or analyst
+   area (GPUs, systolic, many-core and dataflow dies), each kept inside its low/high
+   bounds in ``model_constants.csv``. ``vector_lanes_per_sqrt_mac`` (the datapath width a
+   design gets when it does not give one) is the median of lanes / sqrt(MACs) over the
+   reference dies. Not fitted: ``logic_derate`` (H100 transistor density, not separable
+   from the transistor counts), ``sram_area_factor`` (cache; AMD V-Cache die),
+   ``mac_transistors_fp8`` (derived), ``board_phy_area_factor`` (AMD Navi 31 MCD),
+   ``uncore_fraction`` and ``uncore_fixed_mm2`` (assumptions).
 2. Energy: ``operand_delivery_factor`` so that the A100 dense bf16 GEMM
    (8192^3, 400 W cap) reaches the measured 258 TFLOPS: the rate is set by the clock
    the power cap allows, so the fit sets the energy per MAC. ``mac_issue_efficiency``
@@ -27,8 +29,9 @@ out of every fit):
    batches and J/token, A100 Llama-2-13B decode and the H100 GEMM clock are held out.
 
 Steps 1-4 interact weakly (area -> thermal resistance and leakage), so they are
-iterated. Leave-one-out: the area fit is repeated with each chip of known die area left
-out (fit set and held-out chips alike) and the left-out chip predicted.
+iterated. Leave-one-family-out: the area fit is repeated on the fit and held-out dies of
+the other architecture families and each left-out family predicted: how the model does
+on an architecture it has never seen.
 
 Usage::
 
@@ -48,9 +51,27 @@ import numpy as np
 from scipy.optimize import brentq, least_squares
 
 from dse.constants import CONSTANTS_CSV, ModelConstants, default_constants
-from dse.validate import error_summary, load_reference_table, reference_chips, validation_table
+from dse.validate import (
+    DIE_FAMILIES,
+    DIE_VALUED,
+    die_area_by_family,
+    die_area_table,
+    error_summary,
+    load_reference_dies,
+    load_reference_table,
+    reference_chips,
+    validation_table,
+)
 
-AREA_PARAMS = ("mac_transistors_bf16", "core_fixed_transistors", "core_transistors_per_row")
+AREA_PARAMS = (
+    "mac_transistors_bf16",
+    "mac_transistors_int8",
+    "core_fixed_transistors",
+    "core_transistors_per_lane",
+    "scratchpad_area_factor",
+    "register_file_area_factor",
+)
+LANES_PARAM = "vector_lanes_per_sqrt_mac"
 ENERGY_PARAM = "operand_delivery_factor"
 OVERHEAD_PARAM = "op_overhead_s"
 BASELINE_PARAM = "clock_energy_pj_per_mtr_cycle_45nm"
@@ -59,9 +80,12 @@ ROUNDS = 3
 #: what each fitted constant stands for and why its bounds are what they are; the fit
 #: appends "Fitted by scripts/calibrate.py on ..." (model_constants.csv ``source``)
 BASE_SOURCES = {
-    "mac_transistors_bf16": "All-in transistors of one bf16 MAC with fp32 accumulation in a real array (multiplier, adder, pipeline and skew registers, operand distribution), at the derated logic density. Gate count alone (Horowitz ISSCC 2014 45 nm areas x 3.3 MTr/mm2) gives ~7.4k = the lower bound's order; upper bound 80k (widened from 20k, issue 4): TPUv1's 65,536 int8 MACs take 24 % of a < 331 mm2 28 nm die (Jouppi et al., ISCA 2017), ~10k transistors per int8 MAC at the derated 28 nm density, and a bf16 MAC with fp32 accumulation is 4-8x an int8 MAC.",
-    "core_fixed_transistors": "Per-core control processor, scheduler, DMA and NoC port (independent of the MAC array size). Tesla D1: 50e9 transistors / 354 cores = 141e6 per core, less its 1.25 MB SRAM (~63e6 in 6T cells) and uncore share -> ~50e6; bounds span small NPU tiles (1e7) to GPU SMs (4e8).",
-    "core_transistors_per_row": "Per-core vector/SIMD unit, register-file ports, operand buffers and load/store, per row of the square MAC array (sized to the array edge sqrt(macs_per_core)). Bounds 1e5-2e7: from a few SIMD lanes per row to a GPU SM's SIMT datapath.",
+    "mac_transistors_bf16": "All-in transistors of one bf16 MAC with fp32 accumulation in a real array (multiplier, adder, pipeline and skew registers, operand distribution), at the derated logic density. Gate count alone (Horowitz ISSCC 2014 45 nm areas x 3.3 MTr/mm2) gives ~7.4k = the lower bound's order; upper bound 80k: TPUv1's 65,536 int8 MACs take 24 % of a < 331 mm2 28 nm die (Jouppi et al., ISCA 2017), ~10k transistors per int8 MAC at the derated 28 nm density, and a bf16 MAC with fp32 accumulation is 4-8x an int8 MAC.",
+    "mac_transistors_int8": "All-in transistors of one int8 MAC with 32-bit accumulation in a real array, at the derated logic density. Horowitz ISSCC 2014 45 nm 8b mult 282 um2 + 16-32b add 67-137 um2 = ~400 um2 x 3.3 MTr/mm2 = 1.3k (the lower bound's order); upper bound 20k: twice the TPUv1 all-in estimate (~10k, Jouppi et al., ISCA 2017).",
+    "core_fixed_transistors": "Per-core control (scalar core or sequencer, instruction memory, DMA, NoC port), independent of the MAC array and the vector datapath. Bounds 1e5-1e8: from a dataflow tile's sequencer to a superscalar control core with its caches' logic.",
+    "core_transistors_per_lane": "One fp32 lane of a core's vector/SIMT datapath with its share of register-file ports, load/store, operand collection, issue and special-function units. Bounds 1e4-1e7: an fp32 FMA alone is ~5e4 transistors (Horowitz 45 nm areas); H100 is 80e9 transistors over 144 SMs x 128 lanes = 4.3e6 per lane for everything on the die.",
+    "scratchpad_area_factor": "Software-managed scratchpad area over compiled-macro area (banks, decoders, the local interconnect; no tags or coherence). Bounds 1.0-1.84: at least the bare macros, at most the cache factor (sram_area_factor).",
+    "register_file_area_factor": "Register-file area over single-port compiled-macro area: multi-ported 8T+ bit cells and their read/write ports (a 2R1W cell is about twice a 6T cell, wider files 3-5x; Weste & Harris, CMOS VLSI Design, 4th ed., ch. 12). Bounds 1.5-5.",
     "operand_delivery_factor": "All-in energy of a MAC (pipeline, register files, local wires, clock tree) relative to Stillmaker-scaled Horowitz arithmetic, for a 32 x 32 MAC array per core; the delivery part (k - 1) scales with 32 / sqrt(macs_per_core) (power.mac_energy_pj). Bounds 2-40: Dally/Horowitz put operand delivery at 3-10x the arithmetic; the esim 16-bit FPU energies (0.8-1.2 pJ at 7/5 nm, nodes.md 2.2) times 1.5-2x delivery give ~20-30.",
     "op_overhead_s": "Fixed cost per kernel of a launched-kernel chip (execution = 'kernel'): launch, prologue/epilogue and wave tail, charged per op that runs as its own kernel (FlashAttention's softmax and value product and residual adds fused into the next norm pay none). Nsight: ~1.5 us per kernel inside CUDA graphs, 5-20 us eager launches (research notes); bounds 0.5-10 us.",
     "clock_energy_pj_per_mtr_cycle_45nm": "Clocked baseline (clock tree, registers, sequencers and always-on control) per million logic transistors (core logic and uncore at the derated density) per cycle at 45 nm and nominal Vdd, scaled by the node's energy_factor and (V/V_nom)^2: the power a clocked chip draws while its datapaths wait on memory. Clock distribution alone is 20-40 % of a processor's dynamic power (classic VLSI texts; Alpha 21264 ~32 %); bounds 1-100 pJ (an effective coefficient: it also carries the load-issue and cache activity of a core that waits on memory).",
@@ -82,25 +106,36 @@ def _rows(table, metric: str, roles=("fit",), qualities=("exact", "measured")):
 def _model(c: ModelConstants, table, chips, rows) -> np.ndarray:
     frame = validation_table(
         constants=c,
-        table=table[table.index.isin(rows.index) | (table["role"] == "as-built")],
+        table=table[table.index.isin(rows.index)],
         chips=chips,
+        with_dies=False,
     )
     return frame["model"].to_numpy()
 
 
-def fit_area(c: ModelConstants, table, chips, rows) -> ModelConstants:
-    """Least squares in log space over the die areas in ``rows``."""
+def _area_rows(dies, roles=("fit",)):
+    """Dies with one of ``roles`` and an exact or analyst area."""
+    return dies[dies["role"].isin(roles) & dies["area_quality"].isin(DIE_VALUED)]
+
+
+def fit_area(c: ModelConstants, dies) -> ModelConstants:
+    """Least squares in log area over ``dies`` (each parameter inside its bounds)."""
     lo, hi = zip(*(_bounds(c, n) for n in AREA_PARAMS), strict=True)
     lo, hi = np.log(lo), np.log(hi)
     x0 = np.clip(np.log([c[n] for n in AREA_PARAMS]), lo + 1e-9, hi - 1e-9)
-    target = rows["value"].to_numpy()
 
     def resid(x):
         trial = c.replace(**dict(zip(AREA_PARAMS, np.exp(x), strict=True)))
-        return np.log(_model(trial, table, chips, rows) / target)
+        return np.log1p(die_area_table(constants=trial, dies=dies)["error"].to_numpy())
 
     res = least_squares(resid, x0, bounds=(lo, hi), x_scale=1.0)
     return c.replace(**dict(zip(AREA_PARAMS, np.exp(res.x), strict=True)))
+
+
+def lanes_per_sqrt_mac(dies) -> float:
+    """Median fp32 lanes per sqrt(MACs per core) over the evaluated reference dies."""
+    used = dies[dies["role"] != "excluded"]
+    return float(np.median(used["vector_lanes_per_core"] / np.sqrt(used["macs_per_core"])))
 
 
 def _fit_scalar(c: ModelConstants, table, chips, rows, name: str) -> ModelConstants:
@@ -138,26 +173,33 @@ def calibrate(c: ModelConstants | None = None):
     c = c if c is not None else default_constants()
     table = load_reference_table()
     chips = reference_chips()
-    area_rows = _rows(table, "die_area_mm2")
+    dies = load_reference_dies()
+    area_rows = _area_rows(dies)
+    c = c.replace(**{LANES_PARAM: lanes_per_sqrt_mac(dies)})
     energy_rows = _rows(table, "achieved_tflops")
     overhead_rows = _rows(table, "tokens_per_s")
     baseline_rows = _rows(table, "power_w", qualities=("exact", "measured", "derived"))
     for _ in range(ROUNDS):
-        c = fit_area(c, table, chips, area_rows)
+        c = fit_area(c, area_rows)
         c = _fit_scalar(c, table, chips, energy_rows, ENERGY_PARAM)
         c = _fit_scalar_ls(c, table, chips, baseline_rows, BASELINE_PARAM)
         c = _fit_scalar(c, table, chips, overhead_rows, OVERHEAD_PARAM)
     return c, table, chips, area_rows, energy_rows, overhead_rows, baseline_rows
 
 
-def leave_one_out(c: ModelConstants, table, chips) -> list[tuple[str, float]]:
-    """Refit the area constants without each exactly-known die area; predict it."""
-    rows = _rows(table, "die_area_mm2", roles=("fit", "held-out"), qualities=("exact",))
+def leave_one_family_out(c: ModelConstants, dies=None) -> list[tuple[str, str, float]]:
+    """Refit the area on the fit and held-out dies of the other families; predict each
+    die of the left-out family. Returns (family, die key, signed error) rows."""
+    dies = dies if dies is not None else load_reference_dies()
+    rows = _area_rows(dies, roles=("fit", "held-out"))
     out = []
-    for idx in rows.index:
-        trial = fit_area(c, table, chips, rows.drop(idx))
-        pred = _model(trial, table, chips, rows.loc[[idx]])[0]
-        out.append((rows.loc[idx, "chip"], pred / rows.loc[idx, "value"] - 1.0))
+    for fam in DIE_FAMILIES:
+        left = rows[rows["family"] == fam]
+        if left.empty:
+            continue
+        trial = fit_area(c, rows[rows["family"] != fam])
+        pred = die_area_table(constants=trial, dies=left)
+        out += [(fam, k, float(e)) for k, e in zip(pred["chip"], pred["error"], strict=True)]
     return out
 
 
@@ -208,10 +250,6 @@ def _format_row(header: list[str], row: dict[str, str]) -> str:
     return f'{buf.getvalue()},"{source}"'
 
 
-def _chips_text(rows) -> str:
-    return ", ".join(rows["chip"])
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument(
@@ -221,7 +259,7 @@ def main() -> None:
     c0 = default_constants()
     c, table, chips, area_rows, energy_rows, overhead_rows, baseline_rows = calibrate(c0)
     print("fitted constants (bounds):")
-    for name in (*AREA_PARAMS, ENERGY_PARAM, BASELINE_PARAM, OVERHEAD_PARAM):
+    for name in (*AREA_PARAMS, LANES_PARAM, ENERGY_PARAM, BASELINE_PARAM, OVERHEAD_PARAM):
         lo, hi = _bounds(c, name)
         flag = (
             " (at bound)"
@@ -230,28 +268,43 @@ def main() -> None:
         )
         print(f"  {name:26s} {c[name]:.4g}  [{lo:g}, {hi:g}]{flag}  (was {c0[name]:.4g})")
     frame = validation_table(constants=c, table=table, chips=chips)
-    print("\ndie area, model vs published:")
-    for _, r in frame[frame["metric"] == "die_area_mm2"].iterrows():
+    print("\ndie area, model vs published (exact and analyst areas; check rows not counted):")
+    areas = frame[frame["metric"] == "die_area_mm2"]
+    for _, r in areas.iterrows():
         print(
-            f"  {r['role']:9s} {r['name']:16s} {r['model']:7.1f} vs {r['published']:5.0f}  {r['error']:+.1%}"
+            f"  {r['role']:9s} {r['family']:9s} {r['name'][:36]:36s} {r['model']:7.1f} vs "
+            f"{r['published']:6.0f} ({r['quality']})  {r['error']:+.1%}"
         )
-    loo = leave_one_out(c, table, chips)
-    print("\nleave-one-out die area (refit without the chip):")
-    for chip, err in loo:
-        print(f"  {chip:14s} {err:+.1%}")
-    print(f"  median |error| {np.median(np.abs([e for _, e in loo])):.1%}")
+    print("\nper family:")
+    print(die_area_by_family(frame).to_string(index=False, float_format=lambda v: f"{v:+.3f}"))
+    lofo = leave_one_family_out(c)
+    print("\nleave-one-family-out die area (refit on the other families):")
+    for fam in DIE_FAMILIES:
+        errs = [e for f, _, e in lofo if f == fam]
+        if errs:
+            keys = ", ".join(f"{k} {e:+.1%}" for f, k, e in lofo if f == fam)
+            print(f"  {fam:9s} median |error| {np.median(np.abs(errs)):.1%}: {keys}")
+    print(f"  all: median |error| {np.median(np.abs([e for *_, e in lofo])):.1%}")
     print("\nerror summary:")
     print(error_summary(frame).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     if args.write:
-        area_chips = _chips_text(area_rows)
+        area_chips = ", ".join(area_rows["key"])
         updates: dict[str, dict[str, object]] = {}
         for name in AREA_PARAMS:
             lo, hi = _bounds(c, name)
             updates[name] = dict(
                 value=float(c[name]),
                 source=f"{BASE_SOURCES[name]} Fitted by scripts/calibrate.py on the die areas of {area_chips} "
-                f"(least squares in log area, bounds {lo:g}-{hi:g}).",
+                f"(reference_dies.csv; least squares in log area, bounds {lo:g}-{hi:g}).",
             )
+        updates[LANES_PARAM] = dict(
+            value=float(c[LANES_PARAM]),
+            source="fp32 lanes of a core's vector datapath per sqrt(MACs per core) when a design "
+            "does not give vector_lanes: the datapath that feeds a square MAC array scales with its "
+            "edge. Fitted by scripts/calibrate.py as the median of vector_lanes_per_core / "
+            "sqrt(macs_per_core) over the evaluated dies of reference_dies.csv (bounds: the dies' "
+            "range 0.25-8).",
+        )
         for name, rows, what in (
             (ENERGY_PARAM, energy_rows, "the measured dense bf16 GEMM rate under the 400 W cap"),
             (OVERHEAD_PARAM, overhead_rows, "the measured bf16 decode rate at batch 1"),

@@ -6,17 +6,19 @@ tables (``dse/data/nodes.csv``, ``memories.csv``) and constants (``model_constan
 
     smic-n2: logic 90 MTr/mm2, SRAM macros 18.06 Mbit/mm2, D0 0.15 /cm2, alpha 3,
              wafer 14,000 USD, reticle 858 mm2
-    logic_derate 0.6, mac_transistors_bf16 80,000, core_fixed_transistors 5.0842e7,
-    core_transistors_per_row 3.5343e6, sram_area_factor 1.84, uncore_fraction 0.12,
-    uncore_fixed_mm2 30, package_base_usd 25, package_usd_per_mm2 0.05
+    logic_derate 0.6, mac_transistors_bf16 80,000, core_fixed_transistors 2.132e6,
+    core_transistors_per_lane 1.6881e6, vector_lanes_per_sqrt_mac 2, sram_area_factor 1.84
+    (cache), uncore_fraction 0.12, uncore_fixed_mm2 30, package_base_usd 25,
+    package_usd_per_mm2 0.05
 
-The common core tile (1,024 bf16 MACs, 1 MiB of SRAM per core) on smic-n2:
+The common core tile (1,024 bf16 MACs, 1 MiB of cache per core, the default datapath of
+2 x sqrt(1,024) = 64 fp32 lanes, no register files) on smic-n2:
 
     density   = 90 x 0.6 = 54 MTr/mm2
     MAC array = 1,024 x 80,000 / 54e6                     = 1.517037 mm2
-    core      = (5.0842e7 + 3.5343e6 x sqrt(1,024)) / 54e6 = 3.035919 mm2
+    core      = (2.132e6 + 1.6881e6 x 64) / 54e6           = 2.040193 mm2
     SRAM      = 8,388,608 bit / 18.06e6 x 1.84            = 0.854653 mm2
-    tile      = (1.517037 + 3.035919 + 0.854653) x 1.12   = 6.056522 mm2
+    tile      = (1.517037 + 2.040193 + 0.854653) x 1.12   = 4.941309 mm2
 """
 
 from __future__ import annotations
@@ -35,9 +37,9 @@ from dse.spec import chip_from_dict
 from dse.system import shard_workload
 from dse.uncertainty import evaluate_samples, percentiles, triangular_ppf
 
-TILE_MM2 = 6.056522  # the tile of the module docstring, by hand
+TILE_MM2 = 4.941309  # the tile of the module docstring, by hand
 D0, ALPHA, WAFER = 0.15, 3.0, 14_000.0  # smic-n2
-BIG = dict(  # 128 tiles + 30 mm2 of uncore: 805 mm2 on smic-n2 (a large die)
+BIG = dict(  # 128 tiles + 30 mm2 of uncore: 662 mm2 on smic-n2 (a large die)
     name="big",
     node="smic-n2",
     cores=128,
@@ -69,8 +71,9 @@ def test_hand_inputs_match_the_packaged_tables():
     for name, value in {
         "logic_derate": 0.6,
         "mac_transistors_bf16": 80_000,
-        "core_fixed_transistors": 5.0842e7,
-        "core_transistors_per_row": 3.5343e6,
+        "core_fixed_transistors": 2.132e6,
+        "core_transistors_per_lane": 1.6881e6,
+        "vector_lanes_per_sqrt_mac": 2.0,
         "sram_area_factor": 1.84,
         "uncore_fraction": 0.12,
         "uncore_fixed_mm2": 30.0,
@@ -78,7 +81,7 @@ def test_hand_inputs_match_the_packaged_tables():
         "package_usd_per_mm2": 0.05,
     }.items():
         assert c[name] == value, name
-    tile = (1024 * 80_000 + 5.0842e7 + 3.5343e6 * 32) / 54e6 + 8 * 2**20 / 18.06e6 * 1.84
+    tile = (1024 * 80_000 + 2.132e6 + 1.6881e6 * 64) / 54e6 + 8 * 2**20 / 18.06e6 * 1.84
     assert tile * 1.12 == pytest.approx(TILE_MM2, abs=1e-6)
 
 
@@ -89,12 +92,12 @@ def test_hand_inputs_match_the_packaged_tables():
 
 def test_spare_cores_add_exactly_their_tiles_and_keep_the_peak():
     # memory "none" has no PHY, so the uncore is the fixed 30 mm2:
-    #   no spare:  128 x 6.056522 + 30 = 805.2348 mm2
-    #   4 spares:  132 x 6.056522 + 30 = 829.4609 mm2 (+ 4 x 6.056522 = 24.2261 mm2)
+    #   no spare:  128 x 4.941309 + 30 = 662.4876 mm2
+    #   4 spares:  132 x 4.941309 + 30 = 682.2528 mm2 (+ 4 x 4.941309 = 19.7652 mm2)
     #   peak: 2 x 128 x 1,024 x 1.2 GHz = 314.5728 TFLOPS with and without spares
     m0, m4, m16 = (dse.evaluate(chip(spare_cores=s)) for s in (0, 4, 16))
-    assert m0.die_area_mm2 == pytest.approx(805.2348, abs=1e-3)
-    assert m4.die_area_mm2 == pytest.approx(829.4609, abs=1e-3)
+    assert m0.die_area_mm2 == pytest.approx(662.4876, abs=1e-3)
+    assert m4.die_area_mm2 == pytest.approx(682.2528, abs=1e-3)
     assert m4.die_area_mm2 - m0.die_area_mm2 == pytest.approx(4 * TILE_MM2, rel=1e-6)
     assert m16.die_area_mm2 - m0.die_area_mm2 == pytest.approx(16 * TILE_MM2, rel=1e-6)
     for m in (m0, m4, m16):
@@ -103,36 +106,36 @@ def test_spare_cores_add_exactly_their_tiles_and_keep_the_peak():
 
 
 def test_no_spares_is_the_negative_binomial_yield_of_the_whole_die():
-    # A = 8.052348 cm2: Y = (1 + 8.052348 x 0.15 / 3)^-3 = 1.402617^-3 = 0.362395
-    # DPW = floor(pi 150^2 / 805.2348 - pi 300 / sqrt(2 x 805.2348)) = floor(87.78 - 23.49) = 64
-    # die cost = 14,000 / (64 x 0.362395) = 603.62 USD
+    # A = 6.624876 cm2: Y = (1 + 6.624876 x 0.15 / 3)^-3 = 1.331244^-3 = 0.423865
+    # DPW = floor(pi 150^2 / 662.4876 - pi 300 / sqrt(2 x 662.4876)) = floor(106.70 - 25.89) = 80
+    # die cost = 14,000 / (80 x 0.423865) = 412.87 USD
     m = dse.evaluate(chip(spare_cores=0))
     assert m.yield_ == negative_binomial_yield(m.die_area_mm2, D0, ALPHA)
-    assert m.yield_ == pytest.approx(0.362395, abs=1e-6)
-    assert m.dies_per_wafer == 64
-    assert m.die_cost_usd == pytest.approx(603.62, abs=0.01)
+    assert m.yield_ == pytest.approx(0.423865, abs=1e-6)
+    assert m.dies_per_wafer == 80
+    assert m.die_cost_usd == pytest.approx(412.87, abs=0.01)
 
 
 def test_one_spare_yield_by_hand_and_harvest_module():
     # One spare, n = 129 tiles, sellable when >= 128 tiles and the uncore are good. The
     # exact finite sum (dse.harvest docstring) with s = 1 has two terms:
     #   Y = 129 M(a_u + 128 a_c) - 128 M(a_u + 129 a_c),  M(A) = (1 + A D0 / alpha)^-alpha
-    #     = 129 x M(805.2348 mm2) - 128 x M(811.2913 mm2)
-    #     = 129 x 0.3623951 - 128 x 0.3600580 = 0.661549
-    # DPW(811.29 mm2) = 63, so the die costs 14,000 / (63 x 0.661549) = 335.91 USD (-44 %)
+    #     = 129 x M(662.4875 mm2) - 128 x M(667.4288 mm2)
+    #     = 129 x 0.4238647 - 128 x 0.4215135 = 0.724821
+    # DPW(667.43 mm2) = 80, so the die costs 14,000 / (80 x 0.724821) = 241.44 USD (-42 %)
     m = dse.evaluate(chip(spare_cores=1))
     m_big = negative_binomial_yield(30 + 128 * TILE_MM2, D0, ALPHA)
     m_all = negative_binomial_yield(30 + 129 * TILE_MM2, D0, ALPHA)
-    assert (m_big, m_all) == pytest.approx((0.3623951, 0.3600580), abs=1e-7)
+    assert (m_big, m_all) == pytest.approx((0.4238647, 0.4215135), abs=1e-7)
     assert m.yield_ == pytest.approx(129 * m_big - 128 * m_all, rel=1e-6)
-    assert m.yield_ == pytest.approx(0.661549, abs=1e-6)
-    assert m.dies_per_wafer == 63
-    assert m.die_cost_usd == pytest.approx(335.91, abs=0.01)
+    assert m.yield_ == pytest.approx(0.724821, abs=1e-6)
+    assert m.dies_per_wafer == 80
+    assert m.die_cost_usd == pytest.approx(241.44, abs=0.01)
 
 
 @pytest.mark.parametrize("spares", [2, 4, 8])
 def test_spare_yield_is_the_harvest_module_on_the_chain_split(spares):
-    # the chain splits the die into cores + spares tiles of 6.056522 mm2 and a 30 mm2 uncore
+    # the chain splits the die into cores + spares tiles of 4.941309 mm2 and a 30 mm2 uncore
     m = dse.evaluate(chip(spare_cores=spares))
     expected = harvest.harvested_yield(TILE_MM2, 30.0, 128, spares, D0, ALPHA)
     assert m.yield_ == pytest.approx(float(expected), rel=1e-6)
@@ -143,15 +146,15 @@ def test_spare_yield_is_the_harvest_module_on_the_chain_split(spares):
 
 def test_a_few_spares_cut_the_die_cost_of_a_large_smic_n2_die():
     # die cost by spares (hand values above and harvest.harvested_yield):
-    #   0: 603.62   1: 335.91   2: 268.67   4: 241.21   8: 248.21 USD
+    #   0: 412.87   1: 241.44   2: 204.14   4: 189.73   8: 195.21 USD
     # the yield saturates at the uncore's M(30 mm2) = (1 + 0.3 x 0.15 / 3)^-3 = 1.015^-3 = 0.95632, so
     # beyond ~4 spares the added area costs more than the yield gains (interior optimum)
     cost = {s: dse.evaluate(chip(spare_cores=s)).die_cost_usd for s in (0, 1, 2, 4, 8)}
-    assert cost[0] == pytest.approx(603.62, abs=0.01)
-    assert cost[1] == pytest.approx(335.91, abs=0.01)
-    assert cost[2] == pytest.approx(268.67, abs=0.01)
-    assert cost[4] == pytest.approx(241.21, abs=0.01)
-    assert cost[8] == pytest.approx(248.21, abs=0.01)
+    assert cost[0] == pytest.approx(412.87, abs=0.01)
+    assert cost[1] == pytest.approx(241.44, abs=0.01)
+    assert cost[2] == pytest.approx(204.14, abs=0.01)
+    assert cost[4] == pytest.approx(189.73, abs=0.01)
+    assert cost[8] == pytest.approx(195.21, abs=0.01)
     assert min(cost, key=cost.get) == 4
     # the yield never exceeds the uncore's own yield
     assert dse.evaluate(chip(spare_cores=64)).yield_ < negative_binomial_yield(30.0, D0, ALPHA)
@@ -167,28 +170,28 @@ CHIPLET = dict(cores=96, sram_mb=96, memory="hbm2e", memory_count=4, tdp_w=1000)
 
 def test_two_die_interposer_unit_cost_by_hand():
     # per die: 48 tiles + half the PHYs + the fixed uncore
-    #   base = 48 x 6.056522 + 4 x 17.5 / 2 + 30 = 355.7131 mm2
-    # D2D shoreline (2 dies: one facing edge): sqrt(355.7131) x 1 x 0.8 x 1,300 = 19,614.77 GB/s
-    #   D2D PHY area = 19,614.77 x 8 / 1000 Tbit/s x 0.1 mm2/(Tbit/s) = 15.6918 mm2
-    #   die = 371.4049 mm2 (within the reticle; the monolithic design is 681.43 mm2)
-    # die yield (1 + 3.714049 x 0.15 / 3)^-3 = 0.599892; DPW 155; good die 150.565 USD
-    # interposer: 1.5 x (2 x 371.4049 + 4 x 110) = 1,774.215 mm2,
-    #   yield (1 + 17.74215 x 0.005 / 3)^-3 = 0.916288, cost 1,774.215 x 0.22 / 0.916288 = 425.987 USD
-    #   substrate 25 + 0.05 x 1,774.215 = 113.711; assembly 5 x (2 + 4) = 30;
-    #   known-good-die test 1.5 x (2 + 4) = 9 -> package 578.698 USD
+    #   base = 48 x 4.941309 + 4 x 17.5 / 2 + 30 = 302.1828 mm2
+    # D2D shoreline (2 dies: one facing edge): sqrt(302.1828) x 1 x 0.8 x 1,300 = 18,078.74 GB/s
+    #   D2D PHY area = 18,078.74 x 8 / 1000 Tbit/s x 0.1 mm2/(Tbit/s) = 14.4630 mm2
+    #   die = 316.6458 mm2 (within the reticle; the monolithic design is 574.37 mm2)
+    # die yield (1 + 3.166458 x 0.15 / 3)^-3 = 0.643444; DPW 185; good die 117.610 USD
+    # interposer: 1.5 x (2 x 316.6458 + 4 x 110) = 1,609.937 mm2,
+    #   yield (1 + 16.09937 x 0.005 / 3)^-3 = 0.923637, cost 1,609.937 x 0.22 / 0.923637 = 383.469 USD
+    #   substrate 25 + 0.05 x 1,609.937 = 105.497; assembly 5 x (2 + 4) = 30;
+    #   known-good-die test 1.5 x (2 + 4) = 9 -> package 527.966 USD
     #   package yield 0.99^(2 + 4) = 0.941480
     # memory 4 x 16 GB x 12 USD/GB (HBM2E, 2024) = 768 USD
-    # unit = (2 x 150.565 + 768 + 578.698) / 0.941480 = 1,750.25 USD
+    # unit = (2 x 117.610 + 768 + 527.966) / 0.941480 = 1,626.36 USD
     m = dse.evaluate(chip(**CHIPLET, dies=2, package="interposer"), DECODE_8B)
-    assert m.die_area_mm2 == pytest.approx(371.4049, abs=1e-3)
-    assert m.yield_ == pytest.approx(0.599892, abs=1e-6)
-    assert m.dies_per_wafer == 155
-    assert m.die_cost_usd == pytest.approx(150.565, abs=1e-3)
-    assert m.unit_cost_usd == pytest.approx(1750.25, abs=0.01)
-    assert m.unit_cost_usd == pytest.approx((2 * 150.565 + 768 + 578.698) / 0.99**6, rel=1e-5)
+    assert m.die_area_mm2 == pytest.approx(316.6458, abs=1e-3)
+    assert m.yield_ == pytest.approx(0.643444, abs=1e-6)
+    assert m.dies_per_wafer == 185
+    assert m.die_cost_usd == pytest.approx(117.610, abs=1e-3)
+    assert m.unit_cost_usd == pytest.approx(1626.36, abs=0.01)
+    assert m.unit_cost_usd == pytest.approx((2 * 117.610 + 768 + 527.966) / 0.99**6, rel=1e-5)
     # the same numbers from dse.chiplet
     pkg = chiplet.package_cost_and_yield(m.die_area_mm2, 2, 4, "interposer")
-    assert pkg.package_usd == pytest.approx(578.698, abs=1e-3)
+    assert pkg.package_usd == pytest.approx(527.966, abs=1e-3)
     assert pkg.package_yield == pytest.approx(0.941480, abs=1e-6)
     assert m.unit_cost_usd == pytest.approx(
         chiplet.assembled_unit_cost_usd(
@@ -212,21 +215,21 @@ def test_hbm_on_an_organic_substrate_is_a_package_violation():
 
 def test_d2d_all_reduce_time_of_a_memory_bound_decode_by_hand():
     # llama-3-8b decode, batch 16: S = 16 x 4,096 x 2 B = 131,072 B, 2 x 32 = 64 all-reduces.
-    # 2 dies, 19,614.77 GB/s of D2D (both directions) -> 9,807.39 GB/s per direction,
+    # 2 dies, 18,078.74 GB/s of D2D (both directions) -> 9,039.37 GB/s per direction,
     # 10 ns per hop:
-    #   one all-reduce = 2 (2-1)/2 x 131,072 / 9.80739e12 + 2 (2-1) x 1e-8
-    #                  = 1.33646e-8 + 2e-8 = 3.33646e-8 s
-    #   per step: 64 x 3.33646e-8 = 2.13534e-6 s
+    #   one all-reduce = 2 (2-1)/2 x 131,072 / 9.03937e12 + 2 (2-1) x 1e-8
+    #                  = 1.45001e-8 + 2e-8 = 3.45001e-8 s
+    #   per step: 64 x 3.45001e-8 = 2.20801e-6 s
     # The decode is HBM-bound and does not throttle (1.2 GHz sustained on both), and the
     # die split changes no compute, SRAM or DRAM term: the latency difference is the D2D time.
     one = dse.evaluate(chip(**CHIPLET, dies=1), DECODE_8B)
     two = dse.evaluate(chip(**CHIPLET, dies=2, package="interposer"), DECODE_8B)
     assert one.sustained_clock_ghz == two.sustained_clock_ghz == 1.2
     assert one.feasible and two.feasible
-    by_hand = 64 * (131_072 / 9.80739e12 + 2e-8)
-    assert by_hand == pytest.approx(2.13534e-6, rel=1e-5)
+    by_hand = 64 * (131_072 / 9.03937e12 + 2e-8)
+    assert by_hand == pytest.approx(2.20801e-6, rel=1e-5)
     assert two.latency_s - one.latency_s == pytest.approx(by_hand, rel=1e-5)
-    bw = math.sqrt(355.7131) * 0.8 * 1300
+    bw = math.sqrt(302.1828) * 0.8 * 1300
     assert two.latency_s - one.latency_s == pytest.approx(
         float(chiplet.d2d_step_time_s(131_072, 64, 2, bw)), rel=1e-9
     )
@@ -242,15 +245,15 @@ def test_llama3_70b_on_80gb_hbm_chips_sizes_to_two_by_hand():
     # KV, batch 1, context 1024: 1,025 x 2 x 80 layers x 8 heads x 128 x 2 B = 335,872,000 B
     # H100-like: 80 GB -> n = ceil(141,443,284,992 / 80e9) = ceil(1.768) = 2 <= tp_max 8:
     #   t = 2, p = 1, N = 2
-    # cost: 2 x (2,362.45 chip + 1,000 NVLink-4 share) = 6,724.90 USD
+    # cost: 2 x (2,374.33 chip + 1,000 NVLink-4 share) = 6,748.65 USD
     wl = dse.parse_workload(DECODE_70B)
     assert (wl.weight_bytes, wl.kv_cache_bytes) == (141_107_412_992.0, 335_872_000.0)
     h100 = dse.example_chip("h100-like")
     m = dse.evaluate(h100.replace(system="auto"), DECODE_70B)
     assert m.system_chips == 2
-    assert m.unit_cost_usd == pytest.approx(2362.45, abs=0.01)
+    assert m.unit_cost_usd == pytest.approx(2374.33, abs=0.01)
     assert m.system_cost_usd == pytest.approx(2 * (m.unit_cost_usd + 1000.0), rel=1e-12)
-    assert m.system_cost_usd == pytest.approx(6724.90, abs=0.01)
+    assert m.system_cost_usd == pytest.approx(6748.65, abs=0.01)
     assert m.feasible, m.violations
     # step: each chip runs its TP shard (dse.system.shard_workload), plus 160 ring
     # all-reduces of S = 8,192 x 2 B = 16,384 B over 2 chips on NVLink 4 (450 GB/s per
@@ -263,9 +266,9 @@ def test_llama3_70b_on_80gb_hbm_chips_sizes_to_two_by_hand():
     assert m.system_cost_per_throughput_usd == pytest.approx(
         m.system_cost_usd * m.system_latency_s, rel=1e-12
     )
-    # with a PCIe 5 link the link share is 50 USD per chip: 2 x (2,362.45 + 50) = 4,824.90
+    # with a PCIe 5 link the link share is 50 USD per chip: 2 x (2,374.33 + 50) = 4,848.65
     assert dse.evaluate(h100.replace(system="auto", link="pcie5"), DECODE_70B).system_cost_usd == (
-        pytest.approx(4824.90, abs=0.01)
+        pytest.approx(4848.65, abs=0.01)
     )
 
 
