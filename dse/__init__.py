@@ -33,6 +33,7 @@ _EXPORTS = {
     "power_breakdown": "dse.chain",
     "reliability_breakdown": "dse.chain",
     "lifetime_sweep": "dse.chain",
+    "serve_curve": "dse.chain",
     "roofline_ceilings": "dse.chain",
     "compare": "dse.compare",
     "parse_workload": "dse.workloads",

@@ -48,7 +48,7 @@ from dse.workloads import Workload, parse_workload
 CHIPS_DIR = Path(__file__).parent / "data" / "chips"
 VIOLATIONS = (
     "reticle", "memory_capacity", "power", "thermal_runaway", "package", "system_size", "timing",
-    "power_delivery", "memory_temp", "beachfront", "interposer_size",
+    "power_delivery", "memory_temp", "beachfront", "interposer_size", "slo",
 )  # fmt: skip
 _BISECTION_STEPS = 16  # grid-model throttle (bisection)
 _THROTTLE_BISECT = 22  # lumped throttle without numba: bisection to 2^-22 of the clock
@@ -71,11 +71,14 @@ _VIOLATION_TEXT = np.array(
 # FlashAttention-style fusion keeps the score/probability tensors of attention on chip
 # (T. Dao et al., "FlashAttention: fast and memory-efficient exact attention with
 # IO-awareness", NeurIPS 2022): the S x S intermediates never travel to DRAM.
-_A_FUSED = frozenset({"softmax", "attn_value"})
-_C_FUSED = frozenset({"attn_score", "softmax"})
+_A_FUSED = frozenset({"softmax", "attn_value", "chunk_softmax", "chunk_attn_value"})
+_C_FUSED = frozenset({"attn_score", "softmax", "chunk_attn_score", "chunk_softmax"})
 # ops that run inside another op's kernel (no launch of their own): FlashAttention's softmax
-# and value product, residual adds fused into the next norm (vLLM, TensorRT-LLM)
-_FUSED_OPS = frozenset({"softmax", "attn_value", "residual_add"})
+# and value product, residual adds fused into the next norm (vLLM, TensorRT-LLM), the
+# dequantisation of narrow weights and KV cache inside the GEMM kernels
+_FUSED_OPS = frozenset(
+    {"softmax", "attn_value", "chunk_softmax", "chunk_attn_value", "residual_add", "weight_dequant", "kv_dequant"}
+)
 
 
 def _fused(wl: Workload, names: frozenset[str]) -> np.ndarray:
@@ -146,6 +149,8 @@ def _evaluate_arrays(d, wl, tech, c, detail):
             beachfront=money.beachfront_bad, interposer=money.interposer_bad,
         )
         return out
+    if wl.serve is not None:
+        return _serve(d, wl, tech, c, detail, out)
     perf = _performance(d, wl, c, geo, mem)
     energy = _energy(d, wl, tech, c, geo, perf)
     op = _operating_point(d, c, geo, pm, perf, energy)
@@ -176,6 +181,94 @@ def _evaluate_arrays(d, wl, tech, c, detail):
     if hot.size and "_refresh_fraction" not in d:
         _refresh_pass(out, d, wl, tech, c, detail, hot)
     return out
+
+
+def _serve(d, wl, tech, c, detail, design_out):
+    """``llm-serve``: the largest batch that meets both latency targets, per design.
+
+    A batch fits when the weights and the KV cache of that many requests at full length
+    fit (as the capacity check of one step) and the token budget keeps up with their
+    prompts (:attr:`dse.workloads.ServeSpec.max_batch`): :func:`_serve_batch_limit`.
+    Among those, the latency checks are monotone in the batch (a larger batch only adds
+    work to every iteration), so the largest batch meeting them is found by bisection,
+    each step evaluating the chain on serving iterations (:func:`_serve_step`) for the
+    designs that share a candidate. The designs are then evaluated at that batch; where
+    no batch meets the targets, at batch 1 with the violation ``slo``.
+    """
+    spec = wl.serve
+    n = len(d["cores"])
+    hi = _serve_batch_limit(d, wl, c, design_out["memory_capacity_gb"])
+    lo = np.zeros(n, dtype=np.int64)  # 0: no batch meets the targets (yet)
+    while (todo := np.flatnonzero(lo < hi)).size:
+        mid = (lo[todo] + hi[todo] + 1) // 2
+        for b in np.unique(mid):
+            rows = todo[mid == b]
+            _, tpot, ttft = _serve_step(d, rows, wl, tech, c, int(b), False)
+            ok = (tpot <= spec.tpot_s) & (ttft <= spec.ttft_s)
+            lo[rows[ok]] = b
+            hi[rows[~ok]] = b - 1
+    batch = np.maximum(lo, 1)
+    out: dict = {}
+    for b in np.unique(batch):
+        rows = np.flatnonzero(batch == b)
+        sub, tpot, ttft = _serve_step(d, rows, wl, tech, c, int(b), detail)
+        met = lo[rows] >= 1
+        sub.update(
+            tpot_s=tpot, ttft_s=ttft, serve_batch=np.full(rows.size, float(b)),
+            goodput_tokens_per_s=np.where(met, sub["tokens_per_s"], 0.0),
+        )  # fmt: skip
+        sub["violation_mask"] = sub["violation_mask"] | (~met).astype(np.int64) << VIOLATIONS.index("slo")
+        if not out:
+            out = {k: _like(v, n, rows.size) for k, v in sub.items()}
+        _scatter(out, sub, rows, n)
+    return out
+
+
+def _serve_batch_limit(d, wl, c, capacity_gb) -> np.ndarray:
+    """Largest batch whose weights and full-length KV cache fit (in off-chip memory, in
+    the weight-resident SRAM, or weights in SRAM and the cache off chip) and whose
+    prompts the token budget keeps up with; 0 where not even one request fits."""
+    spec, cfg = wl.serve, wl.model_config
+    resident = (1.0 - c["sram_tiling_fraction"]) * d["sram_mb"] * MIB
+    cap = np.nan_to_num(np.asarray(capacity_gb, dtype=float) * GB)
+    per_request = (spec.prompt + spec.output) * cfg.kv_bytes_per_token(BYTES_PER_ELEMENT[wl.kv_dtype])
+    w = wl.weight_bytes
+    fit = np.maximum.reduce([
+        np.floor((resident - w) / per_request), np.floor((cap - w) / per_request),
+        np.where(w <= resident, np.floor(cap / per_request), -1.0),
+    ])  # fmt: skip
+    return np.clip(fit, 0.0, float(min(spec.max_batch, spec.chunk - 1))).astype(np.int64)
+
+
+def _serve_step(d, rows, wl, tech, c, batch: int, detail: bool):
+    """The chain on one serving iteration at ``batch`` for the designs ``rows``.
+
+    Returns the metrics of the steady-state iteration (its step time is TPOT) and TPOT
+    and TTFT: a prompt prefilled in ``ceil(prompt / (chunk - batch))`` iterations that
+    fill the whole budget.
+    """
+    from dse.workloads import serve_step_workload
+
+    spec, cfg = wl.serve, wl.model_config
+    sub_d = {k: v[rows] for k, v in d.items()}
+    prec = (wl.dtype, wl.weight_dtype, wl.kv_dtype)
+    steady = serve_step_workload(cfg, spec, batch, *prec, spec_text=wl.spec)
+    full = serve_step_workload(cfg, spec, batch, *prec, full_chunk=True, spec_text=wl.spec)
+    out = _evaluate_arrays(sub_d, steady, tech, c, detail)
+    ttft = math.ceil(spec.prompt / (spec.chunk - batch)) * _evaluate_arrays(sub_d, full, tech, c, False)["latency_s"]
+    return out, out["latency_s"].copy(), ttft
+
+
+def _like(value, n: int, m: int):
+    """Zeroed arrays of ``n`` rows shaped like the ``m``-row arrays of a subset's ``value``
+    (nested records alike; anything else is returned as it is)."""
+    if isinstance(value, dict):
+        return {k: _like(v, n, m) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return tuple(_like(v, n, m) for v in value)
+    if isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] == m:
+        return np.zeros((n, *value.shape[1:]), dtype=value.dtype)
+    return value
 
 
 def _refresh_pass(out, d, wl, tech, c, detail, rows):
@@ -986,12 +1079,13 @@ def _wear_out_numpy(x, k, c):
 def _violation_mask(
     *, reticle, capacity=False, power=False, runaway=False, package=False, system=False,
     timing=False, power_delivery=False, memory_temp=False, beachfront=False, interposer=False,
+    slo=False,
 ):  # fmt: skip
     """Bit mask of :data:`VIOLATIONS` (bit i set = VIOLATIONS[i] violated)."""
     flags = dict(
         reticle=reticle, memory_capacity=capacity, power=power, thermal_runaway=runaway,
         package=package, system_size=system, timing=timing, power_delivery=power_delivery,
-        memory_temp=memory_temp, beachfront=beachfront, interposer_size=interposer,
+        memory_temp=memory_temp, beachfront=beachfront, interposer_size=interposer, slo=slo,
     )  # fmt: skip
     mask = np.zeros(np.shape(reticle), dtype=np.int64)
     for i, name in enumerate(VIOLATIONS):
@@ -1248,6 +1342,10 @@ class Metrics:
     latency_s: float | None = None
     throughput_per_s: float | None = None
     tokens_per_s: float | None = None
+    ttft_s: float | None = None
+    tpot_s: float | None = None
+    serve_batch: float | None = None
+    goodput_tokens_per_s: float | None = None
     energy_j: float | None = None
     energy_per_item_j: float | None = None
     power_w: float | None = None
@@ -1396,7 +1494,7 @@ def _rows_to_frame(out: dict[str, np.ndarray], wl: Workload | None) -> dict[str,
             res[name] = out[name]
         elif spec.needs_workload and wl is None:
             continue
-        elif spec.llm_only:
+        elif spec.llm_only or spec.serve_only:
             continue
     return res
 
@@ -1675,6 +1773,56 @@ def lifetime_sweep(
     out = evaluate_many(frame, workload, tech=tech)
     keep = ["cooling", "clock_ghz", "sustained_clock_ghz", "core_voltage_v", "junction_temp_c", "lifetime_years", "lifetime_mechanism", "feasible", "violations"]
     return out[keep].reset_index(drop=True)
+
+
+def serve_curve(
+    chip: ChipSpec,
+    workload: str | Workload,
+    batches: Any = None,
+    tech: Technology | None = None,
+    constants: ModelConstants | None = None,
+) -> pd.DataFrame:
+    """TPOT and TTFT of one design against the batch of an ``llm-serve`` workload.
+
+    Parameters
+    ----------
+    chip : ChipSpec
+    workload : ``llm-serve`` workload string or :class:`dse.workloads.Workload`
+    batches : array-like of int, optional
+        Batches to evaluate (default: about 40 from 1 to the largest that fits, see
+        :func:`_serve_batch_limit`, or to 64 if none fits).
+    tech, constants : optional
+
+    Returns
+    -------
+    DataFrame
+        One row per batch: ``batch``, ``tpot_s``, ``ttft_s``, ``tokens_per_s``,
+        ``power_w``, ``fits`` (weights and KV cache in memory, prompts kept up with) and
+        ``meets`` (fits and both targets met).
+    """
+    wl = _workload(workload)
+    if wl is None or wl.serve is None:
+        raise DseInputError("serve_curve needs an llm-serve workload")
+    tech = _tech_for(chip, tech)
+    c = constants if constants is not None else default_constants()
+    d = chip_arrays(pd.DataFrame([chip.to_dict()]), tech)
+    base = _evaluate_arrays(d, None, tech, c, False)
+    limit = int(_serve_batch_limit(d, wl, c, base["memory_capacity_gb"])[0])
+    if batches is None:
+        top = limit if limit >= 1 else min(64, wl.serve.chunk - 1)
+        batches = np.unique(np.round(np.geomspace(1, max(top, 1), 40)).astype(int))
+    rows = []
+    for b in (int(x) for x in batches):
+        if not 1 <= b < wl.serve.chunk:
+            raise DseInputError(f"batch {b} must be from 1 to chunk - 1 = {wl.serve.chunk - 1}")
+        sub, tpot, ttft = _serve_step(d, np.arange(1), wl, tech, c, b, False)
+        fits = b <= limit
+        meets = fits and tpot[0] <= wl.serve.tpot_s and ttft[0] <= wl.serve.ttft_s
+        rows.append(dict(
+            batch=b, tpot_s=float(tpot[0]), ttft_s=float(ttft[0]), tokens_per_s=float(sub["tokens_per_s"][0]),
+            power_w=float(sub["power_w"][0]), fits=fits, meets=bool(meets),
+        ))  # fmt: skip
+    return pd.DataFrame(rows)
 
 
 def roofline_ceilings(

@@ -194,29 +194,48 @@ def _evaluate_plots(chip, workload, tech, out: Path) -> list[Path]:
         thermal_map,
     )
     from dse.plotting_thermal import plot_thermal_map
+    from dse.workloads import parse_workload
 
     out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    wl = parse_workload(workload) if isinstance(workload, str) else workload
+    if wl.serve is not None:  # the batch-latency curve, then the iteration at serve_batch
+        from dse.chain import evaluate, serve_curve
+        from dse.workloads import serve_step_workload
+
+        batch = int(evaluate(chip, wl, tech=tech).serve_batch)
+        fig = plotting.new_figure(9.0, 5.0)
+        plotting.plot_serve_curve(
+            serve_curve(chip, wl, tech=tech), wl.serve, serve_batch=batch, ax=fig.add_subplot(1, 1, 1),
+            title=f"{chip.name}: {wl.spec}\nlatency against the batch of running requests",
+        )  # fmt: skip
+        paths.append(plotting.save_figure(fig, out / "serve_curve.png"))
+        workload = serve_step_workload(
+            wl.model_config, wl.serve, batch, wl.dtype, wl.weight_dtype, wl.kv_dtype,
+            spec_text=f"{wl.spec} at batch {batch}",
+        )  # fmt: skip
+    label = workload.spec if not isinstance(workload, str) else workload
     result, fp = thermal_map(chip, workload, tech)
     fig = plotting.new_figure(8.0, 7.0)
-    title = f"{chip.name}: {workload}\nhot spot {result.peak_c:.1f} °C, die mean {result.mean_c:.1f} °C, {result.power_w:.0f} W"
+    title = f"{chip.name}: {label}\nhot spot {result.peak_c:.1f} °C, die mean {result.mean_c:.1f} °C, {result.power_w:.0f} W"
     plot_thermal_map(result, fp, ax=fig.add_subplot(1, 1, 1), title=title)
-    paths = [plotting.save_figure(fig, out / "thermal_map.png")]
+    paths.append(plotting.save_figure(fig, out / "thermal_map.png"))
     fig = plotting.new_figure(10.0, 6.0)
     data = plotting.roofline_data(
         op_breakdown(chip, workload, tech), roofline_ceilings(chip, workload, tech)
     )
-    plotting.plot_roofline(data, ax=fig.add_subplot(1, 1, 1), title=f"{chip.name}: {workload}")
+    plotting.plot_roofline(data, ax=fig.add_subplot(1, 1, 1), title=f"{chip.name}: {label}")
     paths.append(plotting.save_figure(fig, out / "roofline.png"))
     fig = plotting.new_figure(8.0, 4.5)
     plotting.plot_power_breakdown(
         power_breakdown(chip, workload, tech), tdp_w=chip.tdp_w, ax=fig.add_subplot(1, 1, 1),
-        title=f"{chip.name}: {workload}\nwhere the module power goes at the sustained clock",
+        title=f"{chip.name}: {label}\nwhere the module power goes at the sustained clock",
     )  # fmt: skip
     paths.append(plotting.save_figure(fig, out / "power_breakdown.png"))
     fig = plotting.new_figure(10.0, 5.0)
     plotting.plot_lifetime_vs_clock(
         lifetime_sweep(chip, workload, tech), declared_clock_ghz=chip.clock_ghz, ax=fig.add_subplot(1, 1, 1),
-        title=f"{chip.name}: {workload}\nlifetime against clock for each cooling tier "
+        title=f"{chip.name}: {label}\nlifetime against clock for each cooling tier "
         f"(duty {chip.duty_cycle:g}, {_cycles(chip)} a day, {chip.ambient_c:g} °C ambient)",
     )  # fmt: skip
     paths.append(plotting.save_figure(fig, out / "lifetime_vs_clock.png"))

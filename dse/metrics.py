@@ -20,6 +20,8 @@ class MetricSpec:
     llm_only: bool = False
     #: NaN means "no such part" (e.g. no off-chip memory): a constraint on it holds
     absent_ok: bool = False
+    #: only ``llm-serve`` workloads produce it
+    serve_only: bool = False
 
 
 METRICS: dict[str, MetricSpec] = {
@@ -42,6 +44,10 @@ METRICS: dict[str, MetricSpec] = {
         MetricSpec("latency_s", "s", "time of one workload step", "min"),
         MetricSpec("throughput_per_s", "items/s", "items (tokens, images, GEMMs) per second", "max"),
         MetricSpec("tokens_per_s", "tokens/s", "tokens per second (LLM workloads)", "max", llm_only=True),
+        MetricSpec("ttft_s", "s", "llm-serve: time to first token at serve_batch (a prompt prefilled in chunks of the iteration's spare token budget, no queueing)", "min", serve_only=True),
+        MetricSpec("tpot_s", "s", "llm-serve: time per output token at serve_batch (one serving iteration)", "min", serve_only=True),
+        MetricSpec("serve_batch", "count", "llm-serve: the largest batch of running requests that meets the TTFT and TPOT targets with its KV cache in memory (at least 1)", "max", serve_only=True),
+        MetricSpec("goodput_tokens_per_s", "tokens/s", "llm-serve: output tokens per second at serve_batch, within the latency targets (0 when no batch meets them)", "max", serve_only=True),
         MetricSpec("energy_j", "J", "energy of one workload step (dynamic + static)", "min"),
         MetricSpec("energy_per_item_j", "J/item", "energy per token / image / GEMM", "min"),
         MetricSpec("power_w", "W", "average module power while running the workload: dies, memory devices and VRM loss (the scope of tdp_w)", "min"),
@@ -67,7 +73,7 @@ METRICS: dict[str, MetricSpec] = {
         MetricSpec("system_cost_usd", "USD", "chips (die, package, memory) and link hardware of the system", "min"),
         MetricSpec("system_cost_per_throughput_usd", "USD/(item/s)", "system cost per item/s", "min"),
         MetricSpec("feasible", "", "no violation", "", True, "bool"),
-        MetricSpec("violations", "", "semicolon-separated violated limits (reticle, memory_capacity, power, thermal_runaway, package, system_size, timing, power_delivery, memory_temp)", "", True, "str"),
+        MetricSpec("violations", "", "semicolon-separated violated limits (reticle, memory_capacity, power, thermal_runaway, package, system_size, timing, power_delivery, memory_temp, beachfront, interposer_size, slo)", "", True, "str"),
     )
 }
 

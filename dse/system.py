@@ -255,14 +255,18 @@ def collectives_per_step(wl: Workload) -> Collectives:
 
     LLM: the activations of the step's tokens, S = tokens x hidden x bytes, are
     all-reduced twice per layer (attention output and MLP down projections) and passed
-    once per pipeline boundary; tokens = ``batch`` (decode) or ``batch x seq`` (prefill).
+    once per pipeline boundary; tokens = ``batch`` (decode), ``batch x seq`` (prefill) or
+    the decode and prompt tokens of a serving iteration.
     GEMM and CNN workloads: no exchange (weights split by output columns with the
     input read by every chip; a CNN batch split over chips).
     """
     cfg = wl.model_config
-    if cfg is None or wl.kind not in ("llm-decode", "llm-prefill"):
+    if cfg is None or wl.kind not in ("llm-decode", "llm-prefill", "llm-serve"):
         return Collectives(0.0, 0.0, 0.0)
-    tokens = float(wl.batch) * (float(wl.seq_len) if wl.kind == "llm-prefill" else 1.0)
+    if wl.kind == "llm-serve":  # the iteration's decode and prompt tokens
+        tokens = float(next(op.m for op in wl.ops if op.name == "rmsnorm") // cfg.hidden_size)
+    else:
+        tokens = float(wl.batch) * (float(wl.seq_len) if wl.kind == "llm-prefill" else 1.0)
     s = tokens * float(cfg.hidden_size) * float(wl.bytes_per_element)
     return Collectives(s, 2.0 * float(cfg.num_hidden_layers), s)
 
@@ -393,7 +397,13 @@ def shard_workload(wl: Workload, tp: int, pp: int) -> Workload:
 
     Attention and KV heads, the MLP width and the vocabulary split over ``tp``
     (Megatron: column/row-parallel projections, vocabulary-parallel LM head), layers over
-    ``pp``; the hidden size (the all-reduced activations) stays whole. Non-divisible
+    ``pp``; the hidden size (the all-reduced activations) stays whole. A
+    mixture-of-experts model spreads its routed experts over the ``tp`` chips (expert
+    parallelism: each chip runs its experts' share of the routed tokens); the exchange
+    is still counted as the all-reduces of :func:`collectives_per_step` (the all-to-all
+    of token dispatch moves about ``k`` times that volume, not modelled separately).
+    Latent-attention caches are not split by heads: each chip keeps the whole latent
+    cache of its layers. Non-divisible
     splits round up (the slowest rank); KV heads fewer than ``tp`` are replicated. The
     LM head is spread over the stages (vocabulary / (tp pp)): the average stage, not the
     last one. Evaluating a chip on this workload gives its stage time with the right
@@ -410,18 +420,25 @@ def shard_workload(wl: Workload, tp: int, pp: int) -> Workload:
     kv = max(1, -(-cfg.num_key_value_heads // tp))
     heads = -(-cfg.num_attention_heads // tp)
     heads = -(-heads // kv) * kv
+    layers = -(-cfg.num_hidden_layers // pp)
     shard = replace(
         cfg,
         name=f"{cfg.name}[tp={tp},pp={pp}]",
         num_attention_heads=heads,
         num_key_value_heads=kv,
         intermediate_size=-(-cfg.intermediate_size // tp),
-        num_hidden_layers=-(-cfg.num_hidden_layers // pp),
+        num_hidden_layers=layers,
         vocab_size=-(-cfg.vocab_size // (tp * pp)),
+        # MoE: the routed experts spread over the TP group (expert parallelism), the
+        # shared experts split like a dense MLP
+        moe_layers=min(layers, -(-cfg.moe_layers // pp)),
+        shared_intermediate_size=-(-cfg.shared_intermediate_size // tp),
+        expert_shards=cfg.expert_shards * tp if cfg.is_moe else 1,
     )
+    precision = dict(weights=wl.weight_dtype, kv=wl.kv_dtype)
     if wl.kind == "llm-decode":
-        return llm_decode_workload(shard, wl.batch, wl.seq_len, wl.dtype)
-    return llm_prefill_workload(shard, wl.batch, wl.seq_len, wl.dtype)
+        return llm_decode_workload(shard, wl.batch, wl.seq_len, wl.dtype, **precision)
+    return llm_prefill_workload(shard, wl.batch, wl.seq_len, wl.dtype, **precision)
 
 
 class SystemResult(NamedTuple):

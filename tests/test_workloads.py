@@ -527,7 +527,7 @@ CONFIG_ERRORS = [
     ({**LLAMA_3_8B_CONFIG, "num_key_value_heads": 5}, ["num_key_value_heads (5)"]),
     ({**LLAMA_3_8B_CONFIG, "num_attention_heads": 48}, ["hidden_size (4096)", "'head_dim'"]),
     ({**LLAMA_3_8B_CONFIG, "tie_word_embeddings": "yes"}, ["'tie_word_embeddings'"]),
-    ({**LLAMA_3_8B_CONFIG, "num_local_experts": 8}, ["mixture-of-experts"]),
+    ({**LLAMA_3_8B_CONFIG, "num_local_experts": 8}, ["mixture-of-experts", "'num_experts_per_tok'"]),
     (json.dumps({**LLAMA_3_8B_CONFIG, "hidden_size": math.nan}), ["'hidden_size'", "nan"]),
     (json.dumps({**LLAMA_3_8B_CONFIG, "vocab_size": 1e300}), ["'vocab_size'"]),
 ]
