@@ -747,6 +747,7 @@ def _performance(d, wl: Workload, c: ModelConstants, geo: Geometry, mem: MemoryS
         c_fused=_fused(wl, _C_FUSED),
         fill_cycles_per_side=c["mac_fill_cycles_per_side"],
         issue_efficiency=c["mac_issue_efficiency"],
+        kv_read_efficiency=c["kv_read_efficiency"],
     )
     # multi-die packages all-reduce activations between the dies (Megatron-style split)
     coll = system.collectives_per_step(wl)

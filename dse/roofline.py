@@ -121,6 +121,7 @@ def op_times(
     c_fused=None,
     fill_cycles_per_side=0.0,
     issue_efficiency=1.0,
+    kv_read_efficiency=1.0,
 ) -> OpTimes:
     """Compute, SRAM and DRAM time of every op for every design (at the max clock).
 
@@ -131,7 +132,9 @@ def op_times(
     GEMMs and element-wise ops are computed on their own columns.
     ``fill_cycles_per_side`` and ``issue_efficiency`` are the per-wave array fill/drain
     (in units of the array side) and the steady-state MAC issue efficiency of
-    :func:`gemm_compute_s`.
+    :func:`gemm_compute_s`. ``kv_read_efficiency`` is the fraction of the sustained DRAM
+    bandwidth that reads of the KV cache reach (paged attention reads it in small
+    blocks): those bytes take ``1 / kv_read_efficiency`` times as long.
     """
     n_ops = len(ops["m"])
     shape = (np.shape(cores)[0], n_ops)
@@ -154,11 +157,12 @@ def op_times(
         ]
         out = _op_times_kernel(
             *design, *per_op, float(b), bool(inputs_from_memory),
-            float(fill_cycles_per_side), float(issue_efficiency),
+            float(fill_cycles_per_side), float(issue_efficiency), float(kv_read_efficiency),
         )  # fmt: skip
         return OpTimes(*out)
     compute_s = np.empty(shape)
     dram_bytes = np.empty(shape)
+    kv_extra = None  # KV-cache bytes as extra time (paged reads are slower), where any
     sram_bytes = np.empty(shape)
     gi = np.flatnonzero(ops["is_gemm"])
     ei = np.flatnonzero(~ops["is_gemm"])
@@ -189,21 +193,26 @@ def op_times(
             | (ops["b_is_kv"][gi] & kv_resident)
             | (b_is_act & on_chip(b_b, no_fuse[gi]))
         )
+        b_dram = np.where(b_resident, 0.0, b_b * np.where(fits, 1.0, b_reads))
         dram_bytes[:, gi] = (
             np.where(on_chip(a_b, a_fused[gi]), 0.0, a_b * np.where(fits, 1.0, a_reads))
-            + np.where(b_resident, 0.0, b_b * np.where(fits, 1.0, b_reads))
+            + b_dram
             + np.where(on_chip(c_b, c_fused[gi]), 0.0, c_b)
         )
+        if kv_read_efficiency != 1.0 and ops["b_is_kv"][gi].any():
+            kv_extra = np.zeros(shape)
+            kv_extra[:, gi] = np.where(ops["b_is_kv"][gi], b_dram, 0.0) * (1.0 / kv_read_efficiency - 1.0)
     if ei.size:
         a_b, c_b = ops["a_bytes"][ei], ops["c_bytes"][ei]
         compute_s[:, ei] = ops["eltwise_flops"][ei] / vector_flops_per_s
         sram_bytes[:, ei] = np.broadcast_to(a_b + c_b, (shape[0], ei.size))
         dram_bytes[:, ei] = np.where(on_chip(a_b, a_fused[ei]), 0.0, a_b) + np.where(on_chip(c_b, c_fused[ei]), 0.0, c_b)
 
+    dram_time_bytes = dram_bytes if kv_extra is None else dram_bytes + kv_extra
     return OpTimes(
         compute_s=compute_s,
         sram_s=sram_bytes * (1.0 / sram_bw_bytes_per_s),
-        dram_s=dram_bytes * (1.0 / dram_bw_bytes_per_s),
+        dram_s=dram_time_bytes * (1.0 / dram_bw_bytes_per_s),
         dram_bytes=dram_bytes,
         sram_bytes=sram_bytes,
     )
@@ -226,7 +235,7 @@ if njit is not None:
         cores, side, clock_hz, rate, vector_flops_per_s, tile_bytes, dram_bw, sram_bw,
         weights_resident, kv_resident, m, n, k, batch, flop_fraction, a_b, b_b, c_b,
         eltwise_flops, is_gemm, b_is_weight, b_is_kv, a_fused, c_fused, b, inputs_from_memory,
-        fill_cycles_per_side, issue_efficiency,
+        fill_cycles_per_side, issue_efficiency, kv_read_efficiency,
     ):  # fmt: skip
         """:func:`op_times` one design at a time: the vectorised expressions in the same
         order (bit-identical results), without the (designs, ops) temporaries."""
@@ -238,6 +247,7 @@ if njit is not None:
         sram_bytes = np.empty((n_designs, n_ops))
         kff = k * flop_fraction
         fits_ops = (a_b + b_b + c_b) / batch
+        kv_extra = 1.0 / kv_read_efficiency - 1.0
         for i in range(n_designs):
             r, tile = side[i], tile_bytes[i]
             fill = fill_cycles_per_side * r
@@ -263,20 +273,23 @@ if njit is not None:
                         or (b_is_kv[j] and kv_resident[i])
                         or (b_act and not inputs_from_memory and b_b[j] <= tile)
                     )
+                    b_dram = 0.0 if b_resident else b_b[j] * b_reads
                     dram = (
                         (0.0 if a_on else a_b[j] * a_reads)
-                        + (0.0 if b_resident else b_b[j] * b_reads)
+                        + b_dram
                         + (0.0 if c_on else c_b[j])
                     )
+                    dram_t = dram + b_dram * kv_extra if b_is_kv[j] and kv_extra != 0.0 else dram
                 else:
                     compute = eltwise_flops[j] / vector_flops_per_s[i]
                     sram = a_b[j] + c_b[j]
                     dram = (0.0 if a_on else a_b[j]) + (0.0 if c_on else c_b[j])
+                    dram_t = dram
                 compute_s[i, j] = compute
                 sram_bytes[i, j] = sram
                 dram_bytes[i, j] = dram
                 sram_s[i, j] = sram * inv_sram
-                dram_s[i, j] = dram * inv_dram
+                dram_s[i, j] = dram_t * inv_dram
         return compute_s, sram_s, dram_s, dram_bytes, sram_bytes
 
 

@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -80,8 +81,12 @@ METRICS = (
     "tokens_per_s",
     "throughput_per_s",
     "energy_per_item_j",
+    "latency_s",
+    "request_latency_s",
 )
 _WORKLOAD_METRICS = frozenset(METRICS[4:])
+#: LLM step-time rows, by phase: what ``dse validate`` reports apart
+LLM_PHASES = {"decode": ("request_latency_s", "tokens_per_s"), "prefill": ("latency_s",)}
 
 
 # ---------------------------------------------------------------------------------------
@@ -251,6 +256,22 @@ def die_area_by_family(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def llm_phase_summary(frame: pd.DataFrame) -> pd.DataFrame:
+    """LLM step-time error by phase (:data:`LLM_PHASES`): ``phase``, ``n``,
+    ``median_abs_error``, ``n_held_out``, ``held_out_median_abs_error``, ``held_out_worst``."""
+    counted = frame[_in_stats(frame)]
+    out = []
+    for phase, metrics in LLM_PHASES.items():
+        rows = counted[counted["metric"].isin(metrics) & counted["workload"].str.startswith(("llm-", "request:"))]
+        if phase == "prefill":
+            rows = rows[rows["workload"].str.startswith("llm-prefill")]
+        if len(rows):
+            stats = _error_stats(rows)
+            keys = ("n", "median_abs_error", "n_held_out", "held_out_median_abs_error", "held_out_worst")
+            out.append({"phase": phase, **{k: stats[k] for k in keys}})
+    return pd.DataFrame(out)
+
+
 def _error_stats(rows: pd.DataFrame) -> dict[str, Any]:
     """Error statistics of some comparison rows, all of them and the held-out ones:
     count, median / mean / max absolute error, the worst signed error (NaN when none)."""
@@ -327,7 +348,9 @@ def validation_table(
             )
         chip = chips[key]
         metric, wl_text = ref["metric"], ref["workload"]
-        if not wl_text:
+        if metric == "request_latency_s":
+            model = request_latency_s(chip, wl_text, tech=tech, constants=c)
+        elif not wl_text:
             m = cache.setdefault((key, ""), evaluate(chip, tech=tech, constants=c))
             model = getattr(m, metric)
         else:
@@ -375,6 +398,35 @@ def validation_table(
         return frame.reset_index(drop=True)
     areas = die_area_table(constants=c, tech=tech, dies=dies)
     return pd.concat([areas, frame], ignore_index=True)
+
+
+_REQUEST = re.compile(r"request:(?P<model>[^:]+):batch=(?P<batch>\d+),prompt=(?P<prompt>\d+),output=(?P<output>\d+)(?::(?P<rest>.*))?$")
+
+
+def request_latency_s(
+    chip: ChipSpec, text: str, tech: Technology | None = None, constants: ModelConstants | None = None
+) -> float:
+    """End-to-end time of a static batch of requests [s]: the prefill of every prompt,
+    then ``output`` decode steps (the time of the step at the mean context).
+
+    ``text`` is ``request:MODEL:batch=B,prompt=P,output=O[:dtype=...]``, the form of
+    the ``request_latency_s`` rows of ``reference_chips.csv`` (benchmarks that time a
+    whole batch from submission to its last token).
+
+    Notes
+    -----
+    T = t_prefill(B, P) + O t_decode(B, P + O / 2): decode time grows about linearly with
+    the context (the KV-cache reads), so the step at the mean context is the mean step.
+    """
+    match = _REQUEST.match(text.strip())
+    if match is None:
+        raise DseInputError(f"request row {text!r}: expected request:MODEL:batch=B,prompt=P,output=O")
+    g = match.groupdict()
+    rest = f":{g['rest']}" if g["rest"] else ""
+    b, p, o = int(g["batch"]), int(g["prompt"]), int(g["output"])
+    prefill = evaluate(chip, f"llm-prefill:{g['model']}:batch={b},seq={p}{rest}", tech=tech, constants=constants)
+    decode = evaluate(chip, f"llm-decode:{g['model']}:batch={b},context={p + o // 2}{rest}", tech=tech, constants=constants)
+    return float(prefill.latency_s + o * decode.latency_s)
 
 
 def _in_stats(frame: pd.DataFrame) -> pd.Series:
@@ -450,22 +502,14 @@ def format_markdown(frame: pd.DataFrame, summary: pd.DataFrame) -> str:
             f"| {s['metric']} | {s['n']} | {s['median_abs_error']:.1%} | {s['mean_abs_error']:.1%} "
             f"| {s['max_abs_error']:.1%} | {s['n_held_out']} | {held} |"
         )
-    families = die_area_by_family(frame)
-    if len(families):
-        lines += [
-            "",
-            "Die area per architecture family (exact and analyst areas):",
-            "",
-            "| family | n | median abs error | worst | held-out n | held-out median | held-out worst |",
-            "|---|---:|---:|---:|---:|---:|---:|",
-        ]
-        for _, f in families.iterrows():
-            hm, hw = f["held_out_median_abs_error"], f["held_out_worst"]
-            lines.append(
-                f"| {f['family']} | {f['n']} | {f['median_abs_error']:.1%} | {f['worst']:+.1%} "
-                f"| {f['n_held_out']} | {'' if math.isnan(hm) else f'{hm:.1%}'} "
-                f"| {'' if math.isnan(hw) else f'{hw:+.1%}'} |"
-            )
+    lines += _group_table(
+        "LLM step time by phase (decode: request latency of static batches and decode rates; prefill: time to first token):",
+        llm_phase_summary(frame), "phase", worst=False,
+    )  # fmt: skip
+    lines += _group_table(
+        "Die area per architecture family (exact and analyst areas):",
+        die_area_by_family(frame), "family", worst=True,
+    )  # fmt: skip
     lines += [
         "",
         "role: fit = used by scripts/calibrate.py; held-out = not used by any fit; "
@@ -474,6 +518,25 @@ def format_markdown(frame: pd.DataFrame, summary: pd.DataFrame) -> str:
         "one-sided bounds and estimated areas are shown but not counted in the statistics.",
     ]
     return "\n".join(lines)
+
+
+def _group_table(title: str, table: pd.DataFrame, label: str, *, worst: bool) -> list[str]:
+    """Markdown lines of an error table per group (phase, family); none if empty."""
+    if table.empty:
+        return []
+    pct = lambda v, fmt: "" if math.isnan(v) else format(v, fmt)  # noqa: E731
+    lines = [
+        "", title, "",
+        f"| {label} | n | median abs error |{' worst |' if worst else ''} held-out n | held-out median | held-out worst |",
+        "|---|---:|---:|" + ("---:|" if worst else "") + "---:|---:|---:|",
+    ]  # fmt: skip
+    for _, g in table.iterrows():
+        cells = [g[label], g["n"], pct(g["median_abs_error"], ".1%")]
+        if worst:
+            cells.append(pct(g["worst"], "+.1%"))
+        cells += [g["n_held_out"], pct(g["held_out_median_abs_error"], ".1%"), pct(g["held_out_worst"], "+.1%")]
+        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+    return lines
 
 
 def to_json(frame: pd.DataFrame, summary: pd.DataFrame) -> dict[str, Any]:
@@ -496,6 +559,10 @@ def to_json(frame: pd.DataFrame, summary: pd.DataFrame) -> dict[str, Any]:
         "summary": {
             r["metric"]: clean({k: v for k, v in r.items() if k != "metric"})
             for r in summary.to_dict(orient="records")
+        },
+        "llm_phases": {
+            r["phase"]: clean({k: v for k, v in r.items() if k != "phase"})
+            for r in llm_phase_summary(frame).to_dict(orient="records")
         },
     }
 

@@ -19,8 +19,13 @@ out of every fit):
    (8192^3, 400 W cap) reaches the measured 258 TFLOPS: the rate is set by the clock
    the power cap allows, so the fit sets the energy per MAC. ``mac_issue_efficiency``
    is not fitted: 295/312 = 0.946, the same GEMM with all-zero inputs (no power limit).
-3. Per-op overhead: ``op_overhead_s`` so that Llama-2-7B bf16 decode at batch 1 on A100
-   reaches the measured 104.9 tokens/s (gpt-fast, CUDA graphs).
+3. LLM step time: ``op_overhead_s`` (per kernel), ``dram_efficiency`` and
+   ``kv_read_efficiency`` (the KV-cache reads of decode attention) jointly, by
+   least squares in log time over the measured rows with role ``fit`` of
+   ``request_latency_s`` (static batches timed end to end: prefill plus decode),
+   ``latency_s`` (prefill) and ``tokens_per_s`` (decode rate): TensorRT-LLM on A100-40GB
+   and H100 at batch 1-64 (LLM-Inference-Bench) and gpt-fast on A100. vLLM rows, the
+   128-token runs and TensorRT-LLM's own prefill table are held out.
 
 4. Clocked baseline: ``clock_energy_pj_per_mtr_cycle_45nm`` by least squares in log
    power over the two decode points with role ``fit``: A100-40GB Llama-2-7B with ~12
@@ -74,6 +79,9 @@ AREA_PARAMS = (
 LANES_PARAM = "vector_lanes_per_sqrt_mac"
 ENERGY_PARAM = "operand_delivery_factor"
 OVERHEAD_PARAM = "op_overhead_s"
+#: fitted jointly on the LLM step-time rows (decode requests, prefill, decode rate)
+STEP_PARAMS = (OVERHEAD_PARAM, "dram_efficiency", "kv_read_efficiency")
+STEP_METRICS = ("request_latency_s", "latency_s", "tokens_per_s")
 BASELINE_PARAM = "clock_energy_pj_per_mtr_cycle_45nm"
 ROUNDS = 3
 
@@ -88,6 +96,8 @@ BASE_SOURCES = {
     "register_file_area_factor": "Register-file area over single-port compiled-macro area: multi-ported 8T+ bit cells and their read/write ports (a 2R1W cell is about twice a 6T cell, wider files 3-5x; Weste & Harris, CMOS VLSI Design, 4th ed., ch. 12). Bounds 1.5-5.",
     "operand_delivery_factor": "All-in energy of a MAC (pipeline, register files, local wires, clock tree) relative to Stillmaker-scaled Horowitz arithmetic, for a 32 x 32 MAC array per core; the delivery part (k - 1) scales with 32 / sqrt(macs_per_core) (power.mac_energy_pj). Bounds 2-40: Dally/Horowitz put operand delivery at 3-10x the arithmetic; the esim 16-bit FPU energies (0.8-1.2 pJ at 7/5 nm, nodes.md 2.2) times 1.5-2x delivery give ~20-30.",
     "op_overhead_s": "Fixed cost per kernel of a launched-kernel chip (execution = 'kernel'): launch, prologue/epilogue and wave tail, charged per op that runs as its own kernel (FlashAttention's softmax and value product and residual adds fused into the next norm pay none). Nsight: ~1.5 us per kernel inside CUDA graphs, 5-20 us eager launches (research notes); bounds 0.5-10 us.",
+    "dram_efficiency": "Sustained / peak DRAM bandwidth of the streaming reads of an inference step (weights, KV cache, spilled activations), with the per-kernel overhead the one free parameter of LLM step time. Bounds 0.6-0.95: STREAM-class results on HBM GPUs reach 0.85-0.92 of peak (triad), and decode kernels measured end to end sit lower.",
+    "kv_read_efficiency": "Fraction of the sustained DRAM bandwidth that reads of the KV cache reach: decode attention (paged attention, FlashDecoding) reads the cache in small blocks per sequence and head, not in long streams. Bounds 0.4-1.0.",
     "clock_energy_pj_per_mtr_cycle_45nm": "Clocked baseline (clock tree, registers, sequencers and always-on control) per million logic transistors (core logic and uncore at the derated density) per cycle at 45 nm and nominal Vdd, scaled by the node's energy_factor and (V/V_nom)^2: the power a clocked chip draws while its datapaths wait on memory. Clock distribution alone is 20-40 % of a processor's dynamic power (classic VLSI texts; Alpha 21264 ~32 %); bounds 1-100 pJ (an effective coefficient: it also carries the load-issue and cache activity of a core that waits on memory).",
 }
 
@@ -110,7 +120,9 @@ def _model(c: ModelConstants, table, chips, rows) -> np.ndarray:
         chips=chips,
         with_dies=False,
     )
-    return frame["model"].to_numpy()
+    # the table comes back grouped by chip and metric: put it in the order of ``rows``
+    model = frame.set_index(["chip", "metric", "workload"])["model"]
+    return model.loc[list(zip(rows["chip"], rows["metric"], rows["workload"], strict=True))].to_numpy()
 
 
 def _area_rows(dies, roles=("fit",)):
@@ -136,6 +148,24 @@ def lanes_per_sqrt_mac(dies) -> float:
     """Median fp32 lanes per sqrt(MACs per core) over the evaluated reference dies."""
     used = dies[dies["role"] != "excluded"]
     return float(np.median(used["vector_lanes_per_core"] / np.sqrt(used["macs_per_core"])))
+
+
+def fit_llm_steps(c: ModelConstants, table, chips, rows) -> ModelConstants:
+    """Per-kernel overhead and DRAM efficiency jointly, by least squares in log time over
+    the LLM step rows (decode requests, prefill, decode rate), inside their bounds."""
+    lo, hi = zip(*(_bounds(c, n) for n in STEP_PARAMS), strict=True)
+    lo, hi = np.log(lo), np.log(hi)
+    x0 = np.clip(np.log([c[n] for n in STEP_PARAMS]), lo + 1e-9, hi - 1e-9)
+    target = rows["value"].to_numpy()
+    rate = (rows["metric"] == "tokens_per_s").to_numpy()  # a rate: the time is its inverse
+
+    def resid(x):
+        trial = c.replace(**dict(zip(STEP_PARAMS, np.exp(x), strict=True)))
+        ratio = np.log(_model(trial, table, chips, rows) / target)
+        return np.where(rate, -ratio, ratio)
+
+    res = least_squares(resid, x0, bounds=(lo, hi), x_scale=1.0, diff_step=1e-3)
+    return c.replace(**dict(zip(STEP_PARAMS, np.exp(res.x), strict=True)))
 
 
 def _fit_scalar(c: ModelConstants, table, chips, rows, name: str) -> ModelConstants:
@@ -177,13 +207,15 @@ def calibrate(c: ModelConstants | None = None):
     area_rows = _area_rows(dies)
     c = c.replace(**{LANES_PARAM: lanes_per_sqrt_mac(dies)})
     energy_rows = _rows(table, "achieved_tflops")
-    overhead_rows = _rows(table, "tokens_per_s")
+    overhead_rows = table[
+        table["metric"].isin(STEP_METRICS) & (table["role"] == "fit") & table["quality"].isin(("exact", "measured"))
+    ]
     baseline_rows = _rows(table, "power_w", qualities=("exact", "measured", "derived"))
     for _ in range(ROUNDS):
         c = fit_area(c, area_rows)
         c = _fit_scalar(c, table, chips, energy_rows, ENERGY_PARAM)
         c = _fit_scalar_ls(c, table, chips, baseline_rows, BASELINE_PARAM)
-        c = _fit_scalar(c, table, chips, overhead_rows, OVERHEAD_PARAM)
+        c = fit_llm_steps(c, table, chips, overhead_rows)
     return c, table, chips, area_rows, energy_rows, overhead_rows, baseline_rows
 
 
@@ -259,7 +291,7 @@ def main() -> None:
     c0 = default_constants()
     c, table, chips, area_rows, energy_rows, overhead_rows, baseline_rows = calibrate(c0)
     print("fitted constants (bounds):")
-    for name in (*AREA_PARAMS, LANES_PARAM, ENERGY_PARAM, BASELINE_PARAM, OVERHEAD_PARAM):
+    for name in (*AREA_PARAMS, LANES_PARAM, ENERGY_PARAM, BASELINE_PARAM, *STEP_PARAMS):
         lo, hi = _bounds(c, name)
         flag = (
             " (at bound)"
@@ -305,9 +337,17 @@ def main() -> None:
             "sqrt(macs_per_core) over the evaluated dies of reference_dies.csv (bounds: the dies' "
             "range 0.25-8).",
         )
+        steps = "; ".join(f"{r['chip']} {r['workload']} = {r['value']:g} {r['unit']}" for _, r in overhead_rows.iterrows())
+        for name in STEP_PARAMS:
+            lo, hi = _bounds(c, name)
+            updates[name] = dict(
+                value=float(c[name]),
+                source=f"{BASE_SOURCES[name]} Fitted by scripts/calibrate.py jointly with "
+                f"{', '.join(n for n in STEP_PARAMS if n != name)}, least squares in log step time over the "
+                f"measured LLM decode and prefill rows with role fit: {steps} (bounds {lo:g}-{hi:g}).",
+            )
         for name, rows, what in (
             (ENERGY_PARAM, energy_rows, "the measured dense bf16 GEMM rate under the 400 W cap"),
-            (OVERHEAD_PARAM, overhead_rows, "the measured bf16 decode rate at batch 1"),
             (BASELINE_PARAM, baseline_rows, "the measured board power of memory-bound LLM decode"),
         ):
             lo, hi = _bounds(c, name)

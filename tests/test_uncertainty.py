@@ -80,14 +80,14 @@ def test_sample_tech_draws_within_ranges_reproducibly():
 
 def test_uncertain_constants_exclude_fitted_and_definitions():
     names = uncertain_constants()
-    assert "dram_efficiency" in names and "logic_derate" in names
-    for fitted in ("op_overhead_s", "operand_delivery_factor", "core_fixed_transistors"):
+    assert "sram_bw_factor" in names and "logic_derate" in names
+    for fitted in ("op_overhead_s", "dram_efficiency", "operand_delivery_factor", "core_fixed_transistors"):
         assert fitted not in names
     for definition in ("wafer_diameter_mm", "tpp_threshold_a", "leakage_ref_temp_c"):
         assert definition not in names
-    c = sample_constants(None, 300, seed=2, names=["dram_efficiency"])
-    assert c["dram_efficiency"].shape == (300,)
-    assert (c["dram_efficiency"] >= 0.6).all() and (c["dram_efficiency"] <= 0.95).all()
+    c = sample_constants(None, 300, seed=2, names=["logic_derate"])
+    assert c["logic_derate"].shape == (300,)
+    assert (c["logic_derate"] >= 0.4).all() and (c["logic_derate"] <= 0.8).all()
 
 
 def test_monte_carlo_inputs_rows_are_design_major_and_gather_by_code():
@@ -231,6 +231,6 @@ def test_tornado_default_inputs_cover_node_memory_and_constants():
     assert len(data) == len(set(data["input"]))
     assert np.isfinite(data["swing"]).all()
     assert "constant.op_overhead_s" not in set(data["input"])  # fitted: not swung by default
-    assert default_constants()["dram_efficiency"] in set(data["value"])
+    assert default_constants()["sram_bw_factor"] in set(data["value"])
     with pytest.raises(KeyError):
         tornado(dse.example_chip("h100-like"), "tokens_per_s")  # no workload: no tokens_per_s
