@@ -194,16 +194,57 @@ def _serve(d, wl, tech, c, detail, design_out):
     each step evaluating the chain on serving iterations (:func:`_serve_step`) for the
     designs that share a candidate. The designs are then evaluated at that batch; where
     no batch meets the targets, at batch 1 with the violation ``slo``.
+
+    With ``system = "auto"``, a design whose memory cannot hold the weights and one
+    request is served by the smallest tensor-parallel group (up to ``tp_max`` chips on
+    its link, :func:`dse.system.size_system` without pipelining) that can: each chip runs
+    its shard (:func:`dse.system.shard_serve_workload`; MoE experts spread over the group)
+    and every iteration adds two ring all-reduces per layer over the link. The serving
+    metrics (``tpot_s``, ``ttft_s``, ``goodput_tokens_per_s``) and the ``system_*``
+    metrics are then the group's; a model that needs pipeline stages as well is the
+    violation ``system_size``.
     """
+    n = len(d["cores"])
+    tp = np.ones(n, dtype=np.int64)
+    too_big = np.zeros(n, dtype=bool)
+    auto = np.flatnonzero(d["system_code"] == 1)
+    if auto.size:  # the smallest group whose shards hold their weights and one request
+        cap = _serve_capacity(d, c, design_out["memory_capacity_gb"])[auto]
+        tokens = wl.serve.prompt + wl.serve.output
+        need = np.zeros(auto.size, dtype=np.int64)
+        for t in range(1, int(d["tp_max"][auto].max()) + 1):
+            shard = system.shard_serve_workload(wl, t)
+            one = tokens * shard.model_config.kv_bytes_per_token(BYTES_PER_ELEMENT[wl.kv_dtype])
+            fits = (need == 0) & (shard.weight_bytes + one <= cap) & (t <= d["tp_max"][auto])
+            need[fits] = t
+        tp[auto[need > 0]] = need[need > 0]
+        too_big[auto[need == 0]] = True
+    out: dict = {}
+    for t in np.unique(tp):
+        rows = np.flatnonzero(tp == t)
+        sub_d = {k: v[rows] for k, v in d.items()}
+        shard = system.shard_serve_workload(wl, int(t))
+        sub = _serve_search(sub_d, shard, tech, c, detail, int(t), design_out["memory_capacity_gb"][rows])
+        if not out:
+            out = {k: _like(v, n, rows.size) for k, v in sub.items()}
+        _scatter(out, sub, rows, n)
+    held = np.flatnonzero(tp > 1)
+    out["violation_mask"][held] &= ~np.int64(1 << VIOLATIONS.index("memory_capacity"))
+    out["violation_mask"] |= too_big.astype(np.int64) << VIOLATIONS.index("system_size")
+    return out
+
+
+def _serve_search(d, wl, tech, c, detail, tp: int, capacity_gb):
+    """The batch search of :func:`_serve` for designs served by ``tp`` chips each."""
     spec = wl.serve
     n = len(d["cores"])
-    hi = _serve_batch_limit(d, wl, c, design_out["memory_capacity_gb"])
+    hi = _serve_batch_limit(d, wl, c, capacity_gb)
     lo = np.zeros(n, dtype=np.int64)  # 0: no batch meets the targets (yet)
     while (todo := np.flatnonzero(lo < hi)).size:
         mid = (lo[todo] + hi[todo] + 1) // 2
         for b in np.unique(mid):
             rows = todo[mid == b]
-            _, tpot, ttft = _serve_step(d, rows, wl, tech, c, int(b), False)
+            _, tpot, ttft, _ = _serve_step(d, rows, wl, tech, c, int(b), False, tp)
             ok = (tpot <= spec.tpot_s) & (ttft <= spec.ttft_s)
             lo[rows[ok]] = b
             hi[rows[~ok]] = b - 1
@@ -211,17 +252,40 @@ def _serve(d, wl, tech, c, detail, design_out):
     out: dict = {}
     for b in np.unique(batch):
         rows = np.flatnonzero(batch == b)
-        sub, tpot, ttft = _serve_step(d, rows, wl, tech, c, int(b), detail)
+        sub, tpot, ttft, link_j = _serve_step(d, rows, wl, tech, c, int(b), detail, tp)
         met = lo[rows] >= 1
+        goodput = b / tpot
         sub.update(
             tpot_s=tpot, ttft_s=ttft, serve_batch=np.full(rows.size, float(b)),
-            goodput_tokens_per_s=np.where(met, sub["tokens_per_s"], 0.0),
+            goodput_tokens_per_s=np.where(met, goodput, 0.0),
         )  # fmt: skip
+        if tp > 1:  # the group of tp chips serves the batch
+            cost = tp * (sub["unit_cost_usd"] + _link_values(d["link_code"][rows], "usd_per_chip"))
+            sub.update(
+                system_chips=np.full(rows.size, float(tp)), system_latency_s=tpot,
+                system_throughput_per_s=goodput, system_cost_usd=cost,
+                system_energy_per_item_j=(sub["energy_j"] * tp + link_j) / b,
+                system_cost_per_throughput_usd=cost / goodput,
+            )  # fmt: skip
         sub["violation_mask"] = sub["violation_mask"] | (~met).astype(np.int64) << VIOLATIONS.index("slo")
         if not out:
             out = {k: _like(v, n, rows.size) for k, v in sub.items()}
         _scatter(out, sub, rows, n)
     return out
+
+
+def _link_values(codes, attr: str) -> np.ndarray:
+    """One :class:`dse.system.LinkSpec` field per design, from its ``link_code``."""
+    per_link = np.array([getattr(system.link(name), attr) for name in system.LINKS])
+    return per_link[np.asarray(codes, dtype=np.intp)]
+
+
+def _serve_capacity(d, c, capacity_gb) -> np.ndarray:
+    """What one chip holds for serving [B]: its off-chip memory, or (SRAM-only) the
+    weight-resident share of its SRAM."""
+    cap = np.nan_to_num(np.asarray(capacity_gb, dtype=float) * GB)
+    resident = (1.0 - c["sram_tiling_fraction"]) * d["sram_mb"] * MIB
+    return np.where(cap > 0.0, cap, resident)
 
 
 def _serve_batch_limit(d, wl, c, capacity_gb) -> np.ndarray:
@@ -240,12 +304,13 @@ def _serve_batch_limit(d, wl, c, capacity_gb) -> np.ndarray:
     return np.clip(fit, 0.0, float(min(spec.max_batch, spec.chunk - 1))).astype(np.int64)
 
 
-def _serve_step(d, rows, wl, tech, c, batch: int, detail: bool):
+def _serve_step(d, rows, wl, tech, c, batch: int, detail: bool, tp: int = 1):
     """The chain on one serving iteration at ``batch`` for the designs ``rows``.
 
-    Returns the metrics of the steady-state iteration (its step time is TPOT) and TPOT
-    and TTFT: a prompt prefilled in ``ceil(prompt / (chunk - batch))`` iterations that
-    fill the whole budget.
+    Returns the metrics of the steady-state iteration, TPOT (its step time) and TTFT (a
+    prompt prefilled in ``ceil(prompt / (chunk - batch))`` iterations that fill the whole
+    budget), each with the group's all-reduces when ``tp > 1`` (two per layer over the
+    design's link), and the link energy of one steady-state iteration [J].
     """
     from dse.workloads import serve_step_workload
 
@@ -255,8 +320,23 @@ def _serve_step(d, rows, wl, tech, c, batch: int, detail: bool):
     steady = serve_step_workload(cfg, spec, batch, *prec, spec_text=wl.spec)
     full = serve_step_workload(cfg, spec, batch, *prec, full_chunk=True, spec_text=wl.spec)
     out = _evaluate_arrays(sub_d, steady, tech, c, detail)
-    ttft = math.ceil(spec.prompt / (spec.chunk - batch)) * _evaluate_arrays(sub_d, full, tech, c, False)["latency_s"]
-    return out, out["latency_s"].copy(), ttft
+    t_full = _evaluate_arrays(sub_d, full, tech, c, False)["latency_s"]
+    tpot, link_j = out["latency_s"].copy(), np.zeros(len(rows))
+    if tp > 1:
+        codes = sub_d["link_code"]
+        bw, lat = _link_values(codes, "bandwidth_gbps"), _link_values(codes, "latency_us")
+        pj = _link_values(codes, "energy_pj_per_bit")
+        per_step = []
+        for step in (steady, full):
+            coll = system.collectives_per_step(step)
+            per_step.append(coll.allreduces_per_step * system.ring_allreduce_time_s(coll.message_bytes, tp, bw, lat))
+        tpot = tpot + per_step[0]
+        t_full = t_full + per_step[1]
+        coll = system.collectives_per_step(steady)
+        sent = coll.allreduces_per_step * system.allreduce_bytes_sent(coll.message_bytes, tp)
+        link_j = sent * 8.0 * pj * 1e-12 * tp
+    ttft = math.ceil(spec.prompt / (spec.chunk - batch)) * t_full
+    return out, tpot, ttft, link_j
 
 
 def _like(value, n: int, m: int):
@@ -1174,10 +1254,9 @@ def _system_metrics(out, d, wl, tech, c, weights_resident, resident_space, cap_b
             shard = system.shard_workload(wl, tp, pp)
             sub = _evaluate_arrays(sub_d, shard, tech, c, False)
             link_i = d["link_code"][rows]
-            links = [system.link(name) for name in system.LINKS]
 
-            def pick(attr, links=links, link_i=link_i):
-                return np.array([getattr(links[k], attr) for k in link_i])
+            def pick(attr, link_i=link_i):
+                return _link_values(link_i, attr)
 
             perf = system.system_performance(
                 system.SystemSize(*(np.asarray(f)[sel] for f in size)),
@@ -1797,7 +1876,8 @@ def serve_curve(
     Returns
     -------
     DataFrame
-        One row per batch: ``batch``, ``tpot_s``, ``ttft_s``, ``tokens_per_s``,
+        One chip's curve (``system = "auto"`` is not applied here). One row per batch:
+        ``batch``, ``tpot_s``, ``ttft_s``, ``tokens_per_s``,
         ``power_w``, ``fits`` (weights and KV cache in memory, prompts kept up with) and
         ``meets`` (fits and both targets met).
     """
@@ -1816,7 +1896,7 @@ def serve_curve(
     for b in (int(x) for x in batches):
         if not 1 <= b < wl.serve.chunk:
             raise DseInputError(f"batch {b} must be from 1 to chunk - 1 = {wl.serve.chunk - 1}")
-        sub, tpot, ttft = _serve_step(d, np.arange(1), wl, tech, c, b, False)
+        sub, tpot, ttft, _ = _serve_step(d, np.arange(1), wl, tech, c, b, False)
         fits = b <= limit
         meets = fits and tpot[0] <= wl.serve.tpot_s and ttft[0] <= wl.serve.ttft_s
         rows.append(dict(

@@ -63,6 +63,8 @@ __all__ = [
     "collectives_per_step",
     "link",
     "ring_allreduce_time_s",
+    "shard_config",
+    "shard_serve_workload",
     "shard_workload",
     "size_system",
     "stage_compute_time_s",
@@ -410,13 +412,37 @@ def shard_workload(wl: Workload, tp: int, pp: int) -> Workload:
     on-chip residency (an alternative to :func:`stage_compute_time_s`). Non-LLM
     workloads are returned unchanged.
     """
-    from dataclasses import replace
-
     from dse.workloads import llm_decode_workload, llm_prefill_workload
 
     cfg = wl.model_config
     if cfg is None or wl.kind not in ("llm-decode", "llm-prefill") or tp * pp == 1:
         return wl
+    shard = shard_config(cfg, tp, pp)
+    precision = dict(weights=wl.weight_dtype, kv=wl.kv_dtype)
+    if wl.kind == "llm-decode":
+        return llm_decode_workload(shard, wl.batch, wl.seq_len, wl.dtype, **precision)
+    return llm_prefill_workload(shard, wl.batch, wl.seq_len, wl.dtype, **precision)
+
+
+def shard_serve_workload(wl: Workload, tp: int) -> Workload:
+    """The ``llm-serve`` workload one chip of a ``tp``-way tensor-parallel group runs:
+    the model split as in :func:`shard_workload`, the same requests and targets (the
+    group serves the batch together)."""
+    from dse.workloads import serve_step_workload
+
+    if tp == 1 or wl.serve is None:
+        return wl
+    return serve_step_workload(
+        shard_config(wl.model_config, tp, 1), wl.serve, 1, wl.dtype, str(wl.weight_dtype), str(wl.kv_dtype),
+        spec_text=f"{wl.spec}[tp={tp}]", top_level=True,
+    )  # fmt: skip
+
+
+def shard_config(cfg, tp: int, pp: int):
+    """The :class:`dse.workloads.ModelConfig` of one chip of a TP x PP split (see
+    :func:`shard_workload`)."""
+    from dataclasses import replace
+
     kv = max(1, -(-cfg.num_key_value_heads // tp))
     heads = -(-cfg.num_attention_heads // tp)
     heads = -(-heads // kv) * kv
@@ -435,10 +461,7 @@ def shard_workload(wl: Workload, tp: int, pp: int) -> Workload:
         shared_intermediate_size=-(-cfg.shared_intermediate_size // tp),
         expert_shards=cfg.expert_shards * tp if cfg.is_moe else 1,
     )
-    precision = dict(weights=wl.weight_dtype, kv=wl.kv_dtype)
-    if wl.kind == "llm-decode":
-        return llm_decode_workload(shard, wl.batch, wl.seq_len, wl.dtype, **precision)
-    return llm_prefill_workload(shard, wl.batch, wl.seq_len, wl.dtype, **precision)
+    return shard
 
 
 class SystemResult(NamedTuple):

@@ -124,3 +124,31 @@ def test_serve_plot_draws_the_batch_latency_curve(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "serve_curve.png").stat().st_size > 10_000
     assert "serve_curve.png" in proc.stdout
+
+
+def test_a_model_no_chip_holds_is_served_by_a_tensor_parallel_group():
+    # DeepSeek-V3 int8 (671 GB) on SMIC N+2 chips of 4 x HBM2E (64 GB each): the smallest
+    # group whose shards hold their weights and one request; experts spread over it
+    chip = dse.example_chip("smic-n2-inference").replace(system="auto", tp_max=16, link="pcie5")
+    wl = "llm-serve:deepseek-v3:prompt=2048,output=512,ttft_ms=3000,tpot_ms=100:weights=int8"
+    single = dse.evaluate(chip.replace(system="single"), wl)
+    assert {"memory_capacity", "slo"} <= set(single.violations)
+    group = dse.evaluate(chip, wl)
+    t = int(group.system_chips)
+    assert 671 / 64 < t <= 16 and group.feasible, group.violations
+    from dse.system import shard_serve_workload
+
+    parsed = parse_workload(wl)
+    for k, fits in ((t, True), (t - 1, False)):
+        shard = shard_serve_workload(parsed, k)
+        one = (2048 + 512) * shard.model_config.kv_bytes_per_token(2)
+        assert (shard.weight_bytes + one <= 64e9) is fits, k
+    # the group's metrics: the all-reduces over PCIe make TPOT longer than the chip's step
+    assert group.tpot_s > group.latency_s and group.tpot_s <= 0.1
+    assert group.goodput_tokens_per_s == pytest.approx(group.serve_batch / group.tpot_s)
+    assert group.system_throughput_per_s == pytest.approx(group.goodput_tokens_per_s)
+    assert group.system_cost_usd == pytest.approx(t * (group.unit_cost_usd + 50.0))  # PCIe 5 share $50
+    assert group.system_energy_per_item_j > t * group.energy_per_item_j * 0.99
+    # a group capped below what the model needs is a system_size violation
+    small = dse.evaluate(chip.replace(tp_max=4), wl)
+    assert "system_size" in small.violations
