@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from conftest import run_cli
 
 import dse
-from conftest import run_cli
 from dse.compare import compare, compare_ratios, plot_compare
 
 WL = "llm-decode:llama-3-8b:batch=16,context=2048"

@@ -8,11 +8,11 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dse
-from conftest import run_cli
 from dse.metrics import METRICS
 from dse.spec import CHIP_KEYS, COOLING, DTYPES
 from dse.tech import default_tech

@@ -13,7 +13,6 @@ from dse import cost, thermal
 from dse.constants import default_constants
 from dse.units import GB
 
-
 # --- peak numbers -------------------------------------------------------------------------
 
 

@@ -6,9 +6,9 @@ import json
 
 import pandas as pd
 import pytest
+from conftest import ROOT, run_cli
 
 import dse
-from conftest import ROOT, run_cli
 from dse.uncertainty import RobustEvaluate
 
 WL = "llm-decode:llama-3-8b:batch=16,context=2048"
