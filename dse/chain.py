@@ -52,6 +52,10 @@ VIOLATIONS = (
 )  # fmt: skip
 _BISECTION_STEPS = 16  # grid-model throttle (bisection)
 _THROTTLE_BISECT = 22  # lumped throttle without numba: bisection to 2^-22 of the clock
+#: batches tried by every design of an llm-serve search before its own bisection: the
+#: integers to 8, then steps of about sqrt(2)
+_SERVE_LADDER = (1, 2, 3, 4, 5, 6, 8, 11, 16, 23, 32, 45, 64, 91, 128, 181, 256, 362, 512, 724, 1024, 1448, 2048, 2896, 4096)
+_SERVE_LADDER_ROWS = 16  # fewer designs (a study's trial) bisect straight away
 _CHUNK_ROWS = 32768  # rows per chunk: measured fastest on 2 cores (benchmarks/evaluate_many.py)
 
 _DTYPE_BITS = np.array([BITS_PER_ELEMENT[d] for d in DTYPES], dtype=float)
@@ -235,29 +239,27 @@ def _serve(d, wl, tech, c, detail, design_out):
 
 
 def _serve_search(d, wl, tech, c, detail, tp: int, capacity_gb):
-    """The batch search of :func:`_serve` for designs served by ``tp`` chips each."""
+    """The batch search of :func:`_serve` for designs served by ``tp`` chips each.
+
+    With many designs, a ladder of batches shared by all of them (:data:`_SERVE_LADDER`;
+    one chain call per rung for all the designs still meeting the targets) brackets each
+    design's answer; then a bisection inside the bracket (or, with few designs, over the
+    whole range) evaluates together the designs that share a candidate. The metrics of the last batch that met the targets are kept as they are
+    evaluated (``detail`` needs one more evaluation at the answer).
+    """
     spec = wl.serve
     n = len(d["cores"])
     hi = _serve_batch_limit(d, wl, c, capacity_gb)
     lo = np.zeros(n, dtype=np.int64)  # 0: no batch meets the targets (yet)
-    while (todo := np.flatnonzero(lo < hi)).size:
-        mid = (lo[todo] + hi[todo] + 1) // 2
-        for b in np.unique(mid):
-            rows = todo[mid == b]
-            _, tpot, ttft, _ = _serve_step(d, rows, wl, tech, c, int(b), False, tp)
-            ok = (tpot <= spec.tpot_s) & (ttft <= spec.ttft_s)
-            lo[rows[ok]] = b
-            hi[rows[~ok]] = b - 1
-    batch = np.maximum(lo, 1)
     out: dict = {}
-    for b in np.unique(batch):
-        rows = np.flatnonzero(batch == b)
-        sub, tpot, ttft, link_j = _serve_step(d, rows, wl, tech, c, int(b), detail, tp)
-        met = lo[rows] >= 1
+
+    def serve_metrics(rows, b, want_detail=False):
+        """The designs' metrics at batch ``b``, with whether they meet the targets."""
+        sub, tpot, ttft, link_j = _serve_step(d, rows, wl, tech, c, int(b), want_detail, tp)
         goodput = b / tpot
         sub.update(
             tpot_s=tpot, ttft_s=ttft, serve_batch=np.full(rows.size, float(b)),
-            goodput_tokens_per_s=np.where(met, goodput, 0.0),
+            goodput_tokens_per_s=goodput,
         )  # fmt: skip
         if tp > 1:  # the group of tp chips serves the batch
             cost = tp * (sub["unit_cost_usd"] + _link_values(d["link_code"][rows], "usd_per_chip"))
@@ -267,11 +269,63 @@ def _serve_search(d, wl, tech, c, detail, tp: int, capacity_gb):
                 system_energy_per_item_j=(sub["energy_j"] * tp + link_j) / b,
                 system_cost_per_throughput_usd=cost / goodput,
             )  # fmt: skip
-        sub["violation_mask"] = sub["violation_mask"] | (~met).astype(np.int64) << VIOLATIONS.index("slo")
+        return sub, (tpot <= spec.tpot_s) & (ttft <= spec.ttft_s)
+
+    def keep(sub, rows):
+        nonlocal out
         if not out:
             out = {k: _like(v, n, rows.size) for k, v in sub.items()}
         _scatter(out, sub, rows, n)
+
+    def step(rows, b):
+        sub, ok = serve_metrics(rows, b)
+        if ok.any():  # the best batch so far of these designs
+            keep({k: _take(v, ok, rows.size) for k, v in sub.items()}, rows[ok])
+            lo[rows[ok]] = b
+        return ok
+
+    alive = np.flatnonzero(hi >= 1) if n >= _SERVE_LADDER_ROWS else np.zeros(0, dtype=np.intp)
+    for b in _SERVE_LADDER:
+        alive = alive[hi[alive] >= b]
+        if not alive.size:
+            break
+        ok = step(alive, b)
+        failed = alive[~ok]
+        hi[failed] = np.minimum(hi[failed], b - 1)
+        alive = alive[ok]
+    while (todo := np.flatnonzero(lo < hi)).size:
+        mid = (lo[todo] + hi[todo] + 1) // 2
+        for b in np.unique(mid):
+            rows = todo[mid == b]
+            ok = step(rows, b)
+            hi[rows[~ok]] = b - 1
+    missed = np.flatnonzero(lo == 0)  # no batch meets the targets: batch 1, slo
+    if missed.size:
+        sub, _ = serve_metrics(missed, 1)
+        sub["goodput_tokens_per_s"] = np.zeros(missed.size)
+        sub["violation_mask"] = sub["violation_mask"] | np.int64(1 << VIOLATIONS.index("slo"))
+        keep(sub, missed)
+    if detail:  # the plots' arrays at the answer, evaluated again with them
+        out = {}
+        batch = np.maximum(lo, 1)
+        for b in np.unique(batch):
+            rows = np.flatnonzero(batch == b)
+            sub, _ = serve_metrics(rows, b, want_detail=True)
+            sub["goodput_tokens_per_s"] = np.where(lo[rows] >= 1, sub["goodput_tokens_per_s"], 0.0)
+            sub["violation_mask"] = sub["violation_mask"] | (lo[rows] == 0).astype(np.int64) << VIOLATIONS.index("slo")
+            keep(sub, rows)
     return out
+
+
+def _take(value, mask, m: int):
+    """The rows ``mask`` of an ``m``-row array (or nested record); other values as they are."""
+    if isinstance(value, dict):
+        return {k: _take(v, mask, m) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return tuple(_take(v, mask, m) for v in value)
+    if isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] == m:
+        return value[mask]
+    return value
 
 
 def _link_values(codes, attr: str) -> np.ndarray:

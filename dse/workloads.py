@@ -37,8 +37,7 @@ Conventions
   reads ``eltwise_inputs`` tensors of ``m`` elements each.
 * FLOPs count a multiply-add as 2. Per occurrence: GEMM ``2*m*n*k*batch*flop_fraction``,
   element-wise ``m*batch*eltwise_flops_per_element*flop_fraction`` (``flop_fraction``
-  is 1 for every element-wise op except the causal prefill softmax; expert GEMMs use it
-  to count exactly the routed tokens).
+  is 1 for every element-wise op except the causal prefill softmax).
 * Activations are stored at ``dtype``, weights at ``weight_dtype``, the KV cache at
   ``kv_dtype``. Weights or a KV cache narrower than ``dtype`` are dequantised on the
   vector units on their way into the MAC arrays (ops ``weight_dequant``, ``kv_dequant``,
@@ -49,8 +48,10 @@ Mixture of experts
 Under top-k routing each token picks ``k`` of ``E`` routed experts. With the routing
 taken as uniform and independent across tokens, an expert is left untouched by ``T``
 tokens with probability ``(1 - k/E)^T``, so a step reads the weights of
-``E (1 - (1 - k/E)^T)`` experts on average (:func:`expected_distinct_experts`), each
-running ``T k / E_d`` tokens; shared experts run every token. Real routers are not
+``E (1 - (1 - k/E)^T)`` experts on average (:func:`expected_distinct_experts`, rounded to
+whole experts), which share the ``T k`` token-expert pairs in one grouped GEMM (each
+expert padded to ``ceil(T k / E_d)`` rows, as a grouped kernel pads its tiles); shared
+experts run every token. Real routers are not
 uniform (load-balancing losses push towards it), so this is the expected weight traffic
 of a balanced router.
 """
@@ -1295,17 +1296,17 @@ def _mlp_ops(cfg: ModelConfig, tokens: int) -> list[Op]:
     moe, e, k, w = cfg.moe_layers, cfg.num_experts, cfg.experts_per_token, cfg.moe_intermediate_size
     # expert parallelism: this chip holds 1/shards of the experts and runs their tokens
     shards = cfg.expert_shards
-    distinct = float(expected_distinct_experts(e, k, tokens)) / shards
-    instances = max(1, round(distinct))
-    routed = tokens * k / shards  # token-expert pairs this chip runs
-    rows = max(1, math.ceil(routed / instances))
-    share = min(1.0, routed / (rows * instances))
+    routed = max(1, round(tokens * k / shards))  # token-expert pairs this chip runs
+    instances = min(routed, max(1, round(float(expected_distinct_experts(e, k, tokens)) / shards)))
+    # one grouped GEMM over the experts, each padded to the most tokens any of them runs
+    # when the pairs do not share out evenly (at most one row more than its share)
+    rows = math.ceil(routed / instances)
     ops += [
         _gemm("moe_router", tokens, e, h, count=moe),
         _eltwise("moe_topk", tokens * e, SOFTMAX_FLOPS_PER_ELEMENT, count=moe),
-        _gemm("expert_up_gate", rows, 2 * w, h, batch=instances, count=moe, b_operand="expert", flop_fraction=share),
-        _eltwise("expert_swiglu", max(1, round(routed)) * w, SWIGLU_FLOPS_PER_ELEMENT, count=moe, inputs=2),
-        _gemm("expert_down", rows, h, w, batch=instances, count=moe, b_operand="expert", flop_fraction=share),
+        _gemm("expert_up_gate", rows, 2 * w, h, batch=instances, count=moe, b_operand="expert"),
+        _eltwise("expert_swiglu", routed * w, SWIGLU_FLOPS_PER_ELEMENT, count=moe, inputs=2),
+        _gemm("expert_down", rows, h, w, batch=instances, count=moe, b_operand="expert"),
         # the gate-weighted sum of each token's k expert outputs
         _eltwise("moe_combine", tokens * h, 2.0 * k, count=moe, inputs=k),
     ]

@@ -84,8 +84,11 @@ def test_an_moe_model_is_faster_at_batch_1_and_reads_many_more_experts_at_batch_
     assert many.total_expert_bytes_read == pytest.approx(126 * per_expert)
     assert many.total_expert_bytes_read / one.total_expert_bytes_read > 15
     # the expert GEMMs count exactly the routed token-expert pairs
+    # the expert GEMM runs the 512 routed token-expert pairs on 126 experts, each padded
+    # to ceil(512 / 126) = 5 rows: at most one row more than its share
     up = next(op for op in many.ops if op.name == "expert_up_gate")
-    assert up.flops == pytest.approx(2 * 64 * 8 * 2048 * 2 * 768)
+    assert (up.batch, up.m) == (126, 5)
+    assert 2 * 64 * 8 * 2048 * 2 * 768 <= up.flops <= 2 * (64 * 8 + 126) * 2048 * 2 * 768
 
 
 def test_expert_parallelism_spreads_the_experts_over_the_group():

@@ -152,3 +152,13 @@ def test_a_model_no_chip_holds_is_served_by_a_tensor_parallel_group():
     # a group capped below what the model needs is a system_size violation
     small = dse.evaluate(chip.replace(tp_max=4), wl)
     assert "system_size" in small.violations
+
+
+@pytest.mark.parametrize("model", ["qwen3-30b-a3b", "mixtral-8x7b", "deepseek-v3"])
+def test_moe_serving_latency_grows_with_the_batch(h100, model):
+    # what the bisection relies on, for the MoE models too: the experts a batch touches and
+    # their padded grouped GEMM only add work as the batch grows
+    chip = h100.replace(memory_capacity_gb=2000)
+    curve = dse.serve_curve(chip, f"llm-serve:{model}:prompt=1024,output=256,ttft_ms=1000,tpot_ms=60", batches=range(1, 161))
+    assert (np.diff(curve["tpot_s"]) >= -1e-12).all()
+    assert (np.diff(curve["ttft_s"]) >= -1e-12).all()
