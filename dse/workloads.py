@@ -96,7 +96,9 @@ DEFAULT_DTYPE = "bf16"
 
 #: Workload kinds accepted at the start of a workload string.
 WORKLOAD_KINDS = ("gemm", "llm-decode", "llm-prefill", "llm-serve", "resnet50")
-#: default token budget of one serving iteration (decode tokens + prefill chunk)
+#: default token budget of one serving iteration (decode tokens + prefill chunk): vLLM's
+#: max_num_batched_tokens with chunked prefill (V0 from 0.6.5; V1's API server on GPUs
+#: under 70 GiB; vllm/config.py of the releases), Sarathi-Serve's relaxed-SLO setting
 DEFAULT_CHUNK_TOKENS = 2048
 _KIND_ALIASES = {"resnet-50": "resnet50", "resnet_50": "resnet50"}
 
