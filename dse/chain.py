@@ -319,13 +319,7 @@ def _serve_search(d, wl, tech, c, detail, tp: int, capacity_gb):
 
 def _take(value, mask, m: int):
     """The rows ``mask`` of an ``m``-row array (or nested record); other values as they are."""
-    if isinstance(value, dict):
-        return {k: _take(v, mask, m) for k, v in value.items()}
-    if isinstance(value, tuple):
-        return tuple(_take(v, mask, m) for v in value)
-    if isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] == m:
-        return value[mask]
-    return value
+    return _map_rows(value, m, lambda a: a[mask])
 
 
 def _link_values(codes, attr: str) -> np.ndarray:
@@ -396,12 +390,18 @@ def _serve_step(d, rows, wl, tech, c, batch: int, detail: bool, tp: int = 1):
 def _like(value, n: int, m: int):
     """Zeroed arrays of ``n`` rows shaped like the ``m``-row arrays of a subset's ``value``
     (nested records alike; anything else is returned as it is)."""
+    return _map_rows(value, m, lambda a: np.zeros((n, *a.shape[1:]), dtype=a.dtype))
+
+
+def _map_rows(value, m: int, fn):
+    """``fn`` applied to every ``m``-row array of ``value`` (a metric array, or a nested
+    dict / tuple of them); anything else is returned as it is."""
     if isinstance(value, dict):
-        return {k: _like(v, n, m) for k, v in value.items()}
+        return {k: _map_rows(v, m, fn) for k, v in value.items()}
     if isinstance(value, tuple):
-        return tuple(_like(v, n, m) for v in value)
+        return tuple(_map_rows(v, m, fn) for v in value)
     if isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] == m:
-        return np.zeros((n, *value.shape[1:]), dtype=value.dtype)
+        return fn(value)
     return value
 
 
