@@ -85,8 +85,11 @@ METRICS = (
     "request_latency_s",
 )
 _WORKLOAD_METRICS = frozenset(METRICS[4:])
-#: LLM step-time rows, by phase: what ``dse validate`` reports apart
-LLM_PHASES = {"decode": ("request_latency_s", "tokens_per_s"), "prefill": ("latency_s",)}
+#: LLM step-time rows, by phase (metrics, workload prefixes): what ``dse validate`` reports apart
+LLM_PHASES = {
+    "decode": (("request_latency_s", "tokens_per_s"), ("request:", "llm-decode")),
+    "prefill": (("latency_s",), ("llm-prefill",)),
+}
 
 
 # ---------------------------------------------------------------------------------------
@@ -247,28 +250,29 @@ def die_area_by_family(frame: pd.DataFrame) -> pd.DataFrame:
     ``held_out_median_abs_error``, ``held_out_worst`` (signed)."""
     sub = frame[(frame["metric"] == "die_area_mm2") & _in_stats(frame)]
     keys = ("n", "median_abs_error", "worst", "n_held_out", "held_out_median_abs_error", "held_out_worst")
-    out = []
-    for fam in DIE_FAMILIES:
-        rows = sub[sub["family"] == fam]
-        if len(rows):
-            stats = _error_stats(rows)
-            out.append({"family": fam, **{k: stats[k] for k in keys}})
-    return pd.DataFrame(out)
+    return _group_stats(((fam, sub[sub["family"] == fam]) for fam in DIE_FAMILIES), "family", keys)
 
 
 def llm_phase_summary(frame: pd.DataFrame) -> pd.DataFrame:
     """LLM step-time error by phase (:data:`LLM_PHASES`): ``phase``, ``n``,
     ``median_abs_error``, ``n_held_out``, ``held_out_median_abs_error``, ``held_out_worst``."""
     counted = frame[_in_stats(frame)]
+    groups = (
+        (phase, counted[counted["metric"].isin(metrics) & counted["workload"].str.startswith(prefixes)])
+        for phase, (metrics, prefixes) in LLM_PHASES.items()
+    )
+    keys = ("n", "median_abs_error", "n_held_out", "held_out_median_abs_error", "held_out_worst")
+    return _group_stats(groups, "phase", keys)
+
+
+def _group_stats(groups, label: str, keys: tuple[str, ...]) -> pd.DataFrame:
+    """One row of :func:`_error_stats` (the columns ``keys``) per non-empty (name, rows)
+    group, the name in column ``label``."""
     out = []
-    for phase, metrics in LLM_PHASES.items():
-        rows = counted[counted["metric"].isin(metrics) & counted["workload"].str.startswith(("llm-", "request:"))]
-        if phase == "prefill":
-            rows = rows[rows["workload"].str.startswith("llm-prefill")]
+    for name, rows in groups:
         if len(rows):
             stats = _error_stats(rows)
-            keys = ("n", "median_abs_error", "n_held_out", "held_out_median_abs_error", "held_out_worst")
-            out.append({"phase": phase, **{k: stats[k] for k in keys}})
+            out.append({label: name, **{k: stats[k] for k in keys}})
     return pd.DataFrame(out)
 
 
@@ -446,13 +450,7 @@ def error_summary(frame: pd.DataFrame) -> pd.DataFrame:
     """
     counted = frame[_in_stats(frame)]
     keys = ("n", "median_abs_error", "mean_abs_error", "max_abs_error", "n_held_out", "held_out_median_abs_error")
-    out = []
-    for metric in METRICS:
-        rows = counted[counted["metric"] == metric]
-        if len(rows):
-            stats = _error_stats(rows)
-            out.append({"metric": metric, **{k: stats[k] for k in keys}})
-    return pd.DataFrame(out)
+    return _group_stats(((m, counted[counted["metric"] == m]) for m in METRICS), "metric", keys)
 
 
 # ---------------------------------------------------------------------------------------
