@@ -159,6 +159,8 @@ def _evaluate_arrays(d, wl, tech, c, detail):
     energy = _energy(d, wl, tech, c, geo, perf)
     op = _operating_point(d, c, geo, pm, perf, energy)
     out.update(_workload_metrics(d, wl, money, perf, energy, op))
+    if wl.kind == "llm-prefill":  # the batch's first tokens: the step plus the host's work
+        out["ttft_s"] = out["latency_s"] + host_prefill_s(c, wl.items_per_step)
     out["core_voltage_v"] = op.power.voltage_fraction * pm.vdd_nominal_v
     life = _reliability(d, tech, c, pm, op, idle)
     out.update(
@@ -383,7 +385,7 @@ def _serve_step(d, rows, wl, tech, c, batch: int, detail: bool, tp: int = 1):
         coll = system.collectives_per_step(steady)
         sent = coll.allreduces_per_step * system.allreduce_bytes_sent(coll.message_bytes, tp)
         link_j = sent * 8.0 * pj * 1e-12 * tp
-    ttft = math.ceil(spec.prompt / (spec.chunk - batch)) * t_full
+    ttft = math.ceil(spec.prompt / (spec.chunk - batch)) * t_full + host_prefill_s(c, spec.prompt)
     return out, tpot, ttft, link_j
 
 
@@ -1059,6 +1061,14 @@ def _workload_metrics(d, wl: Workload, money: Cost, perf: Performance, energy_re
     if wl.item_unit == "token":
         out["tokens_per_s"] = items / step_s
     return out
+
+
+def host_prefill_s(c, prompt_tokens):
+    """Host time a serving framework spends on prompt tokens before the first token [s]:
+    tokenisation, input preparation and scheduling, ``host_s_per_prompt_token`` per token.
+    It runs on the server's CPU, not on the chip: chip-independent, it appears in the
+    time to first token (``ttft_s``) but not in the chip's step time (``latency_s``)."""
+    return c["host_s_per_prompt_token"] * prompt_tokens
 
 
 class Reliability(NamedTuple):

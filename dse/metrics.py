@@ -44,7 +44,7 @@ METRICS: dict[str, MetricSpec] = {
         MetricSpec("latency_s", "s", "time of one workload step", "min"),
         MetricSpec("throughput_per_s", "items/s", "items (tokens, images, GEMMs) per second", "max"),
         MetricSpec("tokens_per_s", "tokens/s", "tokens per second (LLM workloads)", "max", llm_only=True),
-        MetricSpec("ttft_s", "s", "llm-serve: time to first token at serve_batch (a prompt prefilled in chunks of the iteration's spare token budget, no queueing)", "min", serve_only=True),
+        MetricSpec("ttft_s", "s", "time to first token: llm-serve at serve_batch (a prompt prefilled in chunks of the iteration's spare token budget, no queueing), llm-prefill for the whole batch; both with the serving host's per-prompt-token time", "min", llm_only=True),
         MetricSpec("tpot_s", "s", "llm-serve: time per output token at serve_batch (one serving iteration)", "min", serve_only=True),
         MetricSpec("serve_batch", "count", "llm-serve: the largest batch of running requests that meets the TTFT and TPOT targets with its KV cache in memory (at least 1)", "max", serve_only=True),
         MetricSpec("goodput_tokens_per_s", "tokens/s", "llm-serve: output tokens per second at serve_batch, within the latency targets (0 when no batch meets them)", "max", serve_only=True),

@@ -82,13 +82,14 @@ METRICS = (
     "throughput_per_s",
     "energy_per_item_j",
     "latency_s",
+    "ttft_s",
     "request_latency_s",
 )
 _WORKLOAD_METRICS = frozenset(METRICS[4:])
 #: LLM step-time rows, by phase (metrics, workload prefixes): what ``dse validate`` reports apart
 LLM_PHASES = {
     "decode": (("request_latency_s", "tokens_per_s"), ("request:", "llm-decode")),
-    "prefill": (("latency_s",), ("llm-prefill",)),
+    "prefill": (("ttft_s",), ("llm-prefill",)),
 }
 
 
@@ -419,7 +420,8 @@ def request_latency_s(
 
     Notes
     -----
-    T = t_prefill(B, P) + O t_decode(B, P + O / 2): decode time grows about linearly with
+    T = TTFT(B, P) + O t_decode(B, P + O / 2), the time to first token (prefill and the
+    host's per-prompt-token time) then the decode steps: decode time grows about linearly with
     the context (the KV-cache reads), so the step at the mean context is the mean step.
     """
     match = _REQUEST.match(text.strip())
@@ -430,7 +432,7 @@ def request_latency_s(
     b, p, o = int(g["batch"]), int(g["prompt"]), int(g["output"])
     prefill = evaluate(chip, f"llm-prefill:{g['model']}:batch={b},seq={p}{rest}", tech=tech, constants=constants)
     decode = evaluate(chip, f"llm-decode:{g['model']}:batch={b},context={p + o // 2}{rest}", tech=tech, constants=constants)
-    return float(prefill.latency_s + o * decode.latency_s)
+    return float(prefill.ttft_s + o * decode.latency_s)
 
 
 def _in_stats(frame: pd.DataFrame) -> pd.Series:

@@ -80,8 +80,8 @@ LANES_PARAM = "vector_lanes_per_sqrt_mac"
 ENERGY_PARAM = "operand_delivery_factor"
 OVERHEAD_PARAM = "op_overhead_s"
 #: fitted jointly on the LLM step-time rows (decode requests, prefill, decode rate)
-STEP_PARAMS = (OVERHEAD_PARAM, "dram_efficiency", "kv_read_efficiency")
-STEP_METRICS = ("request_latency_s", "latency_s", "tokens_per_s")
+STEP_PARAMS = (OVERHEAD_PARAM, "dram_efficiency", "kv_read_efficiency", "host_s_per_prompt_token")
+STEP_METRICS = ("request_latency_s", "ttft_s", "tokens_per_s")
 BASELINE_PARAM = "clock_energy_pj_per_mtr_cycle_45nm"
 ROUNDS = 3
 
@@ -98,6 +98,7 @@ BASE_SOURCES = {
     "op_overhead_s": "Fixed cost per kernel of a launched-kernel chip (execution = 'kernel'): launch, prologue/epilogue and wave tail, charged per op that runs as its own kernel (FlashAttention's softmax and value product and residual adds fused into the next norm pay none). Nsight: ~1.5 us per kernel inside CUDA graphs, 5-20 us eager launches (research notes); bounds 0.5-10 us.",
     "dram_efficiency": "Sustained / peak DRAM bandwidth of the streaming reads of an inference step (weights, KV cache, spilled activations), with the per-kernel overhead the one free parameter of LLM step time. Bounds 0.6-0.95: STREAM-class results on HBM GPUs reach 0.85-0.92 of peak (triad), and decode kernels measured end to end sit lower.",
     "kv_read_efficiency": "Fraction of the sustained DRAM bandwidth that reads of the KV cache reach: decode attention (paged attention, FlashDecoding) reads the cache in small blocks per sequence and head, not in long streams. Bounds 0.4-1.0.",
+    "host_s_per_prompt_token": "Host (CPU) time of a serving framework per prompt token before the first token: tokenisation, input preparation, scheduling and the first sampling, counted in the time to first token and not in the chip's step. Chip-independent by construction: the measured TTFT of 16 x 1024-token prompts exceeds the modelled chip time by a similar 60-130 ms on A100 and on H100 (2.1x the bandwidth, 3.2x the FLOP rate), which no chip term reproduces. Bounds 0.1-20 us: a Rust BPE tokenizer alone takes ~1 us per token on one core.",
     "clock_energy_pj_per_mtr_cycle_45nm": "Clocked baseline (clock tree, registers, sequencers and always-on control) per million logic transistors (core logic and uncore at the derated density) per cycle at 45 nm and nominal Vdd, scaled by the node's energy_factor and (V/V_nom)^2: the power a clocked chip draws while its datapaths wait on memory. Clock distribution alone is 20-40 % of a processor's dynamic power (classic VLSI texts; Alpha 21264 ~32 %); bounds 1-100 pJ (an effective coefficient: it also carries the load-issue and cache activity of a core that waits on memory).",
 }
 
