@@ -384,7 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--tech", help="technology file (CSV or TOML) extending/overriding nodes and memories"
     )
-    p.add_argument("--plot", metavar="DIR", help="write thermal_map.png and roofline.png into DIR")
+    p.add_argument("--plot", metavar="DIR", help="write thermal_map.png, roofline.png, power_breakdown.png and lifetime_vs_clock.png (serve_curve.png for llm-serve) into DIR")
     p.add_argument("--samples", type=_positive_int, metavar="K", help="Monte Carlo over the uncertain table values: P10/P50/P90 of each metric (with --plot, a tornado plot)")
     p.add_argument("--seed", type=_int, default=0, help="seed of the Monte Carlo samples")
     p.set_defaults(func=cmd_evaluate)
