@@ -218,7 +218,7 @@ def _serve(d, wl, tech, c, detail, design_out):
         cap = _serve_capacity(d, c, design_out["memory_capacity_gb"])[auto]
         tokens = wl.serve.prompt + wl.serve.output
         need = np.zeros(auto.size, dtype=np.int64)
-        for t in range(1, int(d["tp_max"][auto].max()) + 1):
+        for t in system.tp_degrees(wl.model_config, int(d["tp_max"][auto].max())):
             shard = system.shard_serve_workload(wl, t)
             one = tokens * shard.model_config.kv_bytes_per_token(BYTES_PER_ELEMENT[wl.kv_dtype])
             fits = (need == 0) & (shard.weight_bytes + one <= cap) & (t <= d["tp_max"][auto])
@@ -266,7 +266,8 @@ def _serve_search(d, wl, tech, c, detail, tp: int, capacity_gb):
         if tp > 1:  # the group of tp chips serves the batch
             cost = tp * (sub["unit_cost_usd"] + _link_values(d["link_code"][rows], "usd_per_chip"))
             sub.update(
-                system_chips=np.full(rows.size, float(tp)), system_latency_s=tpot,
+                system_chips=np.full(rows.size, float(tp)), system_tp=np.full(rows.size, float(tp)),
+                system_latency_s=tpot,
                 system_throughput_per_s=goodput, system_cost_usd=cost,
                 system_energy_per_item_j=(sub["energy_j"] * tp + link_j) / b,
                 system_cost_per_throughput_usd=cost / goodput,
@@ -1282,17 +1283,25 @@ def _system_metrics(out, d, wl, tech, c, weights_resident, resident_space, cap_b
     """System metrics; with ``system = "auto"`` a system of chips sized to hold the model.
 
     Chips hold the weights and KV cache in their off-chip memory (SRAM-only designs: in the
-    weights-resident share of their SRAM); :func:`dse.system.size_system` finds the
-    smallest tensor x pipeline split; each distinct split evaluates one chip on its shard
-    of the workload (:func:`dse.system.shard_workload`: the chain itself, so residency,
-    throttling and thermal apply to the shard) and :func:`dse.system.system_performance`
-    adds the all-reduces and stage hops over the link. Designs with ``system = "single"``
-    (or that fit on one chip, or non-LLM workloads) report their own metrics.
+    weights-resident share of their SRAM); :func:`dse.system.split_system` finds the
+    smallest tensor x pipeline split whose degrees divide the heads, MLP widths and layers,
+    with the batch cut into micro-batches across the stages. Each distinct split
+    evaluates one chip on its shard of one micro-batch
+    (:func:`dse.system.shard_workload`: the chain itself, so residency, throttling and
+    thermal apply to the shard), and :func:`dse.system.system_performance` adds the
+    all-reduces and stage hops over the link. The chip's own metrics of such a design
+    (``latency_s``, ``power_w``, ``junction_temp_c``, ``dram_bytes``, its violations, ...)
+    are then those of one chip in the system running its shard; ``system = "single"``
+    gives the whole model on one chip. Designs with ``system = "single"`` (or that fit on
+    one chip, or non-LLM workloads) report their own metrics.
     """
     n = len(d["cores"])
     items = wl.items_per_step
     res = {
         "system_chips": np.ones(n),
+        "system_tp": np.ones(n),
+        "system_pp": np.ones(n),
+        "system_microbatches": np.ones(n),
         "system_latency_s": out["latency_s"].copy(),
         "system_throughput_per_s": out["throughput_per_s"].copy(),
         "system_energy_per_item_j": out["energy_per_item_j"].copy(),
@@ -1303,49 +1312,65 @@ def _system_metrics(out, d, wl, tech, c, weights_resident, resident_space, cap_b
     auto = np.flatnonzero(d["system_code"] == 1)
     if auto.size and wl.model_config is not None and wl.kind in ("llm-decode", "llm-prefill"):
         capacity = np.where(is_none, resident_space, cap_bytes)[auto]
-        size = system.size_system(
-            wl.weight_bytes, wl.kv_cache_bytes, capacity, d["tp_max"][auto], True,
-            layers=wl.model_config.num_hidden_layers,
-        )
+        size = system.split_system(wl, capacity, d["tp_max"][auto])
         bad[auto] = ~size.fits
         multi = np.flatnonzero(size.fits & (size.chips > 1))
-        coll = system.collectives_per_step(wl)
-        for tp, pp in sorted({(int(size.tp[j]), int(size.pp[j])) for j in multi}):
-            sel = multi[(size.tp[multi] == tp) & (size.pp[multi] == pp)]
+        splits = {(int(size.tp[j]), int(size.pp[j]), int(size.microbatches[j])) for j in multi}
+        for tp, pp, mb in sorted(splits):
+            sel = multi[(size.tp[multi] == tp) & (size.pp[multi] == pp) & (size.microbatches[multi] == mb)]
             rows = auto[sel]
             sub_d = {k: v[rows] for k, v in d.items()}
             sub_d["system_code"] = np.zeros(rows.size, dtype=np.intp)
-            shard = system.shard_workload(wl, tp, pp)
+            b = -(-wl.batch // mb)  # sequences of a micro-batch
+            shard = system.shard_workload(wl, tp, pp, batch=b)
             sub = _evaluate_arrays(sub_d, shard, tech, c, False)
+            whole = system.collectives_per_step(wl)  # all layers' exchanges, one micro-batch's tensors
+            coll = whole._replace(message_bytes=whole.message_bytes * b / wl.batch, stage_bytes=whole.stage_bytes * b / wl.batch)
             link_i = d["link_code"][rows]
 
             def pick(attr, link_i=link_i):
                 return _link_values(link_i, attr)
 
+            chips = size.chips[sel]
             perf = system.system_performance(
-                system.SystemSize(*(np.asarray(f)[sel] for f in size)),
+                system.SystemSize(chips, size.tp[sel], size.pp[sel], size.fits[sel]),
                 sub["latency_s"],
                 coll,
                 items,
                 pick("bandwidth_gbps"),
                 pick("latency_us"),
                 pick("energy_pj_per_bit"),
-                (sub["energy_j"] - sub["leakage_power_w"] * sub["latency_s"]) * size.chips[sel],
+                (sub["energy_j"] - sub["leakage_power_w"] * sub["latency_s"]) * chips,
                 sub["leakage_power_w"],
                 out["unit_cost_usd"][rows],
                 pick("usd_per_chip"),
                 True,
+                microbatches=float(mb),
+                feedback=wl.kind == "llm-decode",
             )
-            res["system_chips"][rows] = size.chips[sel]
+            # the chip's own metrics: one chip of the system on its shard; it holds the
+            # weights of its shard and the KV cache of every micro-batch for its layers
+            for key, value in sub.items():
+                if key in out and not key.startswith("system_") and isinstance(value, np.ndarray):
+                    out[key][rows] = value
+            stage_fits = shard.weight_bytes + mb * shard.kv_cache_bytes <= capacity[sel]
+            capacity_bit = np.int64(1 << VIOLATIONS.index("memory_capacity"))
+            out["violation_mask"][rows] = (sub["violation_mask"] & ~capacity_bit) | (
+                (~stage_fits).astype(np.int64) * capacity_bit
+            )
+            res["system_chips"][rows] = chips
+            res["system_tp"][rows] = tp
+            res["system_pp"][rows] = pp
+            res["system_microbatches"][rows] = mb
             res["system_latency_s"][rows] = perf.latency_s
             res["system_throughput_per_s"][rows] = perf.throughput_per_s
             res["system_energy_per_item_j"][rows] = perf.energy_per_item_j
             res["system_cost_usd"][rows] = perf.system_cost_usd
             res["system_cost_per_throughput_usd"][rows] = perf.cost_per_throughput_usd
         # a system that holds the model clears the single chip's capacity violation
-        held = auto[size.fits]
-        out["violation_mask"][held] &= ~np.int64(1 << 1)
-    out["violation_mask"] |= bad.astype(np.int64) << 5
+        held = auto[size.fits & (size.chips == 1)]
+        out["violation_mask"][held] &= ~np.int64(1 << VIOLATIONS.index("memory_capacity"))
+    out["violation_mask"] |= bad.astype(np.int64) << VIOLATIONS.index("system_size")
     out.update(res)
 
 
@@ -1509,6 +1534,9 @@ class Metrics:
     dram_bytes: float | None = None
     weights_resident: bool | None = None
     system_chips: float | None = None
+    system_tp: float | None = None
+    system_pp: float | None = None
+    system_microbatches: float | None = None
     system_latency_s: float | None = None
     system_throughput_per_s: float | None = None
     system_energy_per_item_j: float | None = None

@@ -108,9 +108,31 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(f"  {key:<26} {_fmt(value):>14} {unit}")
     if mechanisms is not None:
         print(_lifetime_line(metrics, mechanisms, chip))
+    hint = _system_hint(chip, metrics, args.workload, tech)
+    if hint:
+        print(hint)
     if args.plot:
         print(f"plots written to {args.plot}/: {', '.join(p.name for p in written)}")
     return 0
+
+
+def _system_hint(chip, metrics, workload, tech) -> str:
+    """How to size a system when one chip cannot hold an LLM's weights and KV cache."""
+    from dse.chain import evaluate
+
+    if chip.system != "single" or "memory_capacity" not in metrics.violations:
+        return ""
+    if not str(metrics.workload or "").startswith(("llm-decode", "llm-prefill")):
+        return ""
+    sized = evaluate(chip.replace(system="auto"), workload, tech=tech)
+    if "system_size" in sized.violations:
+        return "memory_capacity: one chip cannot hold the weights and KV cache, and no system of these chips can either"
+    return (
+        f"memory_capacity: one chip cannot hold the weights and KV cache; system = \"auto\" in the chip "
+        f"file sizes a system: {_fmt(sized.system_chips)} chips ({_fmt(sized.system_tp)}-way tensor x "
+        f"{_fmt(sized.system_pp)} pipeline stage{'' if sized.system_pp == 1 else 's'} over {chip.link}, "
+        f"tp_max {chip.tp_max})"
+    )
 
 
 def _cycles(chip) -> str:

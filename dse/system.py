@@ -67,6 +67,9 @@ __all__ = [
     "shard_serve_workload",
     "shard_workload",
     "size_system",
+    "split_system",
+    "pp_degrees",
+    "tp_degrees",
     "stage_compute_time_s",
     "system_performance",
 ]
@@ -285,6 +288,82 @@ class SystemSize(NamedTuple):
     tp: np.ndarray  # tensor-parallel degree (chips per node)
     pp: np.ndarray  # pipeline stages
     fits: np.ndarray  # bool: some N <= max_chips holds the model
+    #: micro-batches the step's batch is cut into, in flight across the stages (1 without
+    #: pipelining; :func:`split_system`)
+    microbatches: np.ndarray | None = None
+
+
+def tp_degrees(cfg, tp_max: int) -> list[int]:
+    """Tensor-parallel degrees up to ``tp_max`` that split a model evenly.
+
+    A degree ``t`` must divide the attention heads and every MLP width (dense, expert,
+    shared expert), and divide the KV heads or be a multiple of them (each chip then keeps
+    a copy of its KV head, as serving engines replicate KV heads beyond their count).
+    Latent attention (MLA) keeps one latent cache that every chip replicates. Llama-3-70B
+    (64 query and 8 KV heads, MLP 28,672): 1, 2, 4, 8, 16, 32, 64 - never 3.
+    """
+    kvh = 1 if cfg.is_mla else cfg.num_key_value_heads
+    widths = [cfg.intermediate_size]
+    if cfg.is_moe:
+        widths += [cfg.moe_intermediate_size] + ([cfg.shared_intermediate_size] if cfg.shared_intermediate_size else [])
+    out = []
+    for t in range(1, int(tp_max) + 1):
+        heads_ok = cfg.num_attention_heads % t == 0 and (kvh % t == 0 or t % kvh == 0)
+        if heads_ok and all(w % t == 0 for w in widths):
+            out.append(t)
+    return out
+
+
+def pp_degrees(layers: int) -> list[int]:
+    """Pipeline stage counts that divide the layers evenly (every stage holds as many)."""
+    return [p for p in range(1, int(layers) + 1) if layers % p == 0]
+
+
+def split_system(wl: Workload, capacity_bytes, tp_max, max_chips=100_000) -> SystemSize:
+    """The smallest system of chips that holds an LLM workload, split as a team would build it.
+
+    Parameters
+    ----------
+    wl : Workload
+        An ``llm-decode`` or ``llm-prefill`` step (its batch is the batch served).
+    capacity_bytes : numeric
+        What one chip holds [B]: off-chip capacity, or the weight-resident SRAM of an
+        SRAM-only design (array over designs).
+    tp_max : numeric
+        Largest tensor-parallel group per design.
+    max_chips : int
+        Systems above this are reported as not fitting.
+
+    Notes
+    -----
+    Candidate splits are ``t`` in :func:`tp_degrees` (``t <= tp_max``) times ``p`` in
+    :func:`pp_degrees`, tried in order of chips ``t p`` (fewer stages first on a tie). With
+    ``p`` stages the batch ``B`` is cut into ``m = min(p, B)`` micro-batches of
+    ``ceil(B / m)`` sequences that are in flight across the stages at once: the batch the
+    user asks for is the batch served. A chip holds its shard's weights
+    (:func:`shard_workload` at the micro-batch) and the KV cache of all ``m`` micro-batches
+    for its layers: load = W_shard + m KV_shard <= capacity.
+    """
+    cfg = wl.model_config
+    cap, tpm = np.broadcast_arrays(np.asarray(capacity_bytes, dtype=float), np.asarray(tp_max, dtype=float))
+    n = cap.shape[0] if cap.ndim else 1
+    cap, tpm = cap.reshape(n), tpm.reshape(n)
+    chips, tp, pp, mb = (np.full(n, np.nan) for _ in range(4))
+    todo = np.ones(n, dtype=bool)
+    batch = int(wl.batch)
+    pairs = sorted(
+        ((t * p, p, t) for t in tp_degrees(cfg, int(tpm.max())) for p in pp_degrees(cfg.num_hidden_layers)),
+    )
+    for total, p, t in pairs:
+        if not todo.any() or total > max_chips:
+            break
+        m = min(p, batch)
+        shard = shard_workload(wl, t, p, batch=-(-batch // m))
+        load = shard.weight_bytes + m * shard.kv_cache_bytes
+        ok = todo & (t <= tpm) & (load <= cap)
+        chips[ok], tp[ok], pp[ok], mb[ok] = total, t, p, m
+        todo &= ~ok
+    return SystemSize(chips, tp, pp, ~todo, mb)
 
 
 def size_system(
@@ -394,8 +473,9 @@ def stage_compute_time_s(roofline_s, overhead_s, tp, pp):
     )
 
 
-def shard_workload(wl: Workload, tp: int, pp: int) -> Workload:
-    """The workload one chip of a TP x PP system runs per step (LLM workloads).
+def shard_workload(wl: Workload, tp: int, pp: int, batch: int | None = None) -> Workload:
+    """The workload one chip of a TP x PP system runs per step (LLM workloads), at
+    ``batch`` sequences (default: the workload's; a micro-batch of a pipeline).
 
     Attention and KV heads, the MLP width and the vocabulary split over ``tp``
     (Megatron: column/row-parallel projections, vocabulary-parallel LM head), layers over
@@ -415,13 +495,14 @@ def shard_workload(wl: Workload, tp: int, pp: int) -> Workload:
     from dse.workloads import llm_decode_workload, llm_prefill_workload
 
     cfg = wl.model_config
-    if cfg is None or wl.kind not in ("llm-decode", "llm-prefill") or tp * pp == 1:
+    b = wl.batch if batch is None else int(batch)
+    if cfg is None or wl.kind not in ("llm-decode", "llm-prefill") or (tp * pp == 1 and b == wl.batch):
         return wl
-    shard = shard_config(cfg, tp, pp)
+    shard = shard_config(cfg, tp, pp) if tp * pp > 1 else cfg
     precision = dict(weights=wl.weight_dtype, kv=wl.kv_dtype)
     if wl.kind == "llm-decode":
-        return llm_decode_workload(shard, wl.batch, wl.seq_len, wl.dtype, **precision)
-    return llm_prefill_workload(shard, wl.batch, wl.seq_len, wl.dtype, **precision)
+        return llm_decode_workload(shard, b, wl.seq_len, wl.dtype, **precision)
+    return llm_prefill_workload(shard, b, wl.seq_len, wl.dtype, **precision)
 
 
 def shard_serve_workload(wl: Workload, tp: int) -> Workload:
@@ -494,6 +575,8 @@ def system_performance(
     chip_unit_cost_usd,
     link_usd_per_chip=0.0,
     pipelined: bool = True,
+    microbatches=1,
+    feedback: bool = False,
 ) -> SystemResult:
     """Step time, throughput, energy per item and cost of a sized system.
 
@@ -522,14 +605,27 @@ def system_performance(
         Link hardware per chip [USD].
     pipelined : bool
         As in :func:`size_system`.
+    microbatches : numeric
+        Micro-batches ``m`` the step's batch is cut into (:func:`split_system`); then
+        ``stage_compute_s``, ``dynamic_energy_j`` and ``collectives`` are those of one
+        micro-batch and ``items_per_step`` the whole batch's.
+    feedback : bool
+        Each step needs the previous one's output (decode: the next token of a sequence
+        needs its last): a micro-batch goes round all the stages before its next step.
 
     Notes
     -----
     T_stage = T_compute + (n_AR / p) t_AR(S, t); hop h = S / B + alpha (p > 1).
-    latency = p T_stage + (p - 1) h; period = T_stage + h [p > 1] if pipelined else
-    latency. Link bytes per step = n_AR x 2 (t - 1) S + (p - 1) S.
-    E_step = E_dyn + N P_static period + 8 bytes e_bit; J/item = E_step / items.
+    Without feedback (prefill, a stream of independent batches): period = m (T_stage +
+    h [p > 1]) when pipelined, latency = (m + p - 1) T_stage + (p - 1) h. With feedback
+    (decode): a step of the whole batch takes one round, period = latency = p (T_stage +
+    h) for p > 1 (the sampled token's way back to the first stage counted as a hop; with
+    m <= p micro-batches the stages are busy m / p of the time). Not pipelined: period =
+    latency. Link bytes per step = m (n_AR x 2 (t - 1) S + (p - 1) S).
+    E_step = m E_dyn + N P_static period + 8 bytes e_bit; J/item = E_step / items.
     Cost = N (C_chip + C_link); USD per item/s = cost x period / items.
+    With m = 1 and no feedback this is one step per stage time, p independent steps in
+    flight.
     """
     t, p, n = size.tp, size.pp, size.chips
     s_msg = collectives.message_bytes
@@ -541,14 +637,19 @@ def system_performance(
         collectives.stage_bytes / bw + np.asarray(link_latency_us, dtype=float) * 1e-6,
         0.0,
     )
+    m = np.asarray(microbatches, dtype=float)
     stage = np.asarray(stage_compute_s, dtype=float) + n_ar / p * t_ar
-    latency = p * stage + (p - 1.0) * hop
-    period = stage + hop if pipelined else latency
+    if feedback:
+        latency = np.where(p > 1.0, p * (stage + hop), stage)
+        period = latency
+    else:
+        latency = (m + p - 1.0) * stage + (p - 1.0) * hop
+        period = m * (stage + hop) if pipelined else latency
     items = np.asarray(items_per_step, dtype=float)
-    link_bytes = n_ar * 2.0 * (t - 1.0) * s_msg + (p - 1.0) * collectives.stage_bytes
+    link_bytes = m * (n_ar * 2.0 * (t - 1.0) * s_msg + (p - 1.0) * collectives.stage_bytes)
     link_j = link_bytes * 8.0 * np.asarray(link_energy_pj_per_bit, dtype=float) * 1e-12
     energy = (
-        np.asarray(dynamic_energy_j, dtype=float)
+        m * np.asarray(dynamic_energy_j, dtype=float)
         + n * np.asarray(static_power_w, dtype=float) * period
         + link_j
     )

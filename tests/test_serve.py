@@ -136,10 +136,14 @@ def test_a_model_no_chip_holds_is_served_by_a_tensor_parallel_group():
     group = dse.evaluate(chip, wl)
     t = int(group.system_chips)
     assert 671 / 64 < t <= 16 and group.feasible, group.violations
-    from dse.system import shard_serve_workload
+    assert group.system_tp == t and group.system_pp == 1
+    from dse.system import shard_serve_workload, tp_degrees
 
     parsed = parse_workload(wl)
-    for k, fits in ((t, True), (t - 1, False)):
+    # 128 heads, MLP widths 18,432 and 2,048: the degrees that split them evenly
+    degrees = tp_degrees(parsed.model_config, 16)
+    assert degrees == [1, 2, 4, 8, 16] and t in degrees
+    for k, fits in ((t, True), (max(k for k in degrees if k < t), False)):
         shard = shard_serve_workload(parsed, k)
         one = (2048 + 512) * shard.model_config.kv_bytes_per_token(2)
         assert (shard.weight_bytes + one <= 64e9) is fits, k

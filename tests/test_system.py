@@ -13,11 +13,13 @@ from dse.system import (
     allreduce_bytes_sent,
     collectives_per_step,
     link,
+    pp_degrees,
     ring_allreduce_time_s,
     shard_workload,
     size_system,
     stage_compute_time_s,
     system_performance,
+    tp_degrees,
 )
 from dse.workloads import parse_workload
 
@@ -176,3 +178,79 @@ def test_links():
         assert spec.source
     with pytest.raises(DseInputError, match="unknown link"):
         link("nvlnk9")
+
+
+# --- systems a team could build (issue 17, item 1) ---------------------------------------
+
+LLAMA70_DECODE = "llm-decode:llama-3-70b:batch=8,context=2048"
+
+
+def test_split_degrees_divide_heads_widths_and_layers():
+    cfg = parse_workload(LLAMA70_DECODE).model_config
+    # 64 query heads, 8 KV heads, MLP 28,672 = 2^12 x 7: every power of two up to 64 (KV
+    # heads replicated beyond 8), never 3, 5, 6 or 7
+    assert tp_degrees(cfg, 8) == [1, 2, 4, 8]
+    assert tp_degrees(cfg, 64) == [1, 2, 4, 8, 16, 32, 64]
+    assert pp_degrees(80) == [1, 2, 4, 5, 8, 10, 16, 20, 40, 80]
+
+
+def test_llama3_70b_on_a_4_stack_hbm2e_chip_by_hand():
+    # smic-n2-inference: 4 x HBM2E = 64 GB. Llama-3-70B bf16: W = 70,553,706,496 params x 2 B
+    # = 141.1 GB; KV of 8 sequences at 2,049 tokens: 8 x 2,049 x 80 layers x 2 x 8 heads x
+    # 128 x 2 B = 5.37 GB. (W + KV) / 64 GB = 2.29 -> 3 chips would hold it, but a 3-way
+    # split divides neither the 64 query heads nor the 8 KV heads: 4-way tensor parallel.
+    wl = parse_workload(LLAMA70_DECODE)
+    assert wl.weight_bytes == pytest.approx(141.1e9, rel=1e-3)
+    assert wl.kv_cache_bytes == 8 * 2049 * 80 * 2 * 8 * 128 * 2
+    chip = dse.example_chip("smic-n2-inference").replace(system="auto", tp_max=8)
+    m = dse.evaluate(chip, wl)
+    assert (m.system_chips, m.system_tp, m.system_pp, m.system_microbatches) == (4, 4, 1, 1)
+    assert m.feasible, m.violations
+    # the chip's own rows are one chip of the system running its shard (a quarter of the
+    # heads and MLP of every layer), not the whole model on one chip
+    shard = dse.evaluate(chip.replace(system="single"), shard_workload(wl, 4, 1))
+    for key in ("latency_s", "power_w", "junction_temp_c", "dram_bytes", "sustained_clock_ghz"):
+        assert getattr(m, key) == getattr(shard, key), key
+    whole = dse.evaluate(chip.replace(system="single"), wl)
+    assert "memory_capacity" in whole.violations
+    assert m.latency_s < 0.4 * whole.latency_s and m.dram_bytes < 0.3 * whole.dram_bytes
+    # system step: the shard plus 160 ring all-reduces of 8 x 8,192 x 2 B over NVLink 4
+    # (450 GB/s, 1 us a ring step): 2 (t - 1) / t S / B + 2 (t - 1) alpha per all-reduce
+    s = 8 * 8192 * 2
+    t_ar = 2 * 3 / 4 * s / 450e9 + 2 * 3 * 1e-6
+    assert m.system_latency_s == pytest.approx(m.latency_s + 160 * t_ar, rel=1e-9)
+    assert m.system_throughput_per_s == pytest.approx(8 / m.system_latency_s, rel=1e-12)
+
+
+def test_pipeline_serves_the_asked_batch_in_micro_batches():
+    # tp_max = 2: 2 x 2 chips; the batch of 8 runs as 2 micro-batches of 4, one per stage
+    # (not 2 batches of 8); a decode step of all 8 sequences is one round of both
+    # micro-batches through both stages: period = p (T_stage + hop)
+    wl = parse_workload(LLAMA70_DECODE)
+    chip = dse.example_chip("smic-n2-inference").replace(system="auto", tp_max=2)
+    m = dse.evaluate(chip, wl)
+    assert (m.system_chips, m.system_tp, m.system_pp, m.system_microbatches) == (4, 2, 2, 2)
+    shard = dse.evaluate(chip.replace(system="single"), shard_workload(wl, 2, 2, batch=4))
+    assert m.latency_s == shard.latency_s and m.power_w == shard.power_w
+    s = 4 * 8192 * 2  # one micro-batch's activations
+    t_ar = 2 * 1 / 2 * s / 450e9 + 2 * 1 * 1e-6
+    stage = shard.latency_s + 80 * t_ar  # 40 layers a stage, two all-reduces each
+    hop = s / 450e9 + 1e-6
+    assert m.system_latency_s == pytest.approx(2 * (stage + hop), rel=1e-9)
+    assert m.system_throughput_per_s * m.system_latency_s == pytest.approx(8.0)  # the batch asked for
+    # each stage holds its 40 layers' weights and the KV cache of both micro-batches
+    capacity = 64e9
+    sh = shard_workload(wl, 2, 2, batch=4)
+    assert sh.weight_bytes + 2 * sh.kv_cache_bytes <= capacity
+
+
+def test_evaluate_says_how_to_size_a_system_when_one_chip_cannot_hold_the_model():
+    from conftest import run_cli
+
+    r = run_cli("evaluate", "smic-n2-inference", "-w", LLAMA70_DECODE)
+    assert r.returncode == 0, r.stderr
+    hint = r.stdout.strip().splitlines()[-1]
+    assert hint.startswith("memory_capacity: one chip cannot hold the weights and KV cache")
+    assert 'system = "auto"' in hint and "4 chips (4-way tensor x 1 pipeline stage over nvlink4" in hint
+    fits = run_cli("evaluate", "smic-n2-inference", "-w", "llm-decode:llama-3-8b:batch=8,context=2048")
+    assert "system = " not in fits.stdout
