@@ -265,7 +265,7 @@ def _evaluate_plots(chip, workload, tech, out: Path) -> list[Path]:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from dse.compare import compare, plot_compare
+    from dse.compare import compare, infeasible, is_system_comparison, plot_compare
     from dse.spec import load_chip
 
     if len(args.chips) < 2:
@@ -282,6 +282,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
             "display.max_rows", None, "display.width", 200, "display.float_format", "{:,.4g}".format
         ):
             print(frame.to_string())
+        for chip, why in infeasible(frame).items():
+            print(f"infeasible: {chip} ({why})")
+        if is_system_comparison(frame):
+            print("the plot compares the systems' figures (system_*): a chip here is one chip of its system")
     if args.plot:
         import matplotlib
 

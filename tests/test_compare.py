@@ -37,3 +37,33 @@ def test_compare_plot_and_cli(tmp_path, a100, h100):
 def test_compare_needs_two_chips():
     proc = run_cli("compare", "a100-like")
     assert proc.returncode == 2 and "at least two" in proc.stderr
+
+
+def test_compare_plot_and_table_agree_on_systems():
+    # Llama-3-70B does not fit one 96 GB H20-like chip; the two SMIC N+2 designs size
+    # systems (4 chips of 64 GB HBM2E, 2 chips of 128 GB LPDDR5X). The plot must draw the
+    # systems' figures the table gives, against a feasible baseline, and mark the chip
+    # that breaks a limit.
+    from dse.compare import baseline_chip, infeasible, plot_metrics
+
+    hbm = dse.example_chip("smic-n2-inference").replace(system="auto", name="hbm2e-system")
+    lp = hbm.replace(memory="lpddr5x", memory_count=8, name="lpddr5x-system")
+    wl = "llm-decode:llama-3-70b:batch=8,context=2048"
+    frame = compare([dse.example_chip("h20-like"), hbm, lp], wl)
+    assert infeasible(frame) == {"H20-like": "memory_capacity"}
+    assert baseline_chip(frame) == "hbm2e-system"
+    drawn = plot_metrics(frame)
+    assert "system_cost_per_throughput_usd" in drawn and "cost_per_throughput_usd" not in drawn
+    ratios = compare_ratios(frame)
+    for key in ("system_cost_per_throughput_usd", "system_throughput_per_s", "system_energy_per_item_j"):
+        table = frame.loc[key].astype(float)
+        assert ratios.loc[key, "hbm2e-system"] == 1.0
+        assert ratios.loc[key].to_dict() == pytest.approx((table / table["hbm2e-system"]).to_dict()), key
+    # the table's answer (which system is cheaper per token/s) is the plot's
+    cheaper = frame.loc["system_cost_per_throughput_usd", ["hbm2e-system", "lpddr5x-system"]].astype(float).idxmin()
+    assert ratios.loc["system_cost_per_throughput_usd", ["hbm2e-system", "lpddr5x-system"]].idxmin() == cheaper
+    ax = plot_compare(frame)
+    labels = ax.get_legend_handles_labels()[1]
+    assert "H20-like (infeasible: memory_capacity)" in labels
+    assert "ratio to hbm2e-system" in ax.get_xlabel()
+    assert any("system_cost_per_throughput_usd" in t.get_text() for t in ax.get_yticklabels())
