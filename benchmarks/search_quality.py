@@ -9,7 +9,7 @@ normalised objective, the same for all runs::
 
     python benchmarks/search_quality.py [STUDY.toml] [--seeds 0 1 2] [--samplers nsga2 tpe random]
 
-Prints a Markdown table (mean, min and max over seeds). Target (DESIGN.md §5): >= 99 %
+Prints a Markdown table (mean, min and max over seeds). Target (the project's search goal): >= 99 %
 in 1,000 trials for the default sampler.
 """
 

@@ -1,6 +1,6 @@
 """dse: design-space exploration of AI inference chips under fab constraints.
 
-Public API (DESIGN.md §4)::
+Public API (docs/contract.md)::
 
     import dse
     chip = dse.load_chip("chip.toml")

@@ -1683,7 +1683,7 @@ def evaluate(
     Parameters
     ----------
     chip : ChipSpec or path to a chip TOML file
-    workload : workload string (DESIGN.md §4) or :class:`dse.workloads.Workload`
+    workload : workload string (docs/contract.md) or :class:`dse.workloads.Workload`
     tech : technology tables (default: the chip's ``tech`` file or the packaged tables)
     constants : model constants (default: ``dse/data/model_constants.csv``)
     """

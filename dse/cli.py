@@ -462,6 +462,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("study", help="study TOML file")
     p.add_argument("--out", help="output folder (default: results/<study name>-grid)")
+    p.add_argument("--max-points", type=_positive_int, metavar="N", help="largest space enumerated (default 20,000,000)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_grid)
 

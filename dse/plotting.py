@@ -1,6 +1,6 @@
 """Figures of a study: Pareto fronts, the chosen design's roofline, node fronts, parallel coordinates.
 
-Every plot is split in two (STYLE.md, "Plots"):
+Every plot is split in two:
 
 * a *data function* (``pareto_front_data``, ``roofline_data``, ``node_fronts_data``,
   ``parallel_coords_data``) that turns stored results into a small NamedTuple of

@@ -1,6 +1,6 @@
 """Thermal map of a die: junction temperature per grid cell with the floorplan on top.
 
-Split as the other plots (STYLE.md, "Plots"): :func:`thermal_map_data` turns a
+Split as the other plots (a data function, then a render function): :func:`thermal_map_data` turns a
 :class:`dse.thermal_grid.GridResult` and its :class:`dse.floorplan.Floorplan` into a
 small NamedTuple (tested by value, no matplotlib), :func:`plot_thermal_map` draws it on
 an Axes and returns the Axes. matplotlib is imported inside the renderer only.

@@ -2,7 +2,7 @@
 
 :func:`write_outputs` turns a stored study result (``dse.search.StudyResult``: the
 study configuration, the ``designs`` of every trial or grid point and the ``pareto``
-rows) into the files DESIGN.md §3 lists. It reads results only: it never runs the
+rows) into the output files of a study (docs/search.md, "Outputs"). It reads results only: it never runs the
 search, never imports optuna, and evaluates the model once, for the roofline of the
 chosen design. Column headers carry units (:func:`dse.metrics.column_name`).
 

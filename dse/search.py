@@ -1324,7 +1324,7 @@ def grid(
         sizes = " x ".join(f"{p.name} {p.n_grid}" for p in params)
         raise DseInputError(
             f"the space of study '{config.name}' has {n:,} grid points ({sizes}), more than the limit of "
-            f"{max_points:,}: coarsen steps / shorten lists, or raise the limit (max_points)"
+            f"{max_points:,}: coarsen steps / shorten lists, or raise the limit (--max-points, or max_points in dse.grid)"
         )
     shape = tuple(p.n_grid for p in params)
     values = [p.grid_values() for p in params]

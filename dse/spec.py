@@ -3,7 +3,7 @@
 The chip keys are declared once, as data (:data:`CHIP_KEYS`): name, type, unit, default,
 bounds and a one-line description. That single declaration drives validation of chip
 files, the columns of :func:`dse.evaluate_many`, the search space of studies and the
-CSV headers. See DESIGN.md §4 for the contract.
+CSV headers. See docs/contract.md for the contract.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Study files: the search space, objectives and constraints, declared as data.
 
-A study is a TOML file (schema in DESIGN.md §4)::
+A study is a TOML file (schema in docs/study-file.md)::
 
     [study]
     name = "domestic_7nm_decode_400w"
@@ -419,7 +419,7 @@ class StudyConfig:
     name : str
         Study name (the optuna study name in the storage).
     workload : str
-        Workload string (DESIGN.md §4); a model path in it is made absolute.
+        Workload string (docs/contract.md); a model path in it is made absolute.
     objectives : dict of str to str
         Metric -> ``"minimize"`` / ``"maximize"``, in file order.
     space : dict of str to Param

@@ -255,7 +255,7 @@ def hotspot_stack(
 ) -> LayerStack:
     """The default stack: silicon, TIM1, copper spreader, TIM2 and the sink base.
 
-    The layers and constants are HotSpot's defaults (``../shared/reference/nodes.md``
+    The layers and constants are HotSpot's defaults (``docs/reference/nodes.md``
     §4.1: ``example.config``/``example.materials`` of HotSpot 6/7); TIM2 takes whatever
     is left of the lumped ``r_package_k_mm2_per_w`` so the 1-D resistance is identical.
 

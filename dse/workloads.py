@@ -8,7 +8,7 @@ shapes are listed once with ``count > 1`` (e.g. one ``qkv_proj`` with ``count =
 n_layers``), so the op list stays short and the roofline, which loops over ops and
 vectorises over designs, stays fast.
 
-Workload strings (the public contract of DESIGN.md section 4)::
+Workload strings (the public contract, docs/contract.md)::
 
     gemm:M,N,K
     llm-decode:MODEL:batch=B,context=L

@@ -43,24 +43,33 @@ EXPLORE = [
         "ops[['op', 'count', 'bound', 'time_s', 'intensity_flop_per_byte']]"
     ),
     new_markdown_cell(
-        "## What-if: SRAM and clock\n\n`evaluate_many` takes a DataFrame of designs, so a sweep is one "
-        "call. More SRAM never adds DRAM traffic; it pays off only once the weights fit on chip "
-        "(weights-resident), at a large area and cost. The clock is bounded twice: the node's "
-        "voltage-frequency law sets the highest clock it can reach at its maximum voltage "
-        "(beyond it the design is infeasible, `timing`), and the power cap throttles a "
-        "compute-bound step below that."
+        '## What-if: SRAM and clock\n'
+        '\n'
+        '`evaluate_many` takes a DataFrame of designs, so a sweep is one call. More SRAM never adds DRAM traffic, but decode streams all the weights every step, so a bigger cache barely moves tokens/s: SRAM would pay off only once all 16 GB of Llama-3-8B\'s weights fit on chip (weights-resident; the vertical line, where the weights fill the SRAM that is not kept for tiling). The sweep goes that far to show where that is: a die of tens of thousands of mm², dozens of reticle fields, which also breaks the power cap. Crosses mark designs that break a limit. On one die this chip stays DRAM-bound; holding an 8B model in SRAM takes a system of chips (see "Beyond one die" in the docs). The clock is bounded twice: the node\'s voltage-frequency law sets the highest clock it can reach at its maximum voltage (beyond it the design is infeasible, `timing`), and the power cap throttles a compute-bound step below that.'
     ),
     new_code_cell(
-        "sram = np.geomspace(16, 4096, 40)\n"
-        "designs = pd.DataFrame([chip.replace(sram_mb=float(s)).to_dict() for s in sram])\n"
-        "out = dse.evaluate_many(designs, wl)\n"
-        "fig, axes = plt.subplots(1, 2, figsize=(11, 4), constrained_layout=True)\n"
-        "axes[0].loglog(out['sram_mb'], out['tokens_per_s'], 'o-')\n"
+        'weights_mib = dse.parse_workload(wl).weight_bytes / 2**20\n'
+        'sram = np.geomspace(16, 2 * weights_mib / 0.5, 48)  # half the SRAM is kept for tiling\n'
+        'designs = pd.DataFrame([chip.replace(sram_mb=float(s)).to_dict() for s in sram])\n'
+        'out = dse.evaluate_many(designs, wl)\n'
+        "ok = out['feasible'].to_numpy()\n"
+        'fig, axes = plt.subplots(1, 2, figsize=(11, 4), constrained_layout=True)\n'
+        "for ax, key, colour in ((axes[0], 'tokens_per_s', 'C0'), (axes[1], 'die_area_mm2', 'C1')):\n"
+        "    ax.plot(out['sram_mb'][ok], out[key][ok], 'o-', color=colour, label='feasible')\n"
+        "    ax.plot(out['sram_mb'][~ok], out[key][~ok], 'x', color='C3', label='infeasible (' + ', '.join(sorted(set(';'.join(out['violations'][~ok]).split(';')))) + ')')\n"
+        "    ax.axvline(weights_mib / 0.5, color='0.4', ls=':', label='weights resident')\n"
+        "    ax.set_xscale('log'); ax.grid(True, which='both', alpha=0.3); ax.legend(fontsize='small')\n"
+        "axes[1].set_yscale('log')\n"
+        'axes[0].set_ylim(0, None)\n'
         "axes[0].set(xlabel='sram_mb [MiB]', ylabel='tokens_per_s [tokens/s]', title='decode throughput vs SRAM')\n"
-        "axes[1].loglog(out['sram_mb'], out['die_area_mm2'], 'o-', color='C1')\n"
         "axes[1].set(xlabel='sram_mb [MiB]', ylabel='die_area_mm2 [mm2]', title='die area vs SRAM')\n"
-        "for a in axes: a.grid(True, which='both', alpha=0.3)\n"
-        "assert (np.diff(out['dram_bytes']) <= 0).all()"
+        "assert (np.diff(out['dram_bytes']) <= 0).all()\n"
+        "resident = out[out['weights_resident']]\n"
+        'first = resident.iloc[0]\n'
+        'print(f"weights resident from {first[\'sram_mb\']:,.0f} MiB: {first[\'tokens_per_s\']:,.0f} tokens/s "\n'
+        '      f"(x{first[\'tokens_per_s\'] / m.tokens_per_s:.1f}) on a {first[\'die_area_mm2\']:,.0f} mm2 die, "\n'
+        '      f"feasible: {bool(first[\'feasible\'])} ({first[\'violations\'] or \'none\'})")\n'
+        'print(f"largest feasible SRAM: {out[\'sram_mb\'][ok].max():,.0f} MiB")'
     ),
     new_code_cell(
         "clock = np.linspace(0.6, 2.4, 19)\n"
@@ -76,15 +85,18 @@ EXPLORE = [
         "prefill[['clock_ghz', 'sustained_clock_ghz', 'core_voltage_v', 'power_w', 'junction_temp_c', 'tokens_per_s', 'violations']].round(3)"
     ),
     new_markdown_cell(
-        "## The same design on other nodes\n\nHow much does the older node cost? Same cores, SRAM, memory "
-        "and TDP, on every node in the table."
+        '## The same design on other nodes\n'
+        '\n'
+        "How much does the older node cost? Same cores, SRAM, memory and TDP, on every node in the table. Only dies that can be built are ranked by price: a die above the node's reticle, or a clock the node cannot reach, is listed apart with what it breaks."
     ),
     new_code_cell(
-        "tech = dse.default_tech()\n"
-        "designs = pd.DataFrame([chip.replace(node=n).to_dict() for n in tech.node_ids])\n"
+        'tech = dse.default_tech()\n'
+        'designs = pd.DataFrame([chip.replace(node=n).to_dict() for n in tech.node_ids])\n'
         "by_node = dse.evaluate_many(designs, wl).set_index('node')\n"
-        "cols = ['die_area_mm2', 'yield', 'unit_cost_usd', 'tokens_per_s', 'energy_per_item_j', 'export_class', 'violations']\n"
-        "by_node[cols].sort_values('unit_cost_usd').round(3)"
+        "cols = ['die_area_mm2', 'yield', 'unit_cost_usd', 'tokens_per_s', 'energy_per_item_j', 'export_class']\n"
+        "buildable = by_node[by_node['feasible']]\n"
+        "display(buildable[cols].sort_values('unit_cost_usd').round(3))\n"
+        "by_node.loc[~by_node['feasible'], ['die_area_mm2', 'violations']].round(1)"
     ),
 ]
 

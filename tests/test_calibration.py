@@ -171,7 +171,7 @@ def test_h100_dense_gemm_is_power_capped_below_max_clock(h100):
 
 def test_h100_memory_bound_decode_runs_at_max_clock_below_tdp(h100):
     # public decode measurements put big HBM parts at 55-80 % of TDP in small-batch decode
-    # (shared/reference/power_notes.md; ML.ENERGY H100 Llama-3.1-8B batch 16: 513 of 700 W)
+    # (docs/reference/power_notes.md; ML.ENERGY H100 Llama-3.1-8B batch 16: 513 of 700 W)
     m = dse.evaluate(h100, "llm-decode:llama-3-8b:batch=1,context=1024")
     assert m.sustained_clock_ghz == pytest.approx(h100.clock_ghz)
     assert 0.55 * h100.tdp_w <= m.power_w <= 0.80 * h100.tdp_w

@@ -1,6 +1,6 @@
 """Golden and property tests of dse.reliability (source and tolerance in each test).
 
-Worked examples are from the research notes /work/shared/reference/reliability.md
+Worked examples are from the research notes docs/reference/reliability.md
 (section given per test), which cite JEDEC JEP122H / JESD47 / JESD85, RAMP (Srinivasan et
 al., ISCA 2004), Wu et al. (Solid-State Electronics 2002) and a TI E2E worked example.
 Tolerances are half a unit in the last digit the source prints, unless stated.
