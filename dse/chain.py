@@ -5,10 +5,13 @@ of one. The domains run in a fixed order:
 
 1. technology lookup (node, memory) and precision;
 2. area (:mod:`dse.area`), peak and export metrics (:mod:`dse.export`);
-3. dies per wafer, yield and cost (:mod:`dse.cost`);
+3. dies per wafer, yield and cost (:mod:`dse.cost`), the program's NRE and test cost and
+   the embodied carbon (:mod:`dse.carbon`);
 4. with a workload: per-op roofline (:mod:`dse.roofline`), dynamic energy
    (:mod:`dse.power`), DVFS throttling to ``tdp_w`` and ``tj_max_c`` and the
-   leakage-temperature fixed point (:mod:`dse.thermal`), capacity checks.
+   leakage-temperature fixed point (:mod:`dse.thermal`), capacity checks;
+5. the program over the service life: cost per throughput at volume, operational carbon
+   and carbon per million items (:func:`_program_metrics`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import pandas as pd
 
 from dse import (
     area,
+    carbon,
     chiplet,
     cost,
     dvfs,
@@ -128,7 +132,10 @@ def evaluate_arrays(
     detail: bool = False,
 ) -> dict[str, np.ndarray]:
     with np.errstate(over="ignore", under="ignore"):
-        return _evaluate_arrays(d, wl, tech, c, detail)
+        out = _evaluate_arrays(d, wl, tech, c, detail)
+        if wl is not None:
+            out.update(_program_metrics(d, wl, out))
+        return out
 
 
 def _evaluate_arrays(d, wl, tech, c, detail):
@@ -488,6 +495,10 @@ class Cost(NamedTuple):
     package_bad: np.ndarray
     beachfront_bad: np.ndarray  # memory PHYs need more die edge than the die has
     interposer_bad: np.ndarray  # the interposer beyond the largest one made
+    nre_usd: np.ndarray  # this product's share of the die design's NRE
+    test_cost_usd: np.ndarray  # wafer sort and final test per good part
+    unit_cost_at_volume_usd: np.ndarray  # unit + test + NRE / volume
+    embodied_co2_kg: np.ndarray  # one good part: dies, memory, package
 
 
 class PowerModel(NamedTuple):
@@ -690,7 +701,43 @@ def _cost(d, tech: Technology, c: ModelConstants, geo: Geometry, mem: MemorySyst
     )  # fmt: skip
     beachfront_bad = (mem_count > 0) & (geo.phys_per_die > sites)
     reticle_bad = die_mm2 > nd["reticle_mm2"][ni]
-    return Cost(dpw, y, die_cost, unit_cost, reticle_bad, package_bad, beachfront_bad, pc.oversize)
+    program = _program_cost(d, tech, c, mem, die_mm2, y, unit_cost, stacks, pc)
+    return Cost(dpw, y, die_cost, unit_cost, reticle_bad, package_bad, beachfront_bad, pc.oversize, *program)
+
+
+def _column(arrays: dict[str, np.ndarray], name: str, idx) -> np.ndarray:
+    """An optional technology column at the designs' rows (NaN where the table lacks it)."""
+    col = arrays.get(name)
+    return np.full(len(idx), np.nan) if col is None else col[idx]
+
+
+def _program_cost(d, tech: Technology, c: ModelConstants, mem: MemorySystem, die_mm2, die_yield, unit_cost, stacks, pc):
+    """NRE, test and cost at volume (:mod:`dse.cost`); embodied carbon (:mod:`dse.carbon`)."""
+    nd, md = tech.nodes.arrays, tech.memories.arrays
+    ni, mi, dies = d["node_code"], d["memory_code"], d["dies"]
+    nre = cost.nre_usd(
+        _column(nd, "mask_set_usd", ni), _column(nd, "design_nre_usd", ni),
+        _column(nd, "ip_licence_usd", ni), d["nre_products"],
+    )  # fmt: skip
+    test = cost.test_cost_usd(
+        die_mm2, dies, die_yield, pc.package_yield,
+        c["test_usd_per_hour"], c["wafer_sort_s_per_mm2"], c["final_test_s_per_part"],
+    )  # fmt: skip
+    at_volume = cost.unit_cost_at_volume_usd(unit_cost, test, nre, d["volume"])
+    cpa = carbon.carbon_per_area_gco2_per_cm2(
+        _column(nd, "fab_energy_kwh_per_cm2", ni), _column(nd, "fab_grid_gco2_per_kwh", ni),
+        _column(nd, "fab_gas_gco2_per_cm2", ni), c["fab_materials_gco2_per_cm2"],
+    )  # fmt: skip
+    die_kg = carbon.embodied_die_kgco2(die_mm2, die_yield, cpa)
+    mem_kg = carbon.embodied_memory_kgco2(
+        mem.capacity_gb, _column(md, "embodied_gco2_per_gb", mi), stacks, c["hbm_stacking_kgco2_per_stack"]
+    )
+    ics = dies + np.where(mem.is_none, 0.0, d["memory_count"])
+    part_kg = carbon.embodied_part_kgco2(
+        die_kg, dies, mem_kg, ics, c["package_kgco2_per_ic"],
+        pc.interposer_mm2, c["interposer_kgco2_per_cm2"], pc.package_yield,
+    )  # fmt: skip
+    return nre, test, at_volume, part_kg
 
 
 def _power_model(d, tech: Technology, c: ModelConstants, geo: Geometry) -> PowerModel:
@@ -834,6 +881,10 @@ def _design_metrics(d, c: ModelConstants, geo: Geometry, mem: MemorySystem, mone
         "yield": money.yield_fraction,
         "die_cost_usd": money.die_cost_usd,
         "unit_cost_usd": money.unit_cost_usd,
+        "nre_usd": money.nre_usd,
+        "test_cost_usd": money.test_cost_usd,
+        "unit_cost_at_volume_usd": money.unit_cost_at_volume_usd,
+        "embodied_co2_kg": money.embodied_co2_kg,
     }
 
 
@@ -1062,6 +1113,32 @@ def _workload_metrics(d, wl: Workload, money: Cost, perf: Performance, energy_re
     if wl.item_unit == "token":
         out["tokens_per_s"] = items / step_s
     return out
+
+
+def _program_metrics(d, wl: Workload, out: dict) -> dict[str, np.ndarray]:
+    """The program over the service life, from the chain's final metrics.
+
+    Cost per throughput at volume (the unit cost at volume over ``throughput_per_s``, as
+    ``cost_per_throughput_usd`` is the unit cost over it), the operational carbon of the
+    power at the duty cycle and the idle power the rest of the time over
+    ``service_years`` (:func:`dse.carbon.operational_kgco2`), and the life-cycle carbon per
+    million items served (:func:`dse.carbon.co2_per_million_items_kg`).
+    """
+    throughput = out["throughput_per_s"]
+    op_kg = carbon.operational_kgco2(
+        out["power_w"], out["idle_power_w"], d["duty_cycle"], d["service_years"], d["grid_gco2_per_kwh"]
+    )
+    per_million = carbon.co2_per_million_items_kg(
+        out["embodied_co2_kg"], op_kg, throughput, d["duty_cycle"], d["service_years"]
+    )
+    res = {
+        "cost_per_throughput_at_volume_usd": out["unit_cost_at_volume_usd"] / throughput,
+        "operational_co2_kg": op_kg,
+        "co2_per_million_items_kg": per_million,
+    }
+    if wl.item_unit == "token":
+        res["co2_per_million_tokens_kg"] = per_million
+    return res
 
 
 def host_prefill_s(c, prompt_tokens):
@@ -1505,6 +1582,10 @@ class Metrics:
     yield_: float
     die_cost_usd: float
     unit_cost_usd: float
+    nre_usd: float
+    test_cost_usd: float
+    unit_cost_at_volume_usd: float
+    embodied_co2_kg: float
     memory_bandwidth_gbps: float
     memory_capacity_gb: float
     idle_power_w: float | None = None
@@ -1530,6 +1611,10 @@ class Metrics:
     fit: float | None = None
     lifetime_mechanism: str | None = None
     cost_per_throughput_usd: float | None = None
+    cost_per_throughput_at_volume_usd: float | None = None
+    operational_co2_kg: float | None = None
+    co2_per_million_items_kg: float | None = None
+    co2_per_million_tokens_kg: float | None = None
     compute_utilization: float | None = None
     dram_bytes: float | None = None
     weights_resident: bool | None = None

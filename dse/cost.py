@@ -48,3 +48,87 @@ def cost_per_good_die_usd(wafer_cost_usd, dies_per_wafer_, yield_):
 def memory_cost_usd(memory_capacity_gb, cost_usd_per_gb):
     """Off-chip memory bill [USD]."""
     return np.asarray(memory_capacity_gb) * cost_usd_per_gb
+
+
+# ---------------------------------------------------------------------------------------
+# the program: non-recurring engineering, test, amortisation over the volume
+# ---------------------------------------------------------------------------------------
+
+
+def nre_usd(mask_set_usd, design_nre_usd, ip_licence_usd, products=1):
+    """Non-recurring engineering of one die design, this product's share [USD].
+
+    Parameters
+    ----------
+    mask_set_usd : numeric
+        One full mask set of the node [USD].
+    design_nre_usd : numeric
+        Design, verification, physical design, software bring-up and prototype
+        validation [USD].
+    ip_licence_usd : numeric
+        Licensed third-party IP (PHYs, PLLs, controllers) [USD].
+    products : numeric
+        Products that share the die design (a chiplet reused across products) [count].
+
+    Notes
+    -----
+    NRE = (C_mask + C_design + C_IP) / products. The identical dies of a multi-die
+    package are one design: one mask set, one design effort.
+
+    References
+    ----------
+    M. Khazraee et al., "Moonwalk: NRE optimization in ASIC clouds", ASPLOS 2017 (NRE as
+    masks + design labour + IP). Per-node values and sources: ``dse/data/nodes.csv``.
+    """
+    total = (
+        np.asarray(mask_set_usd, dtype=float)
+        + np.asarray(design_nre_usd, dtype=float)
+        + np.asarray(ip_licence_usd, dtype=float)
+    )
+    return total / np.asarray(products, dtype=float)
+
+
+def test_cost_usd(die_area_mm2, dies, die_yield, package_yield, usd_per_hour, sort_s_per_mm2, final_s):
+    """Wafer-sort and final test of one good packaged part [USD].
+
+    Parameters
+    ----------
+    die_area_mm2 : numeric
+        Area of one die [mm2].
+    dies : numeric
+        Dies in the package [count].
+    die_yield : numeric
+        Fraction of the probed dies that are good (sellable) [fraction].
+    package_yield : numeric
+        Fraction of the assembled parts that are good [fraction].
+    usd_per_hour : numeric
+        Cost of one hour of test (tester, handler, probe card or socket, floor) [USD/h].
+    sort_s_per_mm2 : numeric
+        Wafer-sort time per mm2 of die [s/mm2].
+    final_s : numeric
+        Final and system-level test time per assembled part [s].
+
+    Notes
+    -----
+    Every die is probed and every assembled part is tested, so each cost lands on the
+    good ones: C_test = r (n t_sort A / Y_die + t_final) / Y_pkg, r = usd_per_hour / 3600.
+    """
+    rate = np.asarray(usd_per_hour, dtype=float) / 3600.0
+    sort = np.asarray(sort_s_per_mm2, dtype=float) * np.asarray(die_area_mm2, dtype=float)
+    per_part = np.asarray(dies, dtype=float) * sort / np.asarray(die_yield, dtype=float) + final_s
+    return rate * per_part / np.asarray(package_yield, dtype=float)
+
+
+def unit_cost_at_volume_usd(unit_cost_usd, test_cost_usd_, nre_usd_, volume):
+    """Cost of one part of a program of ``volume`` parts, NRE included [USD].
+
+    Notes
+    -----
+    C_V = C_unit + C_test + NRE / V: non-increasing in V, approaching the recurring
+    cost C_unit + C_test.
+    """
+    return (
+        np.asarray(unit_cost_usd, dtype=float)
+        + test_cost_usd_
+        + np.asarray(nre_usd_, dtype=float) / np.asarray(volume, dtype=float)
+    )

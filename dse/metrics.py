@@ -37,6 +37,10 @@ METRICS: dict[str, MetricSpec] = {
         MetricSpec("yield", "fraction", "sellable die yield: negative binomial; with spare_cores, at least `cores` good tiles and a good uncore", "max", False),
         MetricSpec("die_cost_usd", "USD", "wafer cost per sellable die", "min", False),
         MetricSpec("unit_cost_usd", "USD", "one good packaged part: sellable die(s), package (interposer/substrate, assembly, bonding yield) and off-chip memory", "min", False),
+        MetricSpec("nre_usd", "USD", "non-recurring engineering of the die design (mask set, design and verification, IP licences of its node), this product's share (nre_products)", "min", False),
+        MetricSpec("test_cost_usd", "USD", "wafer sort of the dies and final/system-level test of the part, per good part", "min", False),
+        MetricSpec("unit_cost_at_volume_usd", "USD", "one part of a program of `volume` parts: unit_cost_usd + test_cost_usd + nre_usd / volume", "min", False),
+        MetricSpec("embodied_co2_kg", "kgCO2", "manufacturing carbon of one good part (ACT): dies (fab energy x fab grid, gases, materials per area, over yield), memory (per GB; HBM stacking), packaging per IC and interposer", "min", False),
         MetricSpec("memory_bandwidth_gbps", "GB/s", "off-chip memory bandwidth", "max", False),
         MetricSpec("memory_capacity_gb", "GB", "off-chip memory capacity", "max", False),
         MetricSpec("idle_power_w", "W", "module power with a context loaded and no work (lowest DVFS clock, interfaces, memory background, leakage)", "min", False),
@@ -63,6 +67,10 @@ METRICS: dict[str, MetricSpec] = {
         MetricSpec("fit", "FIT", "wear-out failure rate under the load profile (failures per 1e9 device-hours), the sum of electromigration, gate-oxide breakdown and thermal cycling", "min"),
         MetricSpec("lifetime_mechanism", "", "the wear-out mechanism that limits lifetime_years: electromigration, tddb, thermal_cycling or bti", "", True, "str"),
         MetricSpec("cost_per_throughput_usd", "USD/(item/s)", "unit cost per item/s of throughput", "min"),
+        MetricSpec("cost_per_throughput_at_volume_usd", "USD/(item/s)", "unit_cost_at_volume_usd per item/s of throughput", "min"),
+        MetricSpec("operational_co2_kg", "kgCO2", "carbon of the electricity over service_years: power_w at duty_cycle, idle_power_w the rest of the time, at grid_gco2_per_kwh", "min"),
+        MetricSpec("co2_per_million_items_kg", "kgCO2", "embodied + operational carbon per million items (tokens, images, GEMMs) served over service_years at throughput_per_s and duty_cycle", "min"),
+        MetricSpec("co2_per_million_tokens_kg", "kgCO2", "co2_per_million_items_kg of an LLM workload", "min", llm_only=True),
         MetricSpec("compute_utilization", "fraction", "achieved FLOP/s over peak at the sustained clock", "max"),
         MetricSpec("dram_bytes", "B", "off-chip bytes moved per step", "min"),
         MetricSpec("weights_resident", "", "all weights held in on-chip SRAM", "", True, "bool"),
@@ -81,7 +89,7 @@ METRICS: dict[str, MetricSpec] = {
 }
 
 
-_UNIT_SUFFIXES = ("_v", "_a", "_years", "_mm2", "_tflops", "_usd", "_gbps", "_gb", "_s", "_j", "_w", "_ghz", "_c", "_mb", "_bytes")
+_UNIT_SUFFIXES = ("_v", "_a", "_kg", "_years", "_mm2", "_tflops", "_usd", "_gbps", "_gb", "_s", "_j", "_w", "_ghz", "_c", "_mb", "_bytes")
 
 
 def unit_of(key: str) -> str:

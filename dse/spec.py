@@ -84,6 +84,10 @@ CHIP_KEYS: dict[str, KeySpec] = {
         KeySpec("op_overhead_us", "float", "us", "override of the execution model's fixed overhead per kernel", default=None, low=0.0, high=1e4),
         KeySpec("duty_cycle", "float", "fraction", "fraction of the time the chip runs the workload (the rest it idles): weights every wear-out mechanism", default=1.0, low=0.0, high=1.0),
         KeySpec("load_cycles_per_day", "float", "1/day", "idle-to-load temperature cycles per day (job starts, diurnal load): drives bump and package fatigue", default=1.0, low=0.0, high=1e4),
+        KeySpec("volume", "float", "units", "parts the program sells: the design NRE is spread over them (unit_cost_at_volume_usd)", default=100_000.0, low=0.0, low_exclusive=True, high=1e10),
+        KeySpec("nre_products", "int", "count", "products that share this die design (a chiplet reused across products): its NRE is split evenly over them", default=1, low=1, high=1000),
+        KeySpec("grid_gco2_per_kwh", "float", "gCO2/kWh", "carbon intensity of the electricity the deployed chip runs on (default: world average 2023, Ember)", default=481.0, low=0.0, high=2000.0),
+        KeySpec("service_years", "float", "years", "years the chip is deployed: operational carbon and the items it serves over its life", default=5.0, low=0.0, low_exclusive=True, high=50.0),
     )
 }
 
@@ -128,6 +132,10 @@ class ChipSpec:
     op_overhead_us: float | None = None
     duty_cycle: float = 1.0
     load_cycles_per_day: float = 1.0
+    volume: float = 100_000.0
+    nre_products: int = 1
+    grid_gco2_per_kwh: float = 481.0
+    service_years: float = 5.0
     #: user technology file the node/memory ids refer to (not a design key)
     tech_path: str | None = field(default=None, compare=False, repr=False)
 

@@ -109,6 +109,7 @@ _SCENARIO_KEYS = (
     "export_class",
     "memory_count_max",
     *("min_lifetime_years", "max_memory_temp_c"),  # _SCENARIO_LIMITS
+    "grid_gco2_per_kwh",
 )
 #: limits a scenario may set (a deployment's service life and memory limit); merged with
 #: the study's own, the stricter winning
@@ -254,6 +255,9 @@ class Scenario:
         Memory id -> maximum units per chip (supply caps, e.g. stockpiled HBM).
     limits : dict
         ``min_lifetime_years`` / ``max_memory_temp_c`` the deployment requires.
+    grid_gco2_per_kwh : float or None
+        Carbon intensity of the grid the chips are deployed on: the chip key's value in
+        a study that neither fixes nor searches it.
     path : str
         The scenario file.
     """
@@ -266,6 +270,7 @@ class Scenario:
     export_class: tuple[str, ...] | None = None
     memory_count_max: dict[str, int] = field(default_factory=dict)
     limits: dict[str, float] = field(default_factory=dict)
+    grid_gco2_per_kwh: float | None = None
     path: str = ""
 
 
@@ -339,6 +344,9 @@ def load_scenario(
         else None,
         memory_count_max=_memory_caps(table.get("memory_count_max", {}), where, tech),
         limits=_constraints({k: table[k] for k in _SCENARIO_LIMITS if k in table}, where, tech, True),
+        grid_gco2_per_kwh=check_value("grid_gco2_per_kwh", table["grid_gco2_per_kwh"], where)
+        if "grid_gco2_per_kwh" in table
+        else None,
         path=str(path),
     )
 
@@ -816,6 +824,9 @@ def load_study(path: str | Path, *, tech: Any = None) -> StudyConfig:
             ours = constraints.get(key)
             stricter = max if key.startswith("min_") else min
             constraints[key] = limit if ours is None else stricter(ours, limit)
+        grid = scenario.grid_gco2_per_kwh
+        if grid is not None and "grid_gco2_per_kwh" not in fixed and "grid_gco2_per_kwh" not in space:
+            fixed["grid_gco2_per_kwh"] = grid
         if scenario.memory_count_max:
             caps = dict(scenario.memory_count_max)
             for mem, cap in constraints.get("memory_count_max", {}).items():

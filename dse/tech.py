@@ -23,6 +23,13 @@ from dse.errors import DseInputError, close_match_hint
 
 DATA_DIR = Path(__file__).parent / "data"
 
+#: optional node columns of the program cost and carbon (``dse.program``): a node without
+#: them reports NaN for nre_usd and the embodied carbon
+NODE_PROGRAM = (
+    "mask_set_usd", "design_nre_usd", "ip_licence_usd",
+    "fab_energy_kwh_per_cm2", "fab_gas_gco2_per_cm2", "fab_grid_gco2_per_kwh",
+)  # fmt: skip
+NODE_PROGRAM_COLUMNS_WITH_RANGES = tuple(f"{c}{s}" for c in NODE_PROGRAM for s in ("", "_low", "_high"))
 NODE_NUMERIC = (
     "year", "feature_nm", "stillmaker_nm",
     "logic_density_mtr_mm2", "logic_density_mtr_mm2_low", "logic_density_mtr_mm2_high",
@@ -34,6 +41,7 @@ NODE_NUMERIC = (
     "wafer_cost_usd", "wafer_cost_usd_low", "wafer_cost_usd_high",
     "defect_density_per_cm2", "defect_density_per_cm2_low", "defect_density_per_cm2_high",
     "cluster_alpha", "reticle_mm2",
+    *NODE_PROGRAM_COLUMNS_WITH_RANGES,
 )  # fmt: skip
 NODE_BOOL = ("planar", "domestic_china", "presumption_16_14nm")
 NODE_TEXT = ("aliases", "foundry", "name", "source", "notes")
@@ -51,7 +59,10 @@ MEMORY_NUMERIC = (
     "phy_area_mm2_per_unit", "phy_area_mm2_per_unit_low", "phy_area_mm2_per_unit_high",
     "cost_usd_per_gb", "cost_usd_per_gb_low", "cost_usd_per_gb_high",
     "max_temp_c", "refresh_temp_c", "r_unit_k_per_w", "refresh_bw_loss", "phy_edge_mm_per_unit",
+    "embodied_gco2_per_gb", "embodied_gco2_per_gb_low", "embodied_gco2_per_gb_high",
 )  # fmt: skip
+#: optional memory column of the embodied carbon (``dse.program``)
+MEMORY_PROGRAM = ("embodied_gco2_per_gb",)
 MEMORY_BOOL = ("export_controlled", "domestic_china_supply")
 MEMORY_TEXT = ("aliases", "name", "kind", "price_date", "source", "notes")
 MEMORY_REQUIRED = (
@@ -240,6 +251,10 @@ def _validate(frame: pd.DataFrame, kind: str, where: str) -> None:
                 )
             ):
                 raise DseInputError(f"{where}: {kind} '{rid}' has {c} = {v:g}; it must be positive")
+        for c in NODE_PROGRAM if kind == "node" else MEMORY_PROGRAM:  # optional, >= 0
+            v = row.get(c, math.nan)
+            if isinstance(v, float) and v < 0:
+                raise DseInputError(f"{where}: {kind} '{rid}' has {c} = {v:g}; it must be >= 0")
         if kind == "node" and not row["vdd_min_v"] <= row["vdd_nominal_v"] <= row["vdd_max_v"]:
             raise DseInputError(
                 f"{where}: node '{rid}' needs vdd_min_v <= vdd_nominal_v <= vdd_max_v"

@@ -87,6 +87,12 @@ NODE_COLUMNS = (
     "leakage_w_per_mm2_85c",
     "wafer_cost_usd",
     "defect_density_per_cm2",
+    "mask_set_usd",
+    "design_nre_usd",
+    "ip_licence_usd",
+    "fab_energy_kwh_per_cm2",
+    "fab_gas_gco2_per_cm2",
+    "fab_grid_gco2_per_kwh",
 )
 #: Memory-table columns with a low/high range.
 MEMORY_COLUMNS = (
@@ -95,6 +101,7 @@ MEMORY_COLUMNS = (
     "energy_pj_per_bit",
     "phy_area_mm2_per_unit",
     "cost_usd_per_gb",
+    "embodied_gco2_per_gb",
 )
 _DEFAULT_MEMORY_COLUMNS = tuple(c for c in MEMORY_COLUMNS if c != "capacity_gb_per_unit")
 
@@ -204,7 +211,7 @@ def sample_tech(
     ):
         frame = table.frame
         rows = len(frame)
-        for col in (c for c in cols if c in names):
+        for col in (c for c in cols if c in names and c in frame):
             mode = frame[col].to_numpy(dtype=float)
             low = frame[f"{col}_low"].to_numpy(dtype=float) if f"{col}_low" in frame else mode
             high = frame[f"{col}_high"].to_numpy(dtype=float) if f"{col}_high" in frame else mode

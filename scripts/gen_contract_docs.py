@@ -112,6 +112,7 @@ SCENARIO_KEYS = {
     "memory_count_max": "table memory = largest unit count, e.g. `{ hbm2e = 4 }`",
     "min_lifetime_years": "a service life the designs must reach (the stricter of scenario and study holds)",
     "max_memory_temp_c": "a memory temperature limit (the stricter of scenario and study holds)",
+    "grid_gco2_per_kwh": "carbon intensity of the grid the chips run on: the chip key grid_gco2_per_kwh of a study that neither fixes nor searches it",
 }
 
 WORKLOAD_FORMS = {

@@ -366,6 +366,7 @@ def test_durable_reads_back_what_it_wrote(small, tmp_path):
 UNIT_SUFFIXES = (
     "_v",
     "_a",
+    "_kg",
     "_years",
     "_mm2",
     "_usd",
