@@ -71,6 +71,7 @@ VARIANTS: dict[str, tuple[str, dict]] = {
     "random": ("random", {}),
 }
 TARGETS = {200: 0.99, 1000: 0.999}
+COLUMNS = ["study", "sampler", "seed", "trials", "hv_ratio", "run_s"]
 
 
 def study_path(name: str) -> Path:
@@ -110,7 +111,7 @@ def exact_front(config: StudyConfig, path: Path, refresh: bool) -> tuple[np.ndar
     }
     cache[config.name] = entry
     FRONTS.parent.mkdir(parents=True, exist_ok=True)
-    FRONTS.write_text(json.dumps(cache, indent=1, default=lambda x: x.item()) + "\n")
+    FRONTS.write_text(json.dumps(cache, separators=(",", ":"), default=lambda x: x.item()) + "\n")
     return np.asarray(entry["values"], dtype=float), entry
 
 
@@ -177,10 +178,10 @@ def main(argv: list[str] | None = None) -> int:
                     vals = first.loc[first["feasible"].to_numpy(dtype=bool), names]
                     ratio = hv(norm(vals.to_numpy(dtype=float)), ref) / hv_exact
                     rows.append((config.name, variant, seed, b, ratio, took))
+                if args.csv:  # as it goes, so that an interrupted run keeps what it measured
+                    pd.DataFrame(rows, columns=COLUMNS).to_csv(args.csv, index=False)
             print(f"  {variant}: {took:.1f} s per run (last seed)", file=sys.stderr, flush=True)
-    table = pd.DataFrame(rows, columns=["study", "sampler", "seed", "trials", "hv_ratio", "run_s"])
-    if args.csv:
-        table.to_csv(args.csv, index=False)
+    table = pd.DataFrame(rows, columns=COLUMNS)
     order = {v: i for i, v in enumerate(args.samplers)}
 
     def markdown(sub: pd.DataFrame) -> str:

@@ -495,6 +495,12 @@ def make_sampler(
         cls = optuna.samplers.TPESampler
         kwargs = {"multivariate": True, "constant_liar": True, "constraints_func": constraints_func}
     elif name == "gp":
+        import importlib.util
+
+        if importlib.util.find_spec("torch") is None:
+            raise DseInputError(
+                "sampler gp needs PyTorch, which is not installed: pip install torch"
+            )
         cls = optuna.samplers.GPSampler
         kwargs = {"constraints_func": constraints_func}
     elif name == "random":
