@@ -1653,7 +1653,7 @@ def plot_convergence(
             data.tail_start, data.n_trials, color="#fdd49e" if not data.converged else "#c7e9c0",
             alpha=0.5, lw=0,
             label=f"last {100 * (1 - data.tail_start / data.n_trials):.0f} % of the trials: "
-            + (f"+{100 * data.tail_gain:.1f} %" if math.isfinite(data.tail_gain) else "first feasible"),
+            + (f"+{100 * data.tail_gain:.2f} %" if math.isfinite(data.tail_gain) else "first feasible"),
         )  # fmt: skip
         ax.set_xlim(0, data.n_trials)
         ax.set_ylim(0, 1.05 * max(1.0, float(np.nanmax(data.hv_ratio))))
