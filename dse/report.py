@@ -30,6 +30,10 @@ Files written into ``out_dir``:
     CSV readers, hence the sidecar.)
 ``pareto_fronts.png``, ``roofline.png``, ``thermal_map.png``, ``node_fronts.png``, ``parallel_coordinates.png``
     See :mod:`dse.plotting`.
+``convergence.png``
+    An optuna search only: the feasible front's hypervolume against trials, relative to
+    the best-known front (:func:`convergence_of`); ``summary.md`` tabulates it and warns
+    when the last 20 % of the trials still moved it by more than 1 %.
 
 Column names carry their unit (:func:`output_name`); the same names label the metrics
 stored as optuna trial user attributes, so optuna-dashboard and the CSVs agree.
@@ -65,6 +69,7 @@ __all__ = [
     "binding_constraints",
     "chip_from_row",
     "choose_design",
+    "convergence_of",
     "csv_metadata",
     "input_name",
     "output_columns",
@@ -762,6 +767,7 @@ def summary_markdown(
     chosen: pd.Series | None = None,
     files: Mapping[str, Path] | None = None,
     notes: Sequence[str] = (),
+    convergence: Any = None,
 ) -> str:
     """The text of ``summary.md``.
 
@@ -776,6 +782,9 @@ def summary_markdown(
         Output name -> path, listed at the end.
     notes : sequence of str
         Extra remarks (skipped plots, a reduced trials.csv, ...).
+    convergence : dse.plotting.ConvergenceData, optional
+        The search's convergence (default: :func:`convergence_of` of ``result``; none
+        for a grid).
 
     Returns
     -------
@@ -939,6 +948,8 @@ def summary_markdown(
                 "back; widen the range to find out.",
             ]
 
+    out += _convergence_lines(result, convergence, files)
+
     if notes:
         out += ["", "## Notes", ""]
         out += [f"- {n}" for n in notes]
@@ -946,6 +957,73 @@ def summary_markdown(
         out += ["", "## Files", ""]
         out += [f"- `{Path(p).name}`" for p in files.values()]
     return "\n".join(out) + "\n"
+
+
+# --------------------------------------------------------------------------------------
+# convergence of the search
+# --------------------------------------------------------------------------------------
+#: fractions of the trials at which summary.md tabulates the hypervolume ratio
+_CONVERGENCE_SHARES = (0.1, 0.25, 0.5, 0.8, 1.0)
+
+
+def convergence_of(result: Any, best_front: Any = None) -> Any:
+    """The convergence of a search result (:func:`dse.plotting.convergence_data`).
+
+    Parameters
+    ----------
+    result : StudyResult
+        An optuna search (``kind == "optuna"``); a grid is exhaustive and has none.
+    best_front : array_like or DataFrame, optional
+        The best-known front's objective values (default: the run's own front).
+
+    Returns
+    -------
+    dse.plotting.ConvergenceData or None
+        None for a grid or an empty result.
+    """
+    from dse.plotting import convergence_data
+
+    if getattr(result, "kind", "optuna") == "grid" or not len(result.designs):
+        return None
+    objectives = _directions(dict(result.study.objectives))
+    return convergence_data(result.designs, objectives, best_front=best_front)
+
+
+def _convergence_lines(result: Any, data: Any, files: Mapping[str, Path] | None) -> list[str]:
+    if data is None:
+        data = convergence_of(result)
+    if data is None:
+        return []
+    from dse.plotting import CONVERGENCE_REFERENCE, CONVERGENCE_TAIL, CONVERGENCE_TOLERANCE
+
+    out = ["", "## Convergence", ""]
+    if data.warning:
+        out += [f"**Warning: {data.warning}.**", ""]
+    if not len(data.trials):
+        return out
+    figure = " (`convergence.png`)" if files and "convergence" in files else ""
+    out.append(
+        "Hypervolume of the feasible front of the first trials, as a fraction of the "
+        f"best-known front's ({data.reference}; each objective scaled to [0, 1] over that "
+        f"front, reference point {CONVERGENCE_REFERENCE:g}){figure}:"
+    )
+    out.append("")
+    shares = [s for s in _CONVERGENCE_SHARES if round(s * data.n_trials) >= 1]
+    cols, cells = [], []
+    for share in shares:
+        k = max(1, int(math.floor(share * data.n_trials)))
+        i = int(np.searchsorted(data.trials, k, side="right")) - 1
+        cols.append(f"{data.trials[i]:,} trials")
+        cells.append(f"{data.hv_ratio[i]:.4f}" if i >= 0 else "0")
+    out += _md_table(cols, [cells])
+    if not data.warning:
+        out += [
+            "",
+            f"Converged by the {100 * CONVERGENCE_TOLERANCE:g} % rule: the last "
+            f"{100 * CONVERGENCE_TAIL:.0f} % of the trials (after trial {data.tail_start:,}) "
+            f"raised the front's hypervolume by {100 * data.tail_gain:.2f} %.",
+        ]
+    return out
 
 
 # --------------------------------------------------------------------------------------
@@ -1375,7 +1453,7 @@ def write_outputs(result: Any, out_dir: str | Path, *, chosen: Any = None) -> di
         ``"pareto"``, ``"trials"``, their metadata sidecars ``"pareto_meta"`` and
         ``"trials_meta"`` (see :func:`csv_metadata`), ``"summary"`` and one entry per plot written
         (``"pareto_fronts"``, ``"roofline"``, ``"node_fronts"``,
-        ``"parallel_coordinates"``). A plot that cannot be drawn (fewer than two
+        ``"parallel_coordinates"``, ``"convergence"`` for an optuna search). A plot that cannot be drawn (fewer than two
         objectives, no feasible design, a single node) is skipped with a note in the
         summary; a failure of the model while building the roofline is reported as a
         warning and a note, never raised.
@@ -1462,9 +1540,21 @@ def write_outputs(result: Any, out_dir: str | Path, *, chosen: Any = None) -> di
     else:
         notes.append("parallel_coordinates.png not drawn: the Pareto set is empty.")
 
+    convergence = convergence_of(result)
+    if convergence is not None and not len(convergence.trials):
+        notes.append("convergence.png not drawn: no feasible design.")
+    elif convergence is not None:
+        from dse.plotting import plot_convergence
+
+        fig = _single_axes_figure(7.5, 4.6)
+        plot_convergence(convergence, ax=fig.axes[0])
+        files["convergence"] = save_figure(fig, out / "convergence.png")
+
     summary_path = out / "summary.md"
     all_files = {**files, "summary": summary_path}
-    text = summary_markdown(result, chosen=chosen_row, files=all_files, notes=notes)
+    text = summary_markdown(
+        result, chosen=chosen_row, files=all_files, notes=notes, convergence=convergence
+    )
     summary_path.write_text(text, encoding="utf-8")
     files["summary"] = summary_path
     return files

@@ -58,11 +58,12 @@ from dse.metrics import METRICS
 from dse.pareto import crowding_distance, non_dominated_mask, pareto_ranks
 from dse.report import input_name, output_name
 from dse.spec import CHIP_KEYS
-from dse.study import SAMPLERS, StudyConfig, load_study
+from dse.study import DEFAULT_SAMPLER, SAMPLERS, StudyConfig, load_study
 
 __all__ = [
     "DEFAULT_GRID_MAX_POINTS",
     "DEFAULT_NSGA2_OPTIONS",
+    "DEFAULT_SAMPLER",
     "StudyResult",
     "cmd_grid",
     "cmd_run",
@@ -494,6 +495,12 @@ def make_sampler(
         cls = optuna.samplers.TPESampler
         kwargs = {"multivariate": True, "constant_liar": True, "constraints_func": constraints_func}
     elif name == "gp":
+        import importlib.util
+
+        if importlib.util.find_spec("torch") is None:
+            raise DseInputError(
+                "sampler gp needs PyTorch, which is not installed: pip install torch"
+            )
         cls = optuna.samplers.GPSampler
         kwargs = {"constraints_func": constraints_func}
     elif name == "random":
@@ -1473,6 +1480,11 @@ def cmd_run(args: Any) -> int:
         )
         return 130
     files = write_result(result, out)
+    from dse.report import convergence_of
+
+    convergence = convergence_of(result)
+    if convergence is not None and convergence.warning:
+        print(f"warning: {convergence.warning} (convergence.png, summary.md)", file=sys.stderr)
     print(
         f"{result.n_evaluated} trials ({result.n_new} new, {result.trials_per_s:,.0f} trials/s), "
         f"{result.n_feasible} feasible, {len(result.pareto)} Pareto-optimal; storage {result.storage}"

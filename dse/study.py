@@ -62,6 +62,7 @@ from dse.metrics import METRICS, column_name, unit_of
 from dse.spec import CHIP_KEYS, check_value, read_toml
 
 __all__ = [
+    "DEFAULT_SAMPLER",
     "DIRECTIONS",
     "EXPORT_CLASSES",
     "SAMPLERS",
@@ -77,6 +78,8 @@ __all__ = [
 
 #: samplers `dse run` knows (optuna class in dse.search)
 SAMPLERS = ("nsga2", "tpe", "gp", "random")
+#: the sampler of a study whose file names none (chosen with benchmarks/search_quality.py)
+DEFAULT_SAMPLER = "nsga2"
 DIRECTIONS = ("minimize", "maximize")
 #: ECCN 3A090 classes the model reports (metric ``export_class``)
 EXPORT_CLASSES = ("3A090.a", "3A090.b", "not-controlled")
@@ -467,7 +470,7 @@ class StudyConfig:
     constraints: dict[str, Any] = field(default_factory=dict)
     trials: int = DEFAULT_TRIALS
     seed: int = DEFAULT_SEED
-    sampler: str = "nsga2"
+    sampler: str = DEFAULT_SAMPLER
     sampler_options: dict[str, Any] = field(default_factory=dict)
     scenario: Scenario | None = None
     path: str | None = None
@@ -731,7 +734,7 @@ def load_study(path: str | Path, *, tech: Any = None) -> StudyConfig:
     seed = st.get("seed", DEFAULT_SEED)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise DseInputError(f"[study] seed in {where} must be an integer >= 0, got {seed!r}")
-    sampler = st.get("sampler", "nsga2")
+    sampler = st.get("sampler", DEFAULT_SAMPLER)
     if not isinstance(sampler, str) or sampler.lower() not in SAMPLERS:
         raise DseInputError(
             f"unknown sampler {sampler!r} in [study] of {where}"

@@ -16,7 +16,9 @@ from dse.metrics import column_name
 from dse.spec import CHIP_KEYS
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-PLOTS = ("pareto_fronts", "roofline", "thermal_map", "node_fronts", "parallel_coordinates")
+PLOTS = (
+    "pareto_fronts", "roofline", "thermal_map", "node_fronts", "parallel_coordinates", "convergence"
+)
 
 
 # --------------------------------------------------------------------------------------
@@ -445,8 +447,10 @@ max_power_w = 400
     )
     result = search.grid(toml, progress=False)
     files = R.write_outputs(result, tmp_path / "out")
-    assert set(files) >= {"pareto", "trials", "summary", *PLOTS}
-    for name in PLOTS:
+    grid_plots = [p for p in PLOTS if p != "convergence"]  # a grid has no convergence
+    assert set(files) >= {"pareto", "trials", "summary", *grid_plots}
+    assert "convergence" not in files
+    for name in grid_plots:
         assert files[name].read_bytes()[:8] == PNG_SIGNATURE
     pareto = pd.read_csv(files["pareto"])
     assert len(pareto) == len(result.pareto) > 0

@@ -133,6 +133,8 @@ def test_same_seed_same_trials(small):
 
 @pytest.mark.parametrize("sampler", ["tpe", "random", "gp"])
 def test_other_samplers(small, sampler):
+    if sampler == "gp":
+        pytest.importorskip("torch", reason="optuna's GPSampler needs PyTorch")
     cfg = load_study(small)
     res = run_study(cfg, trials=10, sampler=sampler, progress=False)
     check_result(res, 10)
@@ -472,3 +474,14 @@ def test_grid_progress(tmp_path, capsys):
     assert "100%" in line and "3.46k/3.46k" in line and "design/s" in line  # 3,456 points
     assert f"feasible {res.n_feasible:,}," in line
     assert f"best tokens_per_s={res.pareto['tokens_per_s'].max():.4g} " in line
+
+
+def test_gp_without_torch_is_one_clear_error(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a)
+    )
+    with pytest.raises(DseInputError, match="sampler gp needs PyTorch"):
+        make_sampler("gp", seed=0)
