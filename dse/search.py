@@ -664,21 +664,21 @@ def _journal_record_problem(line: bytes) -> str | None:
     import json
 
     if not line.endswith(b"\n"):
-        return "an unfinished last line (a write cut short)"
+        return "an unfinished last line, a write cut short"
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return f"bytes that are not UTF-8 text (at column {exc.start + 1})"
+        return f"bytes that are not UTF-8 text at column {exc.start + 1}"
     try:
         record = json.loads(text)
     except ValueError as exc:
-        return f"text that is not JSON ({str(exc).splitlines()[0]})"
+        return f"text that is not JSON: {str(exc).splitlines()[0]}"
     if not isinstance(record, dict) or not isinstance(record.get("op_code"), int):
-        return "JSON that is not an optuna journal record (no op_code)"
+        return "JSON that is not an optuna journal record, without op_code"
     from optuna.storages.journal._storage import JournalOperation
 
     if record["op_code"] not in {int(op) for op in JournalOperation}:
-        return f"an operation optuna does not know (op_code {record['op_code']})"
+        return f"an operation optuna does not know, op_code {record['op_code']}"
     return None
 
 
@@ -699,8 +699,8 @@ def _check_journal(path: Path) -> str | None:
     A damaged tail (a write cut short by a kill or power loss, bytes appended by
     something else) is moved, byte for byte, to ``<journal>.damaged-<UTC time>`` and
     cut from the journal: the records before it are the study. Only the tail is read
-    here (records from the last valid one on); damage inside the file is found when
-    optuna reads it (:func:`_journal_damage` then names the line).
+    here (back from the end to the last valid record); damage inside the file is found
+    when optuna reads it (:func:`_journal_damage` then names the line).
 
     Returns
     -------
@@ -712,13 +712,23 @@ def _check_journal(path: Path) -> str | None:
     DseInputError
         The file holds no optuna journal record at all (a foreign file).
     """
-    if not path.exists() or path.stat().st_size == 0:
+    size = path.stat().st_size if path.exists() else 0
+    if size == 0:
         return None
-    data = path.read_bytes()
-    lines = _journal_lines(data)
-    cut = len(lines)
-    while cut > 0 and _journal_record_problem(lines[cut - 1][1]) is not None:
-        cut -= 1
+    window = 1 << 20
+    with path.open("rb") as fh:
+        while True:  # read back from the end until a valid record (or the start)
+            start = max(0, size - window)
+            fh.seek(start)
+            lines = _journal_lines(fh.read(size - start))
+            if start > 0:
+                lines = lines[1:]  # may begin mid-line
+            cut = len(lines)
+            while cut > 0 and _journal_record_problem(lines[cut - 1][1]) is not None:
+                cut -= 1
+            if cut > 0 or start == 0:
+                break
+            window *= 4
     if cut == len(lines):
         return None
     if cut == 0:
@@ -727,18 +737,21 @@ def _check_journal(path: Path) -> str | None:
             f"{path} is not an optuna journal: line 1 holds {why}; give another --out or "
             "--storage, or move the file away"
         )
-    offset = lines[cut][0]
+    offset = start + lines[cut][0]
     why = _journal_record_problem(lines[cut][1])
+    with path.open("rb") as fh:
+        fh.seek(offset)
+        damaged = fh.read()
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
     aside = path.with_name(f"{path.name}.damaged-{stamp}")
-    aside.write_bytes(data[offset:])
+    aside.write_bytes(damaged)
     with path.open("rb+") as fh:
         fh.truncate(offset)
         fh.flush()
         os.fsync(fh.fileno())
     return (
-        f"warning: {path}: {len(data) - offset:,} damaged bytes at its end (line {cut + 1}: "
-        f"{why}) moved to {aside.name}; the {cut:,} records before them are kept"
+        f"warning: {path}: {len(damaged):,} damaged bytes at its end ({why}) moved to "
+        f"{aside.name}; the records before them are kept"
     )
 
 

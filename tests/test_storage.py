@@ -85,6 +85,7 @@ def _dse(*args: str, cwd: Path) -> subprocess.CompletedProcess:
         b'{"op_code": 4, "worker_id": "x", "stu',  # a write cut short
         b"not json at all\n\x80\x80\n",  # several damaged lines
         b'{"valid": "json but no op_code"}\n',
+        (b"\xff" * 1_500_000 + b"\n") * 2,  # a damaged tail longer than the first read
     ],
 )
 def test_damaged_tail_is_set_aside_and_the_study_continues(study, tmp_path, garbage, capsys):
