@@ -175,15 +175,25 @@ def _optuna_marginal(
     return n / (tm - t0), (last - n) / (t1 - tm), t1 - t0
 
 
-def _long_run(config, n: int) -> None:
-    """Time one `dse run` of ``n`` trials on the default storage, then its tables."""
+def _long_run(config, n: int, steps: int = 10) -> None:
+    """Time one `dse run` of ``n`` trials on the default storage, then its outputs; print
+    the rate per CPU second in ``steps`` equal parts of the run (flat when it holds)."""
     from dse.report import write_outputs
+
+    marks: list[tuple[int, float]] = []
+    state = {"done": 0}
+
+    def evaluate(designs, workload, tech=None):
+        if state["done"] >= len(marks) * n / steps:
+            marks.append((state["done"], time.process_time()))
+        state["done"] += len(designs)
+        return dse.evaluate_many(designs, workload, tech=tech)
 
     run_study(config, trials=60, progress=False)
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         c0 = time.process_time()
-        res = run_study(config, trials=n, out=tmp, progress=False)
+        res = run_study(config, trials=n, out=tmp, progress=False, evaluate=evaluate)
         t1 = time.perf_counter()
         c1 = time.process_time()
         size = (Path(tmp) / "study.journal").stat().st_size
@@ -199,6 +209,12 @@ def _long_run(config, n: int) -> None:
         f"{c1 - c0:,.0f} s CPU ({n / (t1 - t0):,.0f} trials/s wall), journal {size / 1e6:,.0f} MB; "
         f"load average {os.getloadavg()[0]:.1f}; reopening it "
         f"(resume with nothing left) {t3 - t2:,.1f} s; writing the outputs {t5 - t4:,.1f} s"
+    )
+    rates = [
+        f"{(b[0] - a[0]) / (b[1] - a[1]):,.0f}" for a, b in zip(marks, marks[1:], strict=False)
+    ]
+    print(
+        f"trials per CPU second in {len(rates)} steps of ~{n // steps:,} trials: {', '.join(rates)}"
     )
 
 

@@ -525,6 +525,12 @@ def _fast_nsga2_class() -> Any:
             index.update(trials)
             return trials, index
 
+        def infer_relative_search_space(self, study: Any, trial: Any) -> dict[str, Any]:
+            # optuna's, on the trials the study caches for this trial (optuna's own call
+            # copies the list of all trials once more per trial)
+            space = self._search_space.calculate(study, use_cache=True)
+            return {name: d for name, d in space.items() if not d.single()}
+
         def get_trial_generation(self, study: Any, trial: Any) -> int:
             generation = trial.system_attrs.get(self._get_generation_key(), None)
             if generation is not None:
