@@ -20,12 +20,25 @@ Rows:
 
 The ratio column is the rate over the best in-memory rate. The issue's target: the
 default storage reaches >= 40 % of the in-memory rate.
+
+Then the marginal rate (``--marginal-from 2000 --marginal-to 10000``): trials from
+the first mark to the second over the time between them, for ``dse run`` on its
+default storage and for optuna's in-memory NSGA-II (optuna's own ``NSGAIISampler``,
+same settings and seed) with the free objective, side by side; a rate that holds as the
+study grows gives a ratio near the one at 2,000 trials. A third row runs optuna's loop
+with dse's NSGA-II sampler (the same trials, generation bookkeeping without per-trial
+scans): what the search would cost without dse's model and storage. Each rate is given
+in wall time and in this process's CPU time (robust to other jobs on a shared machine).
+``--long 100000`` times one
+``dse run`` of that many trials on the default storage, then reopening it (a resume with
+nothing left to do) and writing the outputs.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import tempfile
 import time
@@ -39,7 +52,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import dse  # noqa: E402
-from dse.search import _batch_size, constraint_matrix, make_sampler, run_study  # noqa: E402
+from dse.search import (  # noqa: E402
+    DEFAULT_NSGA2_OPTIONS,
+    _batch_size,
+    _crossover,
+    _fast_nsga2_class,
+    constraint_matrix,
+    make_sampler,
+    run_study,
+)
 from dse.study import load_study  # noqa: E402
 
 DEFAULT_STUDY = ROOT / "studies" / "domestic_7nm_decode_400w.toml"
@@ -91,6 +112,112 @@ def _optuna_rate(config, n: int, storage, free: bool) -> float:
     return n / (time.perf_counter() - t0)
 
 
+def _now() -> np.ndarray:
+    """(wall, CPU) time [s]: CPU time of this process counts its work alone on a shared machine."""
+    return np.array([time.perf_counter(), time.process_time()])
+
+
+class _Marks:
+    """Wall and CPU time at which a run had done ``first`` trials, counted per batch."""
+
+    def __init__(self, first: int) -> None:
+        self.first = first
+        self.done = 0
+        self.mark: tuple[int, np.ndarray] | None = None
+
+    def see(self, n_done: int) -> None:
+        if self.mark is None and n_done >= self.first:
+            self.mark = (n_done, _now())
+
+
+def _dse_marginal(config, first: int, last: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`dse run` on its default storage: rate to ``first``, marginal rate, total time,
+    each as (wall, CPU)."""
+    marks = _Marks(first)
+
+    def evaluate(designs, workload, tech=None):
+        marks.see(marks.done)  # the trials done before this batch
+        marks.done += len(designs)
+        return dse.evaluate_many(designs, workload, tech=tech)
+
+    run_study(config, trials=60, progress=False)  # compile the model first (numba)
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = _now()
+        run_study(config, trials=last, out=tmp, progress=False, evaluate=evaluate)
+        t1 = _now()
+    n, tm = marks.mark
+    return n / (tm - t0), (last - n) / (t1 - tm), t1 - t0
+
+
+def _optuna_marginal(
+    config, first: int, last: int, cls=optuna.samplers.NSGAIISampler
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """optuna's own NSGAIISampler in memory, free objective: the same three numbers
+    (``cls``: another sampler class with the same arguments, e.g. dse's)."""
+    options = {**DEFAULT_NSGA2_OPTIONS, **config.sampler_options}
+    if isinstance(options.get("crossover"), str):
+        options["crossover"] = _crossover(options["crossover"])
+    sampler = cls(
+        seed=config.seed,
+        constraints_func=lambda frozen: frozen.user_attrs["constraints"],
+        **options,
+    )
+    study = optuna.create_study(directions=config.directions, sampler=sampler)
+    marks = _Marks(first)
+    t0 = _now()
+    study.optimize(
+        _objective(config, free=True),
+        n_trials=last,
+        callbacks=[lambda st, tr: marks.see(tr.number + 1)],
+    )
+    t1 = _now()
+    n, tm = marks.mark
+    return n / (tm - t0), (last - n) / (t1 - tm), t1 - t0
+
+
+def _long_run(config, n: int, steps: int = 10) -> None:
+    """Time one `dse run` of ``n`` trials on the default storage, then its outputs; print
+    the rate per CPU second in ``steps`` equal parts of the run (flat when it holds)."""
+    from dse.report import write_outputs
+
+    marks: list[tuple[int, float]] = []
+    state = {"done": 0}
+
+    def evaluate(designs, workload, tech=None):
+        if state["done"] >= len(marks) * n / steps:
+            marks.append((state["done"], time.process_time()))
+        state["done"] += len(designs)
+        return dse.evaluate_many(designs, workload, tech=tech)
+
+    run_study(config, trials=60, progress=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        c0 = time.process_time()
+        res = run_study(config, trials=n, out=tmp, progress=False, evaluate=evaluate)
+        t1 = time.perf_counter()
+        c1 = time.process_time()
+        size = (Path(tmp) / "study.journal").stat().st_size
+        t2 = time.perf_counter()
+        res2 = run_study(config, trials=n, out=tmp, progress=False)  # resume: nothing to do
+        t3 = time.perf_counter()
+        assert res2.n_new == 0
+        t4 = time.perf_counter()
+        write_outputs(res, Path(tmp) / "out")
+        t5 = time.perf_counter()
+    print(
+        f"\n{n:,}-trial `dse run` on the default storage: {t1 - t0:,.0f} s wall, "
+        f"{c1 - c0:,.0f} s CPU ({n / (t1 - t0):,.0f} trials/s wall), journal {size / 1e6:,.0f} MB; "
+        f"load average {os.getloadavg()[0]:.1f}; reopening it "
+        f"(resume with nothing left) {t3 - t2:,.1f} s; writing the outputs {t5 - t4:,.1f} s"
+    )
+    rates = [
+        f"{(b[0] - a[0]) / (b[1] - a[1]):,.0f}" for a, b in zip(marks, marks[1:], strict=False)
+    ]
+    print(
+        f"trials per CPU second in {len(rates)} steps of ~{n // steps:,} trials: {', '.join(rates)}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("study", nargs="?", default=str(DEFAULT_STUDY))
@@ -101,6 +228,9 @@ def main(argv: list[str] | None = None) -> int:
         default=300,
         help="trials for optuna's journal/SQLite rows (0: skip)",
     )
+    ap.add_argument("--marginal-from", type=int, default=2000)
+    ap.add_argument("--marginal-to", type=int, default=10000, help="0: skip the marginal rates")
+    ap.add_argument("--long", type=int, default=0, help="time one dse run of this many trials")
     args = ap.parse_args(argv)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     import warnings
@@ -157,6 +287,38 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---:|---:|---:|")
     for name, k, rate in rows:
         print(f"| {name} | {k:,} | {rate:,.0f} | {100 * rate / best_mem:.0f} % |")
+    if args.marginal_to:
+        a, b = args.marginal_from, args.marginal_to
+        d_first, d_marg, d_total = _dse_marginal(config, a, b)
+        o_first, o_marg, o_total = _optuna_marginal(config, a, b)
+        f_first, f_marg, f_total = _optuna_marginal(config, a, b, _fast_nsga2_class())
+        print(f"\nmarginal rate from {a:,} to {b:,} trials (trials/s; wall / CPU time):\n")
+        print(f"| run | to {a:,} | {a:,} to {b:,} | total s |")
+        print("|---|---:|---:|---:|")
+        for name, (first, marg, total) in (
+            ("`dse run`, default storage", (d_first, d_marg, d_total)),
+            ("optuna in-memory NSGA-II, free objective", (o_first, o_marg, o_total)),
+            (
+                "optuna in-memory, free objective, dse's NSGA-II (generation index)",
+                (f_first, f_marg, f_total),
+            ),
+        ):
+            print(
+                f"| {name} | {first[0]:,.0f} / {first[1]:,.0f} | {marg[0]:,.0f} / {marg[1]:,.0f} | "
+                f"{total[0]:,.1f} / {total[1]:,.1f} |"
+            )
+        ratio = d_marg / o_marg
+        print(
+            f"\nmarginal ratio dse / optuna: {ratio[0]:.2f} (wall), {ratio[1]:.2f} (CPU time)"
+            " (target >= 0.8)"
+        )
+        ratio = d_marg / f_marg
+        print(
+            f"marginal ratio dse / optuna with dse's NSGA-II: {ratio[0]:.2f} (wall), "
+            f"{ratio[1]:.2f} (CPU time)"
+        )
+    if args.long:
+        _long_run(config, args.long)
     return 0
 
 

@@ -370,6 +370,15 @@ def cmd_grid(args: argparse.Namespace) -> int:
     return grid(args)
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from dse.report_html import load_result, write_report
+
+    result = load_result(args.dir, args.study)
+    path = write_report(result, args.dir)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB): open it in a browser")
+    return 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from dse.validate import cmd_validate as validate
 
@@ -465,6 +474,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-points", type=_positive_int, metavar="N", help="largest space enumerated (default 20,000,000)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_grid)
+
+    p = sub.add_parser(
+        "report", help="rebuild report.html (interactive, offline) in a study's output folder"
+    )
+    p.add_argument("dir", help="output folder of `dse run` or `dse grid`")
+    p.add_argument(
+        "--study", help="study TOML file (default: the one recorded in pareto.csv.meta.json)"
+    )
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("validate", help="model vs published reference chips")
     p.add_argument("--json", action="store_true", help="print the error table as JSON")

@@ -1451,8 +1451,9 @@ def write_outputs(result: Any, out_dir: str | Path, *, chosen: Any = None) -> di
     -------
     dict of str to pathlib.Path
         ``"pareto"``, ``"trials"``, their metadata sidecars ``"pareto_meta"`` and
-        ``"trials_meta"`` (see :func:`csv_metadata`), ``"summary"`` and one entry per plot written
-        (``"pareto_fronts"``, ``"roofline"``, ``"node_fronts"``,
+        ``"trials_meta"`` (see :func:`csv_metadata`), ``"summary"``, ``"report"``
+        (``report.html``, :func:`dse.report_html.write_report`) and one entry per plot
+        written (``"pareto_fronts"``, ``"roofline"``, ``"node_fronts"``,
         ``"parallel_coordinates"``, ``"convergence"`` for an optuna search). A plot that cannot be drawn (fewer than two
         objectives, no feasible design, a single node) is skipped with a note in the
         summary; a failure of the model while building the roofline is reported as a
@@ -1549,6 +1550,14 @@ def write_outputs(result: Any, out_dir: str | Path, *, chosen: Any = None) -> di
         fig = _single_axes_figure(7.5, 4.6)
         plot_convergence(convergence, ax=fig.axes[0])
         files["convergence"] = save_figure(fig, out / "convergence.png")
+    from dse.report_html import write_report
+
+    try:
+        files["report"] = write_report(result, out, chosen=chosen_row)
+    except Exception as exc:  # noqa: BLE001 - the other outputs must still be written
+        msg = f"report.html not written: {type(exc).__name__}: {exc}"
+        warnings.warn(msg, RuntimeWarning, stacklevel=2)
+        notes.append(msg)
 
     summary_path = out / "summary.md"
     all_files = {**files, "summary": summary_path}

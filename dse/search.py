@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import functools
 import math
 import multiprocessing
 import os
@@ -451,6 +452,120 @@ def _mutation(text: str) -> Any:
         raise DseInputError(f"NSGA-II mutation '{text}': ETA must be a number >= 0") from None
 
 
+class _GenerationIndex:
+    """Complete trials of one in-memory study counted by NSGA-II generation, incrementally.
+
+    optuna's genetic samplers find a new trial's generation and the parents of a
+    generation by scanning every trial of the study, once per trial: the cost of a
+    trial grows with the study (a 10,000-trial study spends most of its time there).
+    This index reads only the trials added or finished since its last call.
+    """
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.scanned = 0  # trials (by number) looked at
+        self.open: set[int] = set()  # numbers of trials not finished when looked at
+        self.by_generation: dict[int, list[int]] = {}  # complete trial numbers
+        self.max_generation = 0
+
+    def update(self, trials: Sequence[Any]) -> None:
+        from optuna.trial import TrialState
+
+        fresh = range(self.scanned, len(trials))
+        for number in sorted(self.open.union(fresh)):
+            state = trials[number].state
+            if state == TrialState.COMPLETE:
+                self.open.discard(number)
+                g = trials[number].system_attrs.get(self.key, -1)
+                self.by_generation.setdefault(g, []).append(number)
+                if g > self.max_generation:
+                    self.max_generation = g
+            elif state.is_finished():
+                self.open.discard(number)
+            else:
+                self.open.add(number)
+        self.scanned = len(trials)
+
+    def count(self, generation: int) -> int:
+        return len(self.by_generation.get(generation, ()))
+
+    def numbers(self, generation: int) -> list[int]:
+        """Trial numbers of a generation's complete trials, in trial order."""
+        return sorted(self.by_generation.get(generation, ()))
+
+
+@functools.cache
+def _fast_nsga2_class() -> Any:
+    """optuna's NSGAIISampler with its per-trial scans replaced by :class:`_GenerationIndex`.
+
+    The trials it proposes are the same, trial for trial, as optuna's own sampler with
+    the same seed (``tests/test_search.py`` compares them): the generation of a trial is
+    still the highest generation among the complete trials, or the next one once that
+    generation holds ``population_size`` trials, and a generation's parents are selected
+    once and then served from memory in optuna's order (trial order). Used on the
+    in-memory study of :func:`_loop` (single study, trials numbered 0, 1, ...); optuna
+    versions without the genetic-sampler base class get optuna's sampler unchanged.
+    """
+    from optuna.samplers import NSGAIISampler
+
+    if not hasattr(NSGAIISampler, "get_trial_generation"):
+        return NSGAIISampler
+
+    class _NSGAIISampler(NSGAIISampler):
+        # (no __init__: make_sampler reads the keyword arguments of optuna's)
+        _index: dict[int, _GenerationIndex]
+        _parents: dict[tuple[int, int], list[Any]]
+
+        def _trials(self, study: Any) -> Any:
+            trials = study._get_trials(deepcopy=False, use_cache=True)
+            if not hasattr(self, "_index"):
+                self._index, self._parents = {}, {}
+            index = self._index.setdefault(
+                study._study_id, _GenerationIndex(self._get_generation_key())
+            )
+            index.update(trials)
+            return trials, index
+
+        def infer_relative_search_space(self, study: Any, trial: Any) -> dict[str, Any]:
+            # optuna's, on the trials the study caches for this trial (optuna's own call
+            # copies the list of all trials once more per trial)
+            space = self._search_space.calculate(study, use_cache=True)
+            return {name: d for name, d in space.items() if not d.single()}
+
+        def get_trial_generation(self, study: Any, trial: Any) -> int:
+            generation = trial.system_attrs.get(self._get_generation_key(), None)
+            if generation is not None:
+                return generation
+            _, index = self._trials(study)
+            g = index.max_generation
+            if index.count(g) >= self._population_size:
+                g += 1
+            study._storage.set_trial_system_attr(trial._trial_id, self._get_generation_key(), g)
+            return g
+
+        def get_population(self, study: Any, generation: int) -> list[Any]:
+            trials, index = self._trials(study)
+            return [trials[n] for n in index.numbers(generation)]
+
+        def get_parent_population(self, study: Any, generation: int) -> list[Any]:
+            if generation == 0:
+                return []
+            self._trials(study)
+            key = (study._study_id, generation)
+            cached = self._parents.get(key)
+            if cached is not None:
+                return cached
+            parents = super().get_parent_population(study, generation)
+            # later calls of optuna's sampler return the cached parents in trial order
+            self._parents[key] = sorted(parents, key=lambda t: t.number)
+            return parents
+
+    # the same system-attribute names as optuna's sampler: stored trials stay readable
+    _NSGAIISampler._GENERATION_KEY = NSGAIISampler._GENERATION_KEY
+    _NSGAIISampler._PARENT_CACHE_KEY_PREFIX = NSGAIISampler._PARENT_CACHE_KEY_PREFIX
+    return _NSGAIISampler
+
+
 def make_sampler(
     name: str,
     *,
@@ -484,7 +599,7 @@ def make_sampler(
 
     options = dict(options or {})
     if name == "nsga2":
-        cls = optuna.samplers.NSGAIISampler
+        cls = _fast_nsga2_class()
         kwargs = {"constraints_func": constraints_func}
         options = {**DEFAULT_NSGA2_OPTIONS, **options}
         if isinstance(options.get("crossover"), str):
@@ -557,17 +672,133 @@ def _is_journal(spec: str) -> bool:
     return "://" not in spec
 
 
-def _repair_journal(path: Path) -> None:
-    """Drop a torn last line (a write cut by power loss) so the journal stays readable."""
-    if not path.exists() or path.stat().st_size == 0:
-        return
+def _journal_record_problem(line: bytes) -> str | None:
+    """Why one journal line is not an optuna journal record (None when it is one)."""
+    import json
+
+    if not line.endswith(b"\n"):
+        return "an unfinished last line, a write cut short"
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"bytes that are not UTF-8 text at column {exc.start + 1}"
+    try:
+        record = json.loads(text)
+    except ValueError as exc:
+        return f"text that is not JSON: {str(exc).splitlines()[0]}"
+    if not isinstance(record, dict) or not isinstance(record.get("op_code"), int):
+        return "JSON that is not an optuna journal record, without op_code"
+    from optuna.storages.journal._storage import JournalOperation
+
+    if record["op_code"] not in {int(op) for op in JournalOperation}:
+        return f"an operation optuna does not know, op_code {record['op_code']}"
+    return None
+
+
+def _journal_lines(data: bytes) -> list[tuple[int, bytes]]:
+    """(byte offset, line with its newline) of every line of a journal's bytes."""
+    lines, start = [], 0
+    while start < len(data):
+        end = data.find(b"\n", start)
+        end = len(data) if end < 0 else end + 1
+        lines.append((start, data[start:end]))
+        start = end
+    return lines
+
+
+def _check_journal(path: Path) -> str | None:
+    """Check a journal file before optuna reads it; set a damaged tail aside.
+
+    A damaged tail (a write cut short by a kill or power loss, bytes appended by
+    something else) is moved, byte for byte, to ``<journal>.damaged-<UTC time>`` and
+    cut from the journal: the records before it are the study. Only the tail is read
+    here (back from the end to the last valid record); damage inside the file is found
+    when optuna reads it (:func:`_journal_damage` then names the line).
+
+    Returns
+    -------
+    str or None
+        The warning line to print when a tail was set aside.
+
+    Raises
+    ------
+    DseInputError
+        The file holds no optuna journal record at all (a foreign file).
+    """
+    size = path.stat().st_size if path.exists() else 0
+    if size == 0:
+        return None
+    window = 1 << 20
+    with path.open("rb") as fh:
+        while True:  # read back from the end until a valid record (or the start)
+            start = max(0, size - window)
+            fh.seek(start)
+            lines = _journal_lines(fh.read(size - start))
+            if start > 0:
+                lines = lines[1:]  # may begin mid-line
+            cut = len(lines)
+            while cut > 0 and _journal_record_problem(lines[cut - 1][1]) is not None:
+                cut -= 1
+            if cut > 0 or start == 0:
+                break
+            window *= 4
+    if cut == len(lines):
+        return None
+    if cut == 0:
+        why = _journal_record_problem(lines[0][1])
+        raise DseInputError(
+            f"{path} is not an optuna journal: line 1 holds {why}; give another --out or "
+            "--storage, or move the file away"
+        )
+    offset = start + lines[cut][0]
+    why = _journal_record_problem(lines[cut][1])
+    with path.open("rb") as fh:
+        fh.seek(offset)
+        damaged = fh.read()
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+    aside = path.with_name(f"{path.name}.damaged-{stamp}")
+    aside.write_bytes(damaged)
     with path.open("rb+") as fh:
-        fh.seek(-1, os.SEEK_END)
-        if fh.read(1) == b"\n":
-            return
-        fh.seek(0)
-        data = fh.read()
-        fh.truncate(data.rfind(b"\n") + 1)
+        fh.truncate(offset)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return (
+        f"warning: {path}: {len(damaged):,} damaged bytes at its end ({why}) moved to "
+        f"{aside.name}; the records before them are kept"
+    )
+
+
+def _journal_damage(path: Path, exc: BaseException) -> DseInputError:
+    """The one-line error for a journal optuna could not read."""
+    lines = _journal_lines(path.read_bytes()) if path.exists() else []
+    for number, (_, line) in enumerate(lines, start=1):
+        why = _journal_record_problem(line)
+        if why is not None:
+            return DseInputError(
+                f"{path} is damaged: line {number} of {len(lines)} holds {why}, and records "
+                "follow it; restore the file from a copy, or move it away to start the study afresh"
+            )
+    msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return DseInputError(
+        f"{path} is not a journal of optuna studies this dse can read ({type(exc).__name__}: {msg}); "
+        "give another --out or --storage, or move the file away"
+    )
+
+
+@contextlib.contextmanager
+def _journal_lock(path: str):
+    """An exclusive lock on a journal file (POSIX ``flock``; nothing where there is none)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    with open(path, "ab") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
 def _jsonable(value: Any) -> Any:
@@ -581,20 +812,43 @@ def _jsonable(value: Any) -> Any:
 
 
 class _Durable:
-    """The durable optuna storage of a study: a journal file or any storage URL."""
+    """The durable optuna storage of a study: a journal file or any storage URL.
 
-    def __init__(self, spec: str) -> None:
+    Several processes may write one storage (``--workers``, or two ``dse run`` started
+    on the same folder): :meth:`add` stores a batch only up to the study's total
+    (``target``), counting every writer's trials; on a journal file the count and the
+    append happen under one file lock, so the total is exact.
+    """
+
+    #: exceptions of optuna's journal reader on a file it cannot read
+    _READ_ERRORS = (
+        UnicodeDecodeError,
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+        IndexError,
+        AssertionError,
+    )
+
+    def __init__(self, spec: str, worker: str = "") -> None:
         import optuna
 
         self.spec = spec
+        self.worker = worker
         self.journal = _is_journal(spec)
         if self.journal:
             from optuna.storages.journal import JournalFileBackend, JournalStorage
 
             path = Path(spec)
             path.parent.mkdir(parents=True, exist_ok=True)
+            if path.is_dir():
+                raise DseInputError(f"storage {path} is a folder, not a journal file")
             self.backend = JournalFileBackend(str(path))
-            self.storage = JournalStorage(self.backend)
+            try:
+                self.storage = JournalStorage(self.backend)
+            except self._READ_ERRORS as exc:
+                raise _journal_damage(path, exc) from None
         else:
             try:
                 self.storage = optuna.storages.get_storage(spec)
@@ -604,10 +858,24 @@ class _Durable:
         self.study_id: int | None = None
         self.study: Any = None
         self.n_seen = 0  # storage trials seen by this process (trial ids in order)
+        self.n_stored = 0  # complete trials in the storage, as far as this process knows
+        self.others: list[Any] = []  # other writers' trials read, not yet taken
+        self.shared = False  # another writer's trial was seen since the first read
         self._size_mark = -1  # journal size when last read
         self._written = 0  # bytes this process appended since
 
     def open(self, config: StudyConfig, *, create: bool) -> Any:
+        if not self.journal:
+            return self._open(config, create=create)
+        with _journal_lock(self.spec):
+            try:
+                return self._open(config, create=create)
+            except self._READ_ERRORS as exc:
+                if isinstance(exc, DseInputError):
+                    raise
+                raise _journal_damage(Path(self.spec), exc) from None
+
+    def _open(self, config: StudyConfig, *, create: bool) -> Any:
         import optuna
 
         names = [s.study_name for s in self.storage.get_all_studies()]
@@ -653,10 +921,41 @@ class _Durable:
         if self.journal:
             self._size_mark = os.path.getsize(self.spec)
             self._written = 0
-        trials = self.storage.get_all_trials(self.study_id, deepcopy=False)
+        try:
+            trials = self.storage.get_all_trials(self.study_id, deepcopy=False)
+        except self._READ_ERRORS as exc:
+            if not self.journal:
+                raise
+            raise _journal_damage(Path(self.spec), exc) from None
         fresh = trials[self.n_seen :]
         self.n_seen = len(trials)
         return [t for t in fresh if t.state == TrialState.COMPLETE]
+
+    def load(self) -> list[Any]:
+        """The stored complete trials at the start of a run (sets the count)."""
+        old = self.new_trials()
+        self.n_stored = len(old)
+        return old
+
+    def _sync(self) -> None:
+        """Read the other writers' new trials into ``others`` (a journal only when it grew)."""
+        if self.journal and self.sole_writer():
+            return
+        fresh = [t for t in self.new_trials() if t.system_attrs.get(_ORIGIN) != self.worker]
+        if fresh:
+            self.shared = True
+            self.others.extend(fresh)
+            self.n_stored += len(fresh)
+
+    def take_others(self) -> list[Any]:
+        """The other writers' trials read since the last call (read the storage first)."""
+        if self.journal:
+            with _journal_lock(self.spec):
+                self._sync()
+        else:
+            self._sync()
+        others, self.others = self.others, []
+        return others
 
     def complete(self) -> list[Any]:
         from optuna.trial import TrialState
@@ -668,13 +967,40 @@ class _Durable:
     def n_complete(self) -> int:
         return len(self.complete())
 
-    def add(self, trials: list[Any]) -> None:
-        """Append finished trials: one journal record each, one write + fsync in all."""
+    def add(self, trials: list[Any], target: int | None = None) -> int:
+        """Store finished trials, at most up to ``target`` complete trials in the storage.
+
+        A journal gets one record per trial in one write + fsync, under the journal's
+        lock after reading the other writers' trials, so the study never exceeds
+        ``target``; other storages are read first and then written (several writers
+        may then exceed ``target`` by less than a batch each).
+
+        Returns
+        -------
+        int
+            Trials stored (the first ones of ``trials``); fewer than given once the
+            study holds ``target``.
+        """
         if not trials:
-            return
+            return 0
         if not self.journal:
-            self.study.add_trials(trials)
-            return
+            self._sync()
+            if target is not None:
+                trials = trials[: max(0, target - self.n_stored)]
+            if trials:
+                self.study.add_trials(trials)
+            self.n_stored += len(trials)
+            return len(trials)
+        with _journal_lock(self.spec):
+            self._sync()
+            if target is not None:
+                trials = trials[: max(0, target - self.n_stored)]
+            if trials:
+                self._append(trials)
+            self.n_stored += len(trials)
+        return len(trials)
+
+    def _append(self, trials: list[Any]) -> None:
         from optuna.distributions import distribution_to_json
         from optuna.storages.journal._storage import JournalOperation
 
@@ -769,14 +1095,15 @@ def _loop(
     evaluate: Callable[..., pd.DataFrame] | None,
     progress: Callable[[int, np.ndarray, np.ndarray], None] | None,
     frames: list[pd.DataFrame] | None = None,
-    sync: bool = True,
     state: dict[str, Any] | None = None,
 ) -> int:
     """Ask/evaluate/tell/persist batches until this worker's quota is done.
 
-    With ``sync`` the other writers' new trials are loaded before each batch; without
-    it (a single writer) the evaluated batches are collected in ``frames`` with their
-    storage trial numbers, and ``state["old"]`` holds the trials stored before.
+    Before each batch the other writers' new trials are loaded into the sampler (on a
+    journal only when it grew); the loop stops when the storage holds ``target``
+    trials, whoever wrote them. The evaluated batches are collected in ``frames`` with
+    their storage trial numbers (valid while ``durable.shared`` is False: nobody else
+    wrote), and ``state["old"]`` holds the trials stored before.
     ``progress(n, objective_values, feasible)`` is called after each batch.
     """
     import optuna
@@ -799,24 +1126,22 @@ def _loop(
     metric_cols: list[str] | None = None
     attr_names: dict[str, str] = {}
     done = 0
-    n_in_storage = 0
     base = 0
     if durable is not None:
-        old = durable.new_trials()
+        durable.worker = worker
+        old = durable.load()
         if old:
             mem.add_trials(old)
-        n_in_storage = len(old)
         base = durable.n_seen
         if state is not None:
             state["old"] = old
     while done < quota:
-        if durable is not None and done and sync:
-            others = [t for t in durable.new_trials() if t.system_attrs.get(_ORIGIN) != worker]
-            n_in_storage += len(others)
+        if durable is not None and done:
+            others = durable.take_others()
             if others:
                 mem.add_trials(others)
         b = (
-            min(batch, quota - done, target - n_in_storage)
+            min(batch, quota - done, target - durable.n_stored)
             if durable is not None
             else min(batch, quota - done)
         )
@@ -838,7 +1163,7 @@ def _loop(
             mem.tell(t, values[i].tolist())
             pending.pop(t.number, None)
         if durable is not None:
-            told = mem.get_trials(deepcopy=False)[-b:]
+            told = [mem._storage.get_trial(t._trial_id) for t in trials]
             frozen = []
             for i, t in enumerate(told):
                 ua = {attr_names[k]: _jsonable(v) for k, v in records[i].items()}
@@ -861,9 +1186,12 @@ def _loop(
                         intermediate_values={},
                     )
                 )
-            durable.add(frozen)
-            n_in_storage += b
-        if frames is not None:
+            stored = durable.add(frozen, target)
+            if stored < b:  # the study is complete (other writers): drop the rest
+                out = out.iloc[:stored]
+                values = values[:stored]
+                b = stored
+        if frames is not None and b:
             numbers = (
                 [t.number for t in trials]
                 if durable is None
@@ -872,8 +1200,10 @@ def _loop(
             out.insert(0, "trial", numbers)
             frames.append(out)
         done += b
-        if progress is not None:
+        if progress is not None and b:
             progress(b, values, out["feasible"].to_numpy(dtype=bool))
+        if b == 0:
+            break
     return done
 
 
@@ -1034,7 +1364,14 @@ def run_study(
             designs = _order_columns(config, designs)
         else:
             if _is_journal(spec):
-                _repair_journal(Path(spec))
+                path = Path(spec)
+                if path.is_dir():
+                    raise DseInputError(f"storage {path} is a folder, not a journal file")
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with _journal_lock(spec):
+                    warning = _check_journal(path)
+                if warning:
+                    print(warning, file=sys.stderr)
             durable = _Durable(spec)
             durable.open(config, create=True)
             stored = durable.complete()
@@ -1052,7 +1389,7 @@ def run_study(
                 n_new = _loop(
                     config, durable, target=target, quota=remaining, seed=_worker_seed(seed, 0, completed),
                     sampler_name=sampler_name, worker=f"{uuid.uuid4().hex[:8]}-0", evaluate=evaluate, progress=bar.step,
-                    frames=frames if single else None, sync=not single, state=state,
+                    frames=frames if single else None, state=state,
                 )  # fmt: skip
             else:
                 n_new = _run_workers(
@@ -1069,7 +1406,7 @@ def run_study(
                     bar,
                 )
             bar.close()
-            if single and frames and durable.sole_writer():
+            if single and frames and not durable.shared and durable.sole_writer():
                 # nobody else wrote: the trials are the ones loaded plus the batches
                 # evaluated here (no need to replay our own journal records)
                 old = _designs_from_trials(config, state.get("old", []))

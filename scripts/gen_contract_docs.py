@@ -132,7 +132,7 @@ WORKLOAD_FORMS = {
     "resnet50": ("resnet50:batch=B", "B images through ResNet-50 v1.5"),
 }
 
-CLI_ORDER = ("evaluate", "compare", "run", "grid", "validate", "nodes", "memories")
+CLI_ORDER = ("evaluate", "compare", "run", "grid", "report", "validate", "nodes", "memories")
 
 
 # --- helpers ---------------------------------------------------------------------------

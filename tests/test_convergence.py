@@ -124,6 +124,9 @@ def test_converged_study_has_no_warning(tmp_path):
     assert "## Convergence" in text and "Converged by the 1 % rule" in text
     assert "Warning" not in text
     assert (out / "convergence.png").read_bytes()[:4] == b"\x89PNG"
+    page = (out / "report.html").read_text()  # the report shows the same verdict and curve
+    assert "<section id='convergence'>" in page and "Converged by the 1 % rule" in page
+    assert 'id="convergence-plot"' in page
     # against the exact front (the grid) the run's front is complete
     cfg = load_study(toml)
     exact = grid(cfg, progress=False).pareto
@@ -144,6 +147,8 @@ def test_tiny_budget_warns(tmp_path):
     )
     text = (out / "summary.md").read_text()
     assert "**Warning: not converged: the last 20 % of the trials (after trial 32 of 40)" in text
+    page = (out / "report.html").read_text()
+    assert "<b>Warning:</b> not converged: the last 20 % of the trials (after trial 32 of 40)" in page
     assert (out / "convergence.png").read_bytes()[:4] == b"\x89PNG"
     # the same verdict from the library, and the gain it reports is the curve's
     result = run_study(study, trials=40, progress=False)

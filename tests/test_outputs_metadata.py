@@ -163,7 +163,7 @@ def test_library_outputs_and_a_study_without_file(tiny, tmp_path):
 def test_reduced_trials_csv_says_so(tiny, tmp_path, monkeypatch):
     result = dse.grid(load_study(tiny), progress=False)
     original = R.trials_for_csv
-    monkeypatch.setattr(R, "trials_for_csv", lambda d, p: original(d, p, max_rows=10))
+    monkeypatch.setattr(R, "trials_for_csv", lambda d, p, **kw: original(d, p, max_rows=10))
     files = R.write_outputs(result, tmp_path)
     meta = R.read_csv_metadata(files["trials"])
     assert meta["rows"] == len(pd.read_csv(files["trials"])) == 10

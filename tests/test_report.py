@@ -358,7 +358,17 @@ def test_summary_mentions_objectives_scenario_and_violation_counts(tmp_path, fak
 
 def test_write_outputs_writes_every_file(tmp_path, fake_model):
     files = R.write_outputs(make_result(), tmp_path / "out")
-    assert set(files) == {"pareto", "trials", "pareto_meta", "trials_meta", "summary", *PLOTS}
+    assert set(files) == {
+        "pareto",
+        "trials",
+        "pareto_meta",
+        "trials_meta",
+        "summary",
+        "report",
+        *PLOTS,
+    }
+    assert files["report"].name == "report.html"
+    assert files["report"].read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     for name in PLOTS:
         data = files[name].read_bytes()
         assert files[name].suffix == ".png"
@@ -392,7 +402,7 @@ def test_single_objective_and_empty_front(tmp_path, fake_model):
     result.pareto = result.pareto.iloc[:0]
     result.designs["feasible"] = False
     files = R.write_outputs(result, tmp_path)
-    assert set(files) == {"pareto", "trials", "pareto_meta", "trials_meta", "summary"}
+    assert set(files) == {"pareto", "trials", "pareto_meta", "trials_meta", "summary", "report"}
     text = files["summary"].read_text()
     assert "No feasible design" in text
     assert "pareto_fronts.png not drawn: the study has a single objective." in text

@@ -1,0 +1,850 @@
+"""``report.html``: one self-contained page to explore a study in the browser.
+
+The page holds plotly's JavaScript (no network needed) and the study's data as JSON:
+the Pareto fronts as linked scatter plots (hover a design to read its chip keys and
+objectives with units, and to see it in the other plots; infeasible designs grey with
+their violations), filters by node, memory and feasibility, and a detail panel that
+shows the clicked design's key metrics and, for the Pareto set, its roofline, its
+power by component and its thermal map (pre-rendered here with the model).
+
+The page is a list of :class:`Section` objects. A section is an id, a title and a
+function that returns the section's HTML from the :class:`ReportData`; it may draw
+plotly figures with :func:`figure_html`. To add one (e.g. a convergence figure)::
+
+    from dse.report_html import DEFAULT_SECTIONS, Section, figure_html
+
+    def convergence(data):
+        fig = {"data": [{"x": [...], "y": [...], "type": "scatter"}],
+               "layout": {"xaxis": {"title": {"text": "trials"}}}}
+        return figure_html(fig, "convergence-plot")
+
+    sections = [*DEFAULT_SECTIONS, Section("convergence", "Convergence", convergence)]
+    write_report(result, out_dir, sections=sections)
+
+(or append it to :data:`DEFAULT_SECTIONS` in this module to have it in every report).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dse.errors import DseInputError
+from dse.metrics import METRICS, unit_of
+from dse.spec import CHIP_KEYS
+
+__all__ = [
+    "DEFAULT_SECTIONS",
+    "REPORT_MAX_POINTS",
+    "WEBGL_ABOVE",
+    "ReportData",
+    "Section",
+    "design_detail",
+    "figure_html",
+    "load_result",
+    "report_data",
+    "write_report",
+]
+
+#: designs drawn at most (the Pareto set always; a seeded sample of the others)
+REPORT_MAX_POINTS = 20_000
+#: Pareto designs whose roofline, power split and thermal map are pre-rendered at most
+DETAIL_MAX = 300
+#: above this many designs drawn, the non-Pareto points are drawn with WebGL (plotly's
+#: ``scattergl``): SVG takes seconds per 10,000 points, WebGL a fraction of that
+WEBGL_ABOVE = 5_000
+#: cells per side of the pre-rendered thermal maps (the PNG uses 64)
+THERMAL_CELLS = 32
+#: metrics shown for every design (when the study has them); the Pareto set shows all
+KEY_METRICS = (
+    "die_area_mm2",
+    "peak_tflops",
+    "export_class",
+    "yield",
+    "unit_cost_usd",
+    "tokens_per_s",
+    "throughput_per_s",
+    "latency_s",
+    "energy_per_item_j",
+    "power_w",
+    "sustained_clock_ghz",
+    "junction_temp_c",
+    "memory_temp_c",
+    "lifetime_years",
+    "ttft_s",
+    "tpot_s",
+    "goodput_tokens_per_s",
+)
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """What the sections of a report read.
+
+    Attributes
+    ----------
+    study : StudyConfig
+        The study.
+    designs : pandas.DataFrame
+        The designs drawn (all, or the Pareto set plus a seeded sample), with
+        ``feasible``, ``violations`` and ``pareto`` (bool).
+    n_designs : int
+        Designs in the study (``designs`` may hold fewer).
+    note : str
+        How the drawn designs were selected ("" when all are drawn).
+    chosen_trial : int or None
+        The knee design (selected when the page opens).
+    details : dict
+        Trial number -> pre-rendered detail (:func:`design_detail`) of Pareto designs.
+    kind : str
+        ``optuna`` or ``grid``.
+    convergence : dse.plotting.ConvergenceData or None
+        The front's hypervolume against trials (:func:`dse.report.convergence_of`; None
+        for a grid).
+    """
+
+    study: Any
+    designs: pd.DataFrame
+    n_designs: int
+    note: str = ""
+    chosen_trial: int | None = None
+    details: dict[int, dict[str, Any]] = field(default_factory=dict)
+    kind: str = "optuna"
+    convergence: Any = None
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section of the page: ``<section id=...><h2>title</h2>html(data)</section>``."""
+
+    id: str
+    title: str
+    html: Callable[[ReportData], str]
+
+
+# ---------------------------------------------------------------------------------------
+# data
+# ---------------------------------------------------------------------------------------
+
+
+def _round(values: np.ndarray, digits: int = 5) -> list[Any]:
+    """Floats to ``digits`` significant digits (None for NaN/inf): a smaller page."""
+    v = np.asarray(values, dtype=float)
+    out = np.full(v.shape, np.nan)
+    ok = np.isfinite(v) & (v != 0)
+    mag = np.floor(np.log10(np.abs(v[ok])))
+    scale = 10.0 ** (digits - 1 - mag)
+    out[ok] = np.round(v[ok] * scale) / scale
+    out[v == 0] = 0.0
+    return [
+        None if not math.isfinite(x) else (int(x) if x == int(x) and abs(x) < 2**53 else x)
+        for x in out.tolist()
+    ]
+
+
+def _column(frame: pd.DataFrame, key: str) -> list[Any]:
+    col = frame[key]
+    if col.dtype == bool or str(col.dtype) == "boolean":
+        return [bool(x) for x in col.fillna(False)]
+    if pd.api.types.is_numeric_dtype(col):
+        return _round(pd.to_numeric(col, errors="coerce").to_numpy(dtype=float))
+    return ["" if pd.isna(x) else str(x) for x in col]
+
+
+def design_detail(row: Mapping[str, Any], study: Any, tech: Any = None) -> dict[str, Any]:
+    """The pre-rendered detail of one design: roofline, power by component, thermal map.
+
+    Parameters
+    ----------
+    row : mapping
+        The design (chip keys; ``trial`` names it).
+    study : StudyConfig
+        Its study (workload, fixed keys).
+    tech : Technology, optional
+        The study's tables.
+
+    Returns
+    -------
+    dict
+        ``roofline`` (ceilings, ridge points, axis ranges and one entry per op:
+        intensity [FLOP/byte], achieved [TFLOP/s], time share, bound), ``power``
+        (component, W, share, heats), ``thermal`` (a ``THERMAL_CELLS`` square grid of
+        temperatures [°C], die size [mm], peak and mean [°C], the largest blocks'
+        outlines) and ``errors`` (what could not be computed).
+    """
+    from dse.chain import op_breakdown, power_breakdown, roofline_ceilings, thermal_map
+    from dse.plotting import roofline_data
+    from dse.plotting_thermal import thermal_map_data
+    from dse.report import chip_from_row
+
+    trial = row.get("trial")
+    chip = chip_from_row(row, study, name=f"{study.name}-trial-{trial}")
+    out: dict[str, Any] = {"errors": []}
+    try:
+        rd = roofline_data(
+            op_breakdown(chip, study.workload, tech), roofline_ceilings(chip, study.workload, tech)
+        )
+        ops = rd.ops
+        out["roofline"] = {
+            "peak_tflops": _round([rd.peak_tflops])[0],
+            "dram_gbps": _round([rd.dram_bandwidth_gbps])[0],
+            "sram_gbps": _round([rd.sram_bandwidth_gbps])[0],
+            "x_range": list(rd.x_range),
+            "y_range": list(rd.y_range),
+            "op": ops["op"].tolist(),
+            "x": _round(ops["x"].to_numpy()),
+            "y": _round(ops["y"].to_numpy()),
+            "share": _round(ops["time_share"].to_numpy(), 3),
+            "bound": ops["bound"].tolist(),
+        }
+    except Exception as exc:  # noqa: BLE001 - one design's detail must not stop the page
+        out["errors"].append(f"roofline: {type(exc).__name__}: {exc}")
+    try:
+        pb = power_breakdown(chip, study.workload, tech)
+        out["power"] = {
+            "component": pb["component"].tolist(),
+            "power_w": _round(pb["power_w"].to_numpy(), 4),
+            "share": _round(pb["share"].to_numpy(), 3),
+            "heats": pb["heats"].tolist(),
+        }
+    except Exception as exc:  # noqa: BLE001
+        out["errors"].append(f"power: {type(exc).__name__}: {exc}")
+    try:
+        grid_result, floorplan = thermal_map(chip, study.workload, tech, cells=THERMAL_CELLS)
+        td = thermal_map_data(grid_result, floorplan)
+        blocks = sorted(td.blocks, key=lambda b: -b.w_mm * b.h_mm)[:40]
+        out["thermal"] = {
+            "z": np.round(np.asarray(td.temps_c, dtype=float), 1).tolist(),  # 0.1 K
+            "extent_mm": _round(np.asarray(td.extent_mm), 4),
+            "peak_c": _round([td.peak_c], 4)[0],
+            "mean_c": _round([td.mean_c], 4)[0],
+            "peak_xy_mm": _round(np.asarray(td.peak_xy_mm), 4),
+            "runaway": td.runaway,
+            "blocks": [
+                [b.kind, b.label or b.name]
+                + _round(np.array([b.x0_mm, b.y0_mm, b.w_mm, b.h_mm]), 4)
+                for b in blocks
+            ],
+        }
+    except Exception as exc:  # noqa: BLE001
+        out["errors"].append(f"thermal map: {type(exc).__name__}: {exc}")
+    return out
+
+
+def _detail_rows(pareto: pd.DataFrame, chosen_trial: int | None, limit: int) -> pd.DataFrame:
+    """The Pareto rows to pre-render: all, or ``limit`` spread along the first objective."""
+    if len(pareto) <= limit:
+        return pareto
+    pick = np.unique(np.linspace(0, len(pareto) - 1, limit).round().astype(int))
+    rows = pareto.iloc[pick]
+    if chosen_trial is not None and chosen_trial not in set(rows["trial"]):
+        rows = pd.concat([rows, pareto[pareto["trial"] == chosen_trial]])
+    return rows
+
+
+def report_data(
+    result: Any,
+    *,
+    chosen: Mapping[str, Any] | None = None,
+    max_points: int = REPORT_MAX_POINTS,
+    detail_max: int = DETAIL_MAX,
+) -> ReportData:
+    """Collect what the report shows from a study result.
+
+    Parameters
+    ----------
+    result : StudyResult
+        ``study``, ``designs``, ``pareto`` (and ``kind``).
+    chosen : mapping, optional
+        The chosen design (default: :func:`dse.report.choose_design`, the knee).
+    max_points : int
+        Designs drawn at most (Pareto set first, then a seeded uniform sample of
+        the feasible, then of the infeasible ones).
+    detail_max : int
+        Pareto designs pre-rendered at most (spread along the first objective).
+    """
+    from dse.report import (
+        _complete_keys,
+        _directions,
+        _pareto_labels,
+        _study_tech,
+        choose_design,
+        convergence_of,
+        trials_for_csv,
+    )
+
+    study = result.study
+    designs = _complete_keys(result.designs, study)
+    pareto = _complete_keys(result.pareto, study)
+    if "trial" not in designs.columns:
+        designs = designs.assign(trial=np.arange(len(designs)))
+    objectives = _directions(dict(study.objectives))
+    if chosen is None and len(pareto):
+        chosen = choose_design(pareto, objectives)
+    chosen_trial = int(chosen["trial"]) if chosen is not None and "trial" in chosen else None
+    labels = _pareto_labels(designs, pareto)
+    rows, note = trials_for_csv(designs, labels, max_rows=max_points)
+    rows = rows.copy()
+    rows["pareto"] = rows.index.isin(labels)
+    if "feasible" not in rows:
+        rows["feasible"] = True
+    rows["violations"] = rows["violations"].fillna("") if "violations" in rows else ""
+    details: dict[int, dict[str, Any]] = {}
+    if len(pareto):
+        tech = _study_tech(study)
+        for _, row in _detail_rows(pareto, chosen_trial, detail_max).iterrows():
+            details[int(row["trial"])] = design_detail(row, study, tech)
+    note = note.replace("trials.csv holds", "The plots draw") if note else ""
+    return ReportData(
+        study=study,
+        designs=rows.reset_index(drop=True),
+        n_designs=max(len(designs), int(getattr(result, "n_evaluated", 0) or 0)),
+        note=note,
+        chosen_trial=chosen_trial,
+        details=details,
+        kind=getattr(result, "kind", "optuna"),
+        convergence=convergence_of(result),
+    )
+
+
+def _payload(data: ReportData, webgl_above: int = WEBGL_ABOVE) -> dict[str, Any]:
+    """The JSON the page's script reads (columns of the drawn designs, details)."""
+    study = data.study
+    d = data.designs
+    chip = [k for k in CHIP_KEYS if k in d.columns and k != "name"]
+    objectives = list(study.objectives)
+    metrics = [m for m in KEY_METRICS if m in d.columns and m not in objectives]
+    keys = ["trial", *chip, *objectives, *metrics]
+    cols: dict[str, list[Any]] = {}
+    constants: dict[str, Any] = {}  # one value for every design: stored once
+    for k in keys:
+        values = _column(d, k)
+        if k not in ("trial", *objectives) and len(values) and all(v == values[0] for v in values):
+            constants[k] = values[0]
+        else:
+            cols[k] = values
+    cols["feasible"] = [int(bool(x)) for x in d["feasible"].fillna(False)]
+    cols["pareto"] = [int(bool(x)) for x in d["pareto"]]
+    cols["violations"] = [str(x) for x in d["violations"]]
+    units = {k: unit_of(k) for k in keys}
+    from dse.plotting import _focus_values, _padded_limits, use_log_scale
+
+    feas = d["feasible"].fillna(False).to_numpy(dtype=bool)
+    front = d["pareto"].to_numpy(dtype=bool)
+    log_axes, ranges = {}, {}
+    for k in objectives:  # as the PNG fronts: scale and limits from the feasible designs
+        v = pd.to_numeric(d[k], errors="coerce").to_numpy(dtype=float)
+        ok = np.isfinite(v)
+        focus = _focus_values(v[front & ok], v[feas & ok], v[~feas & ok])
+        log_axes[k] = use_log_scale(focus)
+        lo, hi = _padded_limits(focus, log_axes[k])
+        if math.isfinite(lo) and math.isfinite(hi) and hi > lo:
+            ranges[k] = [math.log10(lo), math.log10(hi)] if log_axes[k] else [lo, hi]
+    return {
+        "log_axes": log_axes,
+        "ranges": ranges,
+        "constants": constants,
+        "webgl": len(d) > webgl_above,
+        "varying_chip_keys": [k for k in chip if k in cols],
+        "name": study.name,
+        "workload": study.workload,
+        "n": len(d),
+        "columns": cols,
+        "chip_keys": chip,
+        "space_keys": [k for k in study.space if k in d.columns],
+        "objectives": [[k, v] for k, v in study.objectives.items()],
+        "metrics": metrics,
+        "units": units,
+        "descriptions": {
+            k: METRICS[k].description for k in [*objectives, *metrics] if k in METRICS
+        },
+        "chosen": data.chosen_trial,
+        "details": {str(k): v for k, v in data.details.items()},
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# the page
+# ---------------------------------------------------------------------------------------
+
+
+def figure_html(figure: Mapping[str, Any], div_id: str, *, height_px: int = 420) -> str:
+    """A plotly figure (``{"data": [...], "layout": {...}}``) as a div and its script."""
+    fig = json.dumps(figure, allow_nan=False, default=_json_default)
+    return (
+        f'<div id="{html.escape(div_id)}" class="plot" style="height:{height_px}px"></div>\n'
+        f"<script>(function(){{var f={fig};Plotly.newPlot({json.dumps(div_id)},f.data,"
+        f"f.layout||{{}},{{responsive:true,displaylogo:false}});}})();</script>"
+    )
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)
+
+
+def _header_section(data: ReportData) -> str:
+    study = data.study
+    obj = ", ".join(
+        f"{'maximise' if d == 'maximize' else 'minimise'} {k} [{unit_of(k)}]"
+        for k, d in study.objectives.items()
+    )
+    d = data.designs
+    n_feas = int(d["feasible"].sum())
+    fixed = ", ".join(f"{k} = {v}" for k, v in study.fixed.items()) or "none"
+    cons = ", ".join(f"{k} = {v}" for k, v in study.constraints.items()) or "none"
+    drawn = f"<p class='note'>{html.escape(data.note)}</p>" if data.note else ""
+    return (
+        f"<p><b>{html.escape(study.name)}</b>: {html.escape(study.workload)}; {html.escape(obj)}.</p>"
+        f"<p>{data.n_designs:,} designs ({data.kind}); drawn: {len(d):,}, of which {n_feas:,} feasible "
+        f"and {int(d['pareto'].sum()):,} on the Pareto front. Fixed: {html.escape(fixed)}. "
+        f"Constraints: {html.escape(cons)}.</p>{drawn}"
+    )
+
+
+def _fronts_section(data: ReportData) -> str:
+    return (
+        "<div id='filters'></div>"
+        "<p class='hint'>Hover a design to read it (and to find it in the other plots); "
+        "click it to show its details below. Grey: infeasible (hover for the violations); "
+        "black-edged: Pareto-optimal; star: the chosen (knee) design; arrow: the selected design.</p>"
+        "<div id='fronts'></div>"
+        "<div id='hovercard' class='card'>Hover a design.</div>"
+    )
+
+
+def _detail_section(data: ReportData) -> str:
+    n = len(data.details)
+    return (
+        f"<p class='hint'>Roofline, power by component and thermal map are pre-rendered for "
+        f"{n:,} Pareto design{'s' if n != 1 else ''}; other designs show their key metrics "
+        "(<code>dse evaluate</code> gives the rest).</p>"
+        "<div id='detail' class='card'>Click a design.</div>"
+        "<div id='detail-plots'><div id='roofline' class='plot'></div>"
+        "<div id='power' class='plot'></div><div id='thermal' class='plot'></div></div>"
+    )
+
+
+def _convergence_section(data: ReportData) -> str:
+    """The front's hypervolume against trials, with the convergence verdict."""
+    conv = data.convergence
+    if data.kind == "grid":
+        return "<p class='hint'>An exhaustive grid: its front is exact, there is nothing to converge.</p>"
+    if conv is None or not len(conv.trials):
+        return "<p class='hint'>No feasible design yet: no front to measure.</p>"
+    if conv.warning:
+        verdict = f"<p class='warning'><b>Warning:</b> {html.escape(conv.warning)}</p>"
+    else:
+        verdict = (
+            f"<p class='hint'>Converged by the 1 % rule: the last 20 % of the trials moved the "
+            f"front's hypervolume by {100 * conv.tail_gain:.2f} %.</p>"
+        )
+    figure = {
+        "data": [{
+            "x": [int(t) for t in conv.trials], "y": _round(np.asarray(conv.hv_ratio)),
+            "mode": "lines", "name": "hypervolume ratio",
+            "hovertemplate": "%{x} trials: %{y:.4f}<extra></extra>",
+        }],
+        "layout": {
+            "xaxis": {"title": {"text": "trials"}},
+            "yaxis": {"title": {"text": f"hypervolume / {html.escape(conv.reference)}"}},
+            "shapes": [{
+                "type": "line", "xref": "x", "yref": "paper", "x0": int(conv.tail_start),
+                "x1": int(conv.tail_start), "y0": 0, "y1": 1, "line": {"dash": "dot", "color": "#888"},
+            }],
+            "margin": {"t": 20},
+        },
+    }  # fmt: skip
+    return verdict + figure_html(figure, "convergence-plot", height_px=320)
+
+
+#: the sections of every report, in order (append to add one to every report)
+DEFAULT_SECTIONS: list[Section] = [
+    Section("study", "Study", _header_section),
+    Section("pareto-fronts", "Pareto fronts", _fronts_section),
+    Section("selected", "Selected design", _detail_section),
+    Section("convergence", "Convergence", _convergence_section),
+]
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:1.2em 2em;color:#222}
+h1{font-size:1.4em}h2{font-size:1.15em;border-bottom:1px solid #ddd;padding-bottom:.2em}
+.note,.hint{color:#555;font-size:.9em}
+.warning{color:#a33;font-size:.95em}
+#fronts{display:flex;flex-wrap:wrap;gap:8px}#fronts .plot{flex:1 1 460px;min-width:380px;height:430px}
+#detail-plots{display:flex;flex-wrap:wrap;gap:8px}#detail-plots .plot{flex:1 1 420px;min-width:360px;height:400px}
+.card{background:#f7f7f9;border:1px solid #e2e2e8;border-radius:6px;padding:.6em .9em;margin:.5em 0;font-size:.88em}
+.card table{border-collapse:collapse}.card td{padding:1px 10px 1px 0;vertical-align:top}
+.card td.k{color:#555}.viol{color:#a33}
+#filters{display:flex;flex-wrap:wrap;gap:1.5em;font-size:.9em;margin:.4em 0}
+#filters fieldset{border:1px solid #ddd;border-radius:6px;padding:.3em .7em}
+#filters label{margin-right:.7em;white-space:nowrap}
+"""
+
+_SCRIPT = r"""
+(function(){
+const D = JSON.parse(document.getElementById('dse-data').textContent);
+const C = D.columns, N = D.n, OBJ = D.objectives;
+const sep = s => s.replace(/\B(?=(\d{3})+(?!\d))/g, ',');  // 12345.6 -> 12,345.6
+const fmt = v => {
+  if (v === null || v === undefined || v === '') return '—';
+  if (typeof v === 'boolean') return v ? 'yes' : 'no';
+  if (typeof v !== 'number') return String(v);
+  const a = Math.abs(v);
+  if (a !== 0 && (a >= 1e6 || a < 1e-3)) return v.toPrecision(4);
+  if (Number.isInteger(v)) return sep(String(v));
+  if (a >= 1) { const [w, f] = String(Number(v.toPrecision(4))).split('.'); return sep(w) + (f ? '.' + f : ''); }
+  return v.toPrecision(4);
+};
+const withUnit = k => { const u = D.units[k]; return u && u !== 'count' ? ' ' + u : ''; };
+const get = (k, i) => k in C ? C[k][i] : D.constants[k];
+const val = (k, i) => { const v = get(k, i); return fmt(v) + (v === null || v === undefined ? '' : withUnit(k)); };
+function hoverText(i, keys) {
+  const lines = ['<b>trial ' + C.trial[i] + '</b>' + (C.pareto[i] ? ' (Pareto)' : '') +
+                 (C.feasible[i] ? '' : ' <i>infeasible</i>')];
+  for (const [k] of OBJ) lines.push(k + ': ' + val(k, i));
+  for (const k of keys) lines.push(k + ': ' + val(k, i));
+  if (!C.feasible[i] && C.violations[i]) lines.push('<span class="viol">violations: ' + C.violations[i].split(';').join('; ') + '</span>');
+  return lines.join('<br>');
+}
+// the plots' tooltips: the objectives and the chip keys that vary; the card: every chip key
+const TEXT = Array.from({length: N}, (_, i) => hoverText(i, D.varying_chip_keys));
+// --- filters ---------------------------------------------------------------------
+const filt = {};
+const F = document.getElementById('filters');
+function addBoxes(key, title) {
+  if (!C[key]) return;  // one value for all: nothing to filter
+  const vals = [...new Set(C[key])];
+  if (vals.length < 2) return;
+  const fs = document.createElement('fieldset'); fs.innerHTML = '<legend>' + title + '</legend>';
+  filt[key] = new Set(vals);
+  for (const v of vals) {
+    const lab = document.createElement('label');
+    const cb = document.createElement('input'); cb.type = 'checkbox'; cb.checked = true;
+    cb.dataset.key = key; cb.value = v; cb.className = 'f-' + key;
+    cb.addEventListener('change', () => { cb.checked ? filt[key].add(v) : filt[key].delete(v); draw(); });
+    lab.appendChild(cb); lab.appendChild(document.createTextNode(' ' + v)); fs.appendChild(lab);
+  }
+  F.appendChild(fs);
+}
+addBoxes('node', 'node'); addBoxes('memory', 'memory');
+let feasMode = 'all';
+(function(){
+  const fs = document.createElement('fieldset'); fs.innerHTML = '<legend>feasibility</legend>';
+  for (const [v, t] of [['all','all'],['feasible','feasible'],['infeasible','infeasible'],['pareto','Pareto only']]) {
+    const lab = document.createElement('label');
+    const r = document.createElement('input'); r.type = 'radio'; r.name = 'feas'; r.value = v; r.checked = v === 'all';
+    r.id = 'feas-' + v;
+    r.addEventListener('change', () => { feasMode = v; draw(); });
+    lab.appendChild(r); lab.appendChild(document.createTextNode(' ' + t)); fs.appendChild(lab);
+  }
+  const cnt = document.createElement('span'); cnt.id = 'shown'; cnt.style.marginLeft = '1em';
+  fs.appendChild(cnt); F.appendChild(fs);
+})();
+function visible(i) {
+  for (const k in filt) if (!filt[k].has(C[k][i])) return false;
+  if (feasMode === 'feasible') return C.feasible[i];
+  if (feasMode === 'infeasible') return !C.feasible[i];
+  if (feasMode === 'pareto') return C.pareto[i];
+  return true;
+}
+// --- the fronts ------------------------------------------------------------------
+const pairs = [];
+for (let a = 0; a < OBJ.length; a++) for (let b = a + 1; b < OBJ.length; b++) pairs.push([OBJ[a][0], OBJ[b][0]]);
+if (!pairs.length && OBJ.length === 1) pairs.push([OBJ[0][0], 'trial']);
+const label = k => k + (D.units[k] ? ' [' + D.units[k] + ']' : '');
+const logAxis = k => D.log_axes[k] ? 'log' : 'linear';
+const plots = [];  // {div, kx, ky, where: Map(row -> [curve, point])}
+const FR = document.getElementById('fronts');
+let selected = null;
+function traces(kx, ky, rows) {
+  const groups = [[], [], []];  // infeasible, feasible, Pareto
+  for (const i of rows) groups[!C.feasible[i] ? 0 : (C.pareto[i] ? 2 : 1)].push(i);
+  const mk = (ix, name, marker, gl) => ({type: gl ? 'scattergl' : 'scatter', mode: 'markers', name: name,
+    x: ix.map(i => get(kx, i)), y: ix.map(i => get(ky, i)), customdata: ix,
+    text: ix.map(i => TEXT[i]), hovertemplate: '%{text}<extra></extra>', marker: marker});
+  const t = [mk(groups[0], 'infeasible', {color: '#b8b8b8', size: 4, opacity: 0.45}, D.webgl),
+             mk(groups[1], 'feasible', {color: '#4c78a8', size: 5, opacity: 0.6}, D.webgl),
+             mk(groups[2], 'Pareto', {color: '#f58518', size: 8, line: {color: '#222', width: 1}})];
+  const ch = rows.filter(i => C.trial[i] === D.chosen);
+  t.push(mk(ch, 'chosen (knee)', {symbol: 'star', size: 16, color: '#e45756', line: {color: '#222', width: 1}}));
+  return [t, groups.concat([ch])];
+}
+function drawPlot(p, rows) {
+  const [t, groups] = traces(p.kx, p.ky, rows);
+  p.where = new Map();
+  groups.slice(0, 3).forEach((g, c) => g.forEach((i, k) => p.where.set(i, [c, k])));
+  const layout = {margin: {l: 70, r: 10, t: 30, b: 50}, hovermode: 'closest', showlegend: true,
+    legend: {orientation: 'h', y: -0.22, font: {size: 10}},
+    title: {text: p.ky + ' vs ' + p.kx, font: {size: 13}},
+    xaxis: {title: {text: label(p.kx)}, type: p.xt, range: D.ranges[p.kx]},
+    yaxis: {title: {text: label(p.ky)}, type: p.yt, range: D.ranges[p.ky]},
+    hoverlabel: {align: 'left', font: {size: 11}}, annotations: ringAnnotation(p)};
+  return Plotly.react(p.div, t, layout, {responsive: true, displaylogo: false});
+}
+pairs.forEach(([kx, ky], n) => {
+  const div = document.createElement('div'); div.className = 'plot'; div.id = 'front-' + n; FR.appendChild(div);
+  plots.push({div: div, kx: kx, ky: ky, xt: logAxis(kx), yt: logAxis(ky), where: new Map()});
+});
+let linking = false;
+function draw() {
+  const rows = []; for (let i = 0; i < N; i++) if (visible(i)) rows.push(i);
+  document.getElementById('shown').textContent = sep(String(rows.length)) + ' of ' + sep(String(N)) + ' shown';
+  return Promise.all(plots.map(p => drawPlot(p, rows)));
+}
+const card = document.getElementById('hovercard');
+function onHover(p, ev) {
+  const pt = ev.points[0]; if (!pt || pt.customdata === undefined) return;
+  const i = pt.customdata;
+  card.innerHTML = hoverText(i, D.varying_chip_keys) + constantsLine();
+  if (linking) return;
+  linking = true;
+  for (const q of plots) if (q !== p) {
+    const w = q.where.get(i);
+    if (w) Plotly.Fx.hover(q.div, [{curveNumber: w[0], pointNumber: w[1]}]); else Plotly.Fx.unhover(q.div);
+  }
+  linking = false;
+}
+// --- the detail panel ------------------------------------------------------------
+const DET = document.getElementById('detail');
+function constantsLine() {
+  const ks = Object.keys(D.constants);
+  return ks.length ? '<p class="hint">Same for every design drawn: ' +
+    ks.map(k => k + ' ' + fmt(D.constants[k]) + withUnit(k)).join(', ') + '.</p>' : '';
+}
+function row(k, i) { return '<tr><td class="k">' + k + '</td><td>' + val(k, i) + '</td></tr>'; }
+function ringAnnotation(p) {
+  // the selected design: an arrow and its trial number (a layout change: no redraw of the points)
+  const i = selected;
+  if (i === null || !visible(i)) return [];
+  const pos = (k, t) => { const v = get(k, i); return t === 'log' ? Math.log10(v) : v; };
+  return [{x: pos(p.kx, p.xt), y: pos(p.ky, p.yt), xref: 'x', yref: 'y', text: 'trial ' + C.trial[i],
+           showarrow: true, arrowhead: 2, arrowwidth: 2, arrowcolor: '#000', ax: 30, ay: -35,
+           font: {size: 11}, bgcolor: 'rgba(255,255,255,0.85)', bordercolor: '#000', name: 'selected'}];
+}
+function markSelected() {
+  return Promise.all(plots.map(p => Plotly.relayout(p.div, {annotations: ringAnnotation(p)})));
+}
+function select(i) {
+  selected = i;
+  const trial = C.trial[i];
+  let h = '<b>trial ' + trial + '</b>' + (C.pareto[i] ? ' — Pareto-optimal' : '') +
+          (trial === D.chosen ? ' — the chosen (knee) design' : '') + (C.feasible[i] ? '' : ' — <span class="viol">infeasible</span>');
+  h += '<table><tr><td><table>' + D.varying_chip_keys.map(k => row(k, i)).join('') + '</table></td><td><table>' +
+       OBJ.map(([k]) => row(k, i)).join('') + D.metrics.filter(k => k in C).map(k => row(k, i)).join('') +
+       '</table></td></tr></table>' + constantsLine();
+  if (C.violations[i]) h += '<p class="viol">violations: ' + C.violations[i].split(';').join('; ') + '</p>';
+  const det = D.details[String(trial)];
+  if (!det) h += '<p class="hint">No pre-rendered roofline, power split or thermal map for this design (only for the Pareto set).</p>';
+  else for (const e of det.errors) h += '<p class="viol">' + e + '</p>';
+  DET.innerHTML = h;
+  drawDetail(det);
+  return markSelected();
+}
+function drawDetail(det) {
+  const ids = ['roofline', 'power', 'thermal'];
+  for (const id of ids) { const el = document.getElementById(id); Plotly.purge(el); el.style.display = det ? '' : 'none'; }
+  if (!det) return;
+  if (det.roofline) {
+    const r = det.roofline, [x0, x1] = r.x_range;
+    const xs = []; for (let k = 0; k <= 60; k++) xs.push(x0 * Math.pow(x1 / x0, k / 60));
+    const roof = (bw) => xs.map(x => Math.min(r.peak_tflops, x * bw / 1e3));
+    const t = [{x: xs, y: roof(r.dram_gbps), mode: 'lines', name: 'DRAM roof ' + fmt(r.dram_gbps) + ' GB/s', line: {color: '#4c78a8'}}];
+    if (r.sram_gbps) t.push({x: xs, y: roof(r.sram_gbps), mode: 'lines', name: 'SRAM roof ' + fmt(r.sram_gbps) + ' GB/s', line: {color: '#72b7b2', dash: 'dash'}});
+    t.push({x: r.x, y: r.y, mode: 'markers', name: 'ops', text: r.op.map((o, k) => o + ' (' + r.bound[k] + '-bound, ' + (100 * r.share[k]).toFixed(1) + ' % of the step)'),
+            hovertemplate: '%{text}<br>%{x:.3g} FLOP/byte, %{y:.3g} TFLOP/s<extra></extra>',
+            marker: {size: r.share.map(s => 6 + 30 * Math.sqrt(s)), color: '#f58518', line: {color: '#222', width: 1}}});
+    Plotly.newPlot('roofline', t, {title: {text: 'Roofline at the sustained clock (peak ' + fmt(r.peak_tflops) + ' TFLOP/s)', font: {size: 13}},
+      xaxis: {type: 'log', title: {text: 'intensity [FLOP/byte off-chip]'}, range: [Math.log10(x0), Math.log10(x1)]},
+      yaxis: {type: 'log', title: {text: 'achieved [TFLOP/s]'}, range: r.y_range.map(Math.log10)},
+      margin: {l: 60, r: 10, t: 30, b: 50}, legend: {orientation: 'h', y: -0.25, font: {size: 10}}}, {displaylogo: false, responsive: true});
+  }
+  if (det.power) {
+    const p = det.power;
+    Plotly.newPlot('power', [{type: 'bar', orientation: 'h', y: p.component, x: p.power_w,
+      text: p.share.map(s => (100 * s).toFixed(1) + ' %'), textposition: 'auto',
+      customdata: p.heats, hovertemplate: '%{y}: %{x:.3g} W (%{text}), heats the %{customdata}<extra></extra>',
+      marker: {color: p.heats.map(h => h === 'die' ? '#e45756' : h === 'memory' ? '#4c78a8' : '#9d9d9d')}}],
+      {title: {text: 'Power by component [W] (red: die, blue: memory, grey: board)', font: {size: 13}},
+       yaxis: {autorange: 'reversed', automargin: true}, xaxis: {title: {text: 'power [W]'}},
+       margin: {l: 10, r: 10, t: 30, b: 50}}, {displaylogo: false, responsive: true});
+  }
+  if (det.thermal) {
+    const th = det.thermal, [x0, x1, y0, y1] = th.extent_mm, ny = th.z.length, nx = th.z[0].length;
+    const xs = Array.from({length: nx}, (_, k) => x0 + (k + 0.5) * (x1 - x0) / nx);
+    const ys = Array.from({length: ny}, (_, k) => y0 + (k + 0.5) * (y1 - y0) / ny);
+    const shapes = th.blocks.map(b => ({type: 'rect', x0: b[2], y0: b[3], x1: b[2] + b[4], y1: b[3] + b[5],
+      line: {color: 'rgba(255,255,255,0.6)', width: 1}}));
+    Plotly.newPlot('thermal', [{type: 'heatmap', x: xs, y: ys, z: th.z, colorscale: 'Inferno',
+      colorbar: {title: {text: '°C'}}, hovertemplate: 'x %{x:.1f} mm, y %{y:.1f} mm: %{z:.1f} °C<extra></extra>'},
+      {x: [th.peak_xy_mm[0]], y: [th.peak_xy_mm[1]], mode: 'markers', marker: {symbol: 'x', size: 12, color: '#0ff'},
+       hovertemplate: 'hot spot %{text}<extra></extra>', text: [fmt(th.peak_c) + ' °C'], showlegend: false}],
+      {title: {text: 'Thermal map: hot spot ' + fmt(th.peak_c) + ' °C, die mean ' + fmt(th.mean_c) + ' °C' + (th.runaway ? ' (thermal runaway)' : ''), font: {size: 13}},
+       xaxis: {title: {text: 'x [mm]'}, constrain: 'domain'}, yaxis: {title: {text: 'y [mm]'}, scaleanchor: 'x'},
+       shapes: shapes, margin: {l: 50, r: 10, t: 30, b: 50}}, {displaylogo: false, responsive: true});
+  }
+}
+draw().then(() => {
+  plots.forEach(p => {
+    p.div.on('plotly_hover', ev => onHover(p, ev));
+    p.div.on('plotly_click', ev => { const pt = ev.points[0]; if (pt && pt.customdata !== undefined) select(pt.customdata); });
+  });
+  const c = C.trial.indexOf(D.chosen);
+  document.body.dataset.frontsMs = performance.now().toFixed(0);
+  return c >= 0 ? select(c) : null;
+}).then(() => {
+  document.body.dataset.loadMs = performance.now().toFixed(0);
+  document.body.dataset.ready = '1';
+});
+})();
+"""
+
+
+def _page(data: ReportData, sections: Sequence[Section], webgl_above: int = WEBGL_ABOVE) -> str:
+    import plotly.offline
+
+    payload = json.dumps(
+        _payload(data, webgl_above), allow_nan=False, separators=(",", ":"), default=_json_default
+    )
+    payload = payload.replace("</", "<\\/")  # never closes the script element
+    title = html.escape(f"dse report: {data.study.name}")
+    nav = " · ".join(f"<a href='#{s.id}'>{html.escape(s.title)}</a>" for s in sections)
+    body = "\n".join(
+        f"<section id='{s.id}'><h2>{html.escape(s.title)}</h2>\n{s.html(data)}\n</section>"
+        for s in sections
+    )
+    from dse import __version__
+
+    return (
+        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{title}</title><style>{_CSS}</style>"
+        f"<script>{plotly.offline.get_plotlyjs()}</script></head><body>"
+        f"<h1>{title}</h1><p class='note'>{nav} · written by dse {__version__}; works offline.</p>"
+        f"<script type='application/json' id='dse-data'>{payload}</script>\n{body}\n"
+        f"<script>{_SCRIPT}</script></body></html>\n"
+    )
+
+
+def write_report(
+    result: Any,
+    out_dir: str | Path,
+    *,
+    chosen: Mapping[str, Any] | None = None,
+    sections: Sequence[Section] | None = None,
+    max_points: int = REPORT_MAX_POINTS,
+    detail_max: int = DETAIL_MAX,
+    webgl_above: int = WEBGL_ABOVE,
+) -> Path:
+    """Write ``report.html`` into ``out_dir``.
+
+    Parameters
+    ----------
+    result : StudyResult
+        The study's result (:func:`dse.run_study`, :func:`dse.grid` or :func:`load_result`).
+    out_dir : str or pathlib.Path
+        Output folder.
+    chosen : mapping, optional
+        The chosen design (default: the knee of the Pareto set).
+    sections : sequence of Section, optional
+        The page's sections (default :data:`DEFAULT_SECTIONS`).
+    max_points, detail_max : int
+        See :func:`report_data`.
+    webgl_above : int
+        Draw the non-Pareto points with WebGL above this many designs.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+    """
+    data = report_data(result, chosen=chosen, max_points=max_points, detail_max=detail_max)
+    path = Path(out_dir) / "report.html"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page = _page(data, list(sections or DEFAULT_SECTIONS), webgl_above)
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+def load_result(out_dir: str | Path, study: str | Path | None = None) -> Any:
+    """A study's result read back from its output folder (``pareto.csv``, ``trials.csv``).
+
+    Parameters
+    ----------
+    out_dir : str or pathlib.Path
+        A folder written by ``dse run`` or ``dse grid``.
+    study : str or pathlib.Path, optional
+        The study file (default: the one recorded in ``pareto.csv.meta.json``).
+
+    Raises
+    ------
+    DseInputError
+        The folder holds no study outputs, or the study file is gone.
+    """
+    from dse.report import input_name, read_csv_metadata
+    from dse.search import StudyResult
+    from dse.study import load_study
+
+    out = Path(out_dir)
+    if not out.is_dir():
+        raise DseInputError(f"{out} is not a folder")
+    pareto_csv, trials_csv = out / "pareto.csv", out / "trials.csv"
+    for f in (pareto_csv, trials_csv):
+        if not f.exists():
+            raise DseInputError(
+                f"{out} holds no {f.name}: give the output folder of `dse run` or `dse grid`"
+            )
+    try:
+        meta = read_csv_metadata(pareto_csv)
+    except (OSError, ValueError):
+        meta = {}
+    if study is None:
+        rec = (meta.get("study") or {}).get("file") or {}
+        path = rec.get("absolute_path") or rec.get("path")
+        if not path or not Path(path).exists():
+            raise DseInputError(
+                f"the study file of {out} ({path or 'not recorded in pareto.csv.meta.json'}) is not there: "
+                "give it with --study FILE"
+            )
+        study = path
+    config = load_study(study)
+
+    def read(path: Path) -> pd.DataFrame:
+        try:
+            frame = pd.read_csv(path, keep_default_na=True)
+        except (OSError, ValueError) as exc:
+            raise DseInputError(f"cannot read {path}: {str(exc).splitlines()[0]}") from None
+        frame = frame.rename(columns=input_name)
+        for col in ("feasible", "model_feasible"):
+            if col in frame and frame[col].dtype != bool:
+                frame[col] = frame[col].astype(str).str.lower().isin(("true", "1", "yes"))
+        if "violations" in frame:
+            frame["violations"] = frame["violations"].astype(object).fillna("")
+        return frame
+
+    designs, pareto = read(trials_csv), read(pareto_csv)
+    for name, frame in (("trials.csv", designs), ("pareto.csv", pareto)):
+        missing = [k for k in config.objectives if k not in frame.columns]
+        if missing:
+            raise DseInputError(
+                f"{out / name} has no column for the objective(s) {', '.join(missing)} of study '{config.name}'"
+            )
+    search = meta.get("search") or {}
+    return StudyResult(
+        study=config,
+        designs=designs,
+        pareto=pareto,
+        kind=search.get("kind") or "optuna",
+        n_evaluated=int(search.get("trials") or len(designs)),
+        n_feasible=int(designs["feasible"].sum()) if "feasible" in designs else 0,
+    )
