@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import functools
 import math
 import multiprocessing
 import os
@@ -54,6 +53,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dse import optuna_private
 from dse.errors import DseInputError, close_match_hint
 from dse.metrics import METRICS
 from dse.pareto import crowding_distance, non_dominated_mask, pareto_ranks
@@ -94,7 +94,6 @@ DEFAULT_NSGA2_OPTIONS: dict[str, Any] = {"population_size": 30, "crossover": "bl
 _BATCH = {"tpe": 8, "gp": 4, "random": 256}
 _JOURNAL_SUFFIXES = (".journal", ".log", ".jsonl")
 _ORIGIN = "dse:origin"
-_CONSTRAINTS_ATTR = "constraints"  # optuna.study._constrained_optimization._CONSTRAINTS_KEY
 _POLL_S = 0.25
 
 
@@ -452,118 +451,8 @@ def _mutation(text: str) -> Any:
         raise DseInputError(f"NSGA-II mutation '{text}': ETA must be a number >= 0") from None
 
 
-class _GenerationIndex:
-    """Complete trials of one in-memory study counted by NSGA-II generation, incrementally.
-
-    optuna's genetic samplers find a new trial's generation and the parents of a
-    generation by scanning every trial of the study, once per trial: the cost of a
-    trial grows with the study (a 10,000-trial study spends most of its time there).
-    This index reads only the trials added or finished since its last call.
-    """
-
-    def __init__(self, key: str) -> None:
-        self.key = key
-        self.scanned = 0  # trials (by number) looked at
-        self.open: set[int] = set()  # numbers of trials not finished when looked at
-        self.by_generation: dict[int, list[int]] = {}  # complete trial numbers
-        self.max_generation = 0
-
-    def update(self, trials: Sequence[Any]) -> None:
-        from optuna.trial import TrialState
-
-        fresh = range(self.scanned, len(trials))
-        for number in sorted(self.open.union(fresh)):
-            state = trials[number].state
-            if state == TrialState.COMPLETE:
-                self.open.discard(number)
-                g = trials[number].system_attrs.get(self.key, -1)
-                self.by_generation.setdefault(g, []).append(number)
-                if g > self.max_generation:
-                    self.max_generation = g
-            elif state.is_finished():
-                self.open.discard(number)
-            else:
-                self.open.add(number)
-        self.scanned = len(trials)
-
-    def count(self, generation: int) -> int:
-        return len(self.by_generation.get(generation, ()))
-
-    def numbers(self, generation: int) -> list[int]:
-        """Trial numbers of a generation's complete trials, in trial order."""
-        return sorted(self.by_generation.get(generation, ()))
-
-
-@functools.cache
-def _fast_nsga2_class() -> Any:
-    """optuna's NSGAIISampler with its per-trial scans replaced by :class:`_GenerationIndex`.
-
-    The trials it proposes are the same, trial for trial, as optuna's own sampler with
-    the same seed (``tests/test_search.py`` compares them): the generation of a trial is
-    still the highest generation among the complete trials, or the next one once that
-    generation holds ``population_size`` trials, and a generation's parents are selected
-    once and then served from memory in optuna's order (trial order). Used on the
-    in-memory study of :func:`_loop` (single study, trials numbered 0, 1, ...); optuna
-    versions without the genetic-sampler base class get optuna's sampler unchanged.
-    """
-    from optuna.samplers import NSGAIISampler
-
-    if not hasattr(NSGAIISampler, "get_trial_generation"):
-        return NSGAIISampler
-
-    class _NSGAIISampler(NSGAIISampler):
-        # (no __init__: make_sampler reads the keyword arguments of optuna's)
-        _index: dict[int, _GenerationIndex]
-        _parents: dict[tuple[int, int], list[Any]]
-
-        def _trials(self, study: Any) -> Any:
-            trials = study._get_trials(deepcopy=False, use_cache=True)
-            if not hasattr(self, "_index"):
-                self._index, self._parents = {}, {}
-            index = self._index.setdefault(
-                study._study_id, _GenerationIndex(self._get_generation_key())
-            )
-            index.update(trials)
-            return trials, index
-
-        def infer_relative_search_space(self, study: Any, trial: Any) -> dict[str, Any]:
-            # optuna's, on the trials the study caches for this trial (optuna's own call
-            # copies the list of all trials once more per trial)
-            space = self._search_space.calculate(study, use_cache=True)
-            return {name: d for name, d in space.items() if not d.single()}
-
-        def get_trial_generation(self, study: Any, trial: Any) -> int:
-            generation = trial.system_attrs.get(self._get_generation_key(), None)
-            if generation is not None:
-                return generation
-            _, index = self._trials(study)
-            g = index.max_generation
-            if index.count(g) >= self._population_size:
-                g += 1
-            study._storage.set_trial_system_attr(trial._trial_id, self._get_generation_key(), g)
-            return g
-
-        def get_population(self, study: Any, generation: int) -> list[Any]:
-            trials, index = self._trials(study)
-            return [trials[n] for n in index.numbers(generation)]
-
-        def get_parent_population(self, study: Any, generation: int) -> list[Any]:
-            if generation == 0:
-                return []
-            self._trials(study)
-            key = (study._study_id, generation)
-            cached = self._parents.get(key)
-            if cached is not None:
-                return cached
-            parents = super().get_parent_population(study, generation)
-            # later calls of optuna's sampler return the cached parents in trial order
-            self._parents[key] = sorted(parents, key=lambda t: t.number)
-            return parents
-
-    # the same system-attribute names as optuna's sampler: stored trials stay readable
-    _NSGAIISampler._GENERATION_KEY = NSGAIISampler._GENERATION_KEY
-    _NSGAIISampler._PARENT_CACHE_KEY_PREFIX = NSGAIISampler._PARENT_CACHE_KEY_PREFIX
-    return _NSGAIISampler
+#: the sampler class of "nsga2" (a name here so that tests can swap in optuna's own)
+_fast_nsga2_class = optuna_private.fast_nsga2_class
 
 
 def make_sampler(
@@ -688,9 +577,7 @@ def _journal_record_problem(line: bytes) -> str | None:
         return f"text that is not JSON: {str(exc).splitlines()[0]}"
     if not isinstance(record, dict) or not isinstance(record.get("op_code"), int):
         return "JSON that is not an optuna journal record, without op_code"
-    from optuna.storages.journal._storage import JournalOperation
-
-    if record["op_code"] not in {int(op) for op in JournalOperation}:
+    if record["op_code"] not in optuna_private.journal_op_codes():
         return f"an operation optuna does not know, op_code {record['op_code']}"
     return None
 
@@ -911,7 +798,7 @@ class _Durable:
                 study.set_user_attr("dse:config", config.to_dict())
                 study.set_user_attr("dse:constraint_names", config.constraint_names)
         self.study = study
-        self.study_id = study._study_id
+        self.study_id = optuna_private.study_id(study)
         return study
 
     def new_trials(self) -> list[Any]:
@@ -1001,35 +888,8 @@ class _Durable:
         return len(trials)
 
     def _append(self, trials: list[Any]) -> None:
-        from optuna.distributions import distribution_to_json
-        from optuna.storages.journal._storage import JournalOperation
-
         worker = f"dse-{os.getpid()}"
-        logs = []
-        for t in trials:
-            start = t.datetime_start.astimezone(datetime.UTC).isoformat(timespec="microseconds")
-            done = t.datetime_complete.astimezone(datetime.UTC).isoformat(timespec="microseconds")
-            logs.append(
-                {
-                    "op_code": int(JournalOperation.CREATE_TRIAL),
-                    "worker_id": worker,
-                    "study_id": self.study_id,
-                    "datetime_start": start,
-                    "state": int(t.state),
-                    "value": None,
-                    "values": list(t.values),
-                    "datetime_complete": done,
-                    "distributions": {
-                        k: distribution_to_json(d) for k, d in t.distributions.items()
-                    },
-                    "params": {
-                        k: t.distributions[k].to_internal_repr(v) for k, v in t.params.items()
-                    },
-                    "user_attrs": t.user_attrs,
-                    "system_attrs": t.system_attrs,
-                    "intermediate_values": {},
-                }
-            )
+        logs = [optuna_private.create_trial_record(t, self.study_id, worker) for t in trials]
         before = os.path.getsize(self.spec)
         self.backend.append_logs(logs)
         self._written += os.path.getsize(self.spec) - before
@@ -1163,12 +1023,12 @@ def _loop(
             mem.tell(t, values[i].tolist())
             pending.pop(t.number, None)
         if durable is not None:
-            told = [mem._storage.get_trial(t._trial_id) for t in trials]
+            told = [optuna_private.stored_trial(mem, t) for t in trials]
             frozen = []
             for i, t in enumerate(told):
                 ua = {attr_names[k]: _jsonable(v) for k, v in records[i].items()}
                 sa = dict(t.system_attrs)
-                sa[_CONSTRAINTS_ATTR] = [float(c) for c in cons[i]]
+                sa[optuna_private.CONSTRAINTS_ATTR] = [float(c) for c in cons[i]]
                 sa[_ORIGIN] = worker
                 frozen.append(
                     optuna.trial.FrozenTrial(
@@ -1563,7 +1423,7 @@ class _Progress:
             dtype=float,
         )
         feasible = np.array(
-            [all(c <= 0 for c in t.system_attrs.get(_CONSTRAINTS_ATTR, [1.0])) for t in trials]
+            [all(c <= 0 for c in t.system_attrs.get(optuna_private.CONSTRAINTS_ATTR, [1.0])) for t in trials]
         )
         self.record(values, feasible)
 

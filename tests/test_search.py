@@ -518,3 +518,27 @@ def test_nsga2_resume_matches_optunas_own(small, tmp_path, monkeypatch):
     theirs = run_study(cfg, trials=100, out=tmp_path / "b", progress=False)
     cols = ["trial", *cfg.space]
     pd.testing.assert_frame_equal(ours.designs[cols], theirs.designs[cols])
+
+
+def test_optunas_private_api_is_used_in_one_module_only():
+    """Reaching past optuna's public API is confined to dse/optuna_private.py (which
+    pyproject.toml's upper bound on optuna protects); the journal it writes is read back
+    with optuna's stock JournalStorage in test_durable_resume_and_storage_contents."""
+    import re
+
+    private = re.compile(
+        r"optuna(\.[a-z_]+)*\._[a-z]|\._study_id\b|\._storage\b|\._trial_id\b|\._get_trials\b"
+        r"|_get_generation_key|_population_size|_GENERATION_KEY"
+    )
+    import dse
+
+    root = Path(dse.__file__).parent
+    hits = [
+        f"{path.name}:{n}: {line.strip()}"
+        for path in sorted(root.rglob("*.py"))
+        if path.name != "optuna_private.py"
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if private.search(line)
+    ]
+    assert not hits, "\n".join(hits)
+    assert private.search((root / "optuna_private.py").read_text())  # the pattern finds them
