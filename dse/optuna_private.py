@@ -13,6 +13,8 @@ major versions this was written and tested against, 4 and 5):
   :func:`stored_trial`): ``Study._study_id``, ``Study._storage``, ``FrozenTrial._trial_id``;
   and the system attribute optuna's samplers read constraint values from
   (:data:`CONSTRAINTS_ATTR`), which dse writes for trials it stores itself.
+* **A journal lock that dies with its process** (:func:`process_lock`): a subclass of
+  optuna's ``BaseJournalFileLock`` on POSIX ``flock``.
 * **An NSGA-II sampler without per-trial scans** (:func:`fast_nsga2_class`): a subclass
   of ``optuna.samplers.NSGAIISampler`` that overrides its generation bookkeeping and reads
   its private attributes (``_population_size``, ``_search_space``, the generation key,
@@ -61,6 +63,57 @@ def create_trial_record(trial: Any, study_id: int, worker: str) -> dict[str, Any
         "system_attrs": trial.system_attrs,
         "intermediate_values": {},
     }
+
+
+def process_lock(journal_path: str) -> Any:
+    """A lock for optuna's ``JournalFileBackend`` that dies with its process.
+
+    optuna's default lock is a ``<journal>.lock`` symlink: a process killed while holding
+    it leaves it behind, and the next run waits out a 30 s grace period with warnings.
+    This one takes a POSIX ``flock`` on ``<journal>.flock``, which the operating system
+    releases the moment the holder exits, however it ends. None (optuna's default) where
+    there is no ``flock``. A ``<journal>.lock`` left by optuna's own lock is removed
+    (:func:`remove_stale_symlink_lock`).
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        return None
+    from optuna.storages.journal._file import BaseJournalFileLock
+
+    class _FlockLock(BaseJournalFileLock):
+        def __init__(self, path: str) -> None:
+            self.path = path + ".flock"
+            self._fh: Any = None
+
+        def acquire(self) -> bool:
+            fh = open(self.path, "ab")  # noqa: SIM115 - held until release()
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            self._fh = fh
+            return True
+
+        def release(self) -> None:
+            fh, self._fh = self._fh, None
+            if fh is not None:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+                fh.close()
+
+    return _FlockLock(journal_path)
+
+
+def remove_stale_symlink_lock(journal_path: str) -> bool:
+    """Remove the ``<journal>.lock`` optuna's default lock leaves when its holder is
+    killed (dse's writers lock with :func:`process_lock` instead, so such a file is
+    stale). Returns whether one was removed."""
+    import os
+
+    from optuna.storages.journal._file import LOCK_FILE_SUFFIX
+
+    lock = journal_path + LOCK_FILE_SUFFIX
+    if os.path.lexists(lock):
+        os.unlink(lock)
+        return True
+    return False
 
 
 def study_id(study: Any) -> int:

@@ -731,7 +731,12 @@ class _Durable:
             path.parent.mkdir(parents=True, exist_ok=True)
             if path.is_dir():
                 raise DseInputError(f"storage {path} is a folder, not a journal file")
-            self.backend = JournalFileBackend(str(path))
+            if optuna_private.remove_stale_symlink_lock(str(path)):
+                warnings.warn(
+                    f"removed {path}.lock, a lock left by a killed run (locks here die with their process)",
+                    RuntimeWarning, stacklevel=2,
+                )  # fmt: skip
+            self.backend = JournalFileBackend(str(path), lock_obj=optuna_private.process_lock(str(path)))
             try:
                 self.storage = JournalStorage(self.backend)
             except self._READ_ERRORS as exc:

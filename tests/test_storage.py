@@ -199,3 +199,47 @@ def test_a_run_after_the_study_is_complete_adds_nothing(study, tmp_path):
     run_study(cfg, trials=24, out=tmp_path, progress=False)
     res = run_study(cfg, trials=12, out=tmp_path, progress=False)
     assert res.n_new == 0 and len(_trials(tmp_path / "study.journal")) == 24
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX flock")
+def test_a_killed_writer_leaves_no_lock_behind(tmp_path):
+    """The journal lock dies with its process: a writer killed while holding it (SIGKILL:
+    no cleanup runs) leaves the lock free at once, not after a grace period."""
+    import fcntl
+    import signal
+
+    journal = tmp_path / "study.journal"
+    journal.touch()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import sys, time
+            from dse.optuna_private import process_lock
+            lock = process_lock({str(journal)!r})
+            lock.acquire()
+            print("held", flush=True)
+            time.sleep(60)
+        """)],
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert holder.stdout.readline().strip() == "held"
+    with open(str(journal) + ".flock", "ab") as fh:  # held: a non-blocking try fails
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    holder.send_signal(signal.SIGKILL)
+    holder.wait()
+    with open(str(journal) + ".flock", "ab") as fh:  # free the moment the holder died
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def test_a_stale_symlink_lock_is_removed_on_resume(study, tmp_path):
+    """optuna's default lock, a <journal>.lock symlink, outlives a killed holder; a resume
+    removes it (with one warning) instead of waiting out its grace period."""
+    cfg = load_study(study)
+    run_study(cfg, trials=12, out=tmp_path, progress=False)
+    journal = tmp_path / "study.journal"
+    os.symlink(journal, str(journal) + ".lock")
+    with pytest.warns(RuntimeWarning, match="removed .*study.journal.lock, a lock left by a killed run"):
+        res = run_study(cfg, trials=20, out=tmp_path, progress=False)
+    assert len(res.designs) == 20 and not os.path.lexists(str(journal) + ".lock")
+    assert len(_trials(journal)) == 20
