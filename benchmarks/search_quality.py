@@ -49,6 +49,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from dse.pareto import hypervolume as hv  # noqa: E402
 from dse.search import DEFAULT_SAMPLER, evaluate_designs, grid, run_study  # noqa: E402
 from dse.study import StudyConfig, load_study  # noqa: E402
 
@@ -122,13 +123,6 @@ def normaliser(front: np.ndarray, directions: list[str]):
     ideal, nadir = f.min(axis=0), f.max(axis=0)
     span = np.where(nadir > ideal, nadir - ideal, 1.0)
     return lambda values: (np.asarray(values, dtype=float) * sign - ideal) / span
-
-
-def hv(points: np.ndarray, ref: np.ndarray) -> float:
-    import moocore
-
-    pts = points[np.all(points < ref, axis=1)]
-    return float(moocore.hypervolume(pts, ref=ref)) if len(pts) else 0.0
 
 
 def run_variant(config: StudyConfig, variant: str, seed: int, trials: int) -> pd.DataFrame:

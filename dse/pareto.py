@@ -233,31 +233,12 @@ def crowding_distance(values: np.ndarray, directions: Sequence[str] | None = Non
     return dist
 
 
-def _hv2(points: np.ndarray, ref: np.ndarray) -> float:
-    """Exact 2-D hypervolume of minimisation points that all strictly dominate ``ref``."""
-    if len(points) == 0:
-        return 0.0
-    order = np.lexsort((points[:, 1], points[:, 0]))
-    p = points[order]
-    ymin = np.minimum.accumulate(p[:, 1])
-    # each point's x-slab extends to the next point's x (or the reference); its height is
-    # the best y seen so far
-    x_next = np.append(p[1:, 0], ref[0])
-    return float(np.sum((x_next - p[:, 0]) * (ref[1] - ymin)))
-
-
 class _Staircase:
-    """2-D non-dominated set (minimisation) kept sorted: x ascending, y descending.
+    """2-D non-dominated set (minimisation) kept sorted: x ascending, y descending."""
 
-    ``area`` is the area it dominates up to ``ref`` (when one is given), updated in
-    amortised O(1) per insertion (each point is removed at most once).
-    """
-
-    def __init__(self, ref: tuple[float, float] | None = None) -> None:
+    def __init__(self) -> None:
         self.xs: list[float] = []
         self.ys: list[float] = []
-        self.ref = ref
-        self.area = 0.0
 
     def dominates(self, x: float, y: float) -> bool:
         """Whether some point has x' <= x and y' <= y."""
@@ -271,57 +252,8 @@ class _Staircase:
         j = k
         while j < len(xs) and ys[j] >= y:
             j += 1
-        if self.ref is not None:
-            rx, ry = self.ref
-            # height of the staircase just left of x (ry when nothing is there)
-            y_left = ys[k - 1] if k > 0 else ry
-            x_first = xs[k] if k < len(xs) else rx
-            gain = (y_left - y) * (x_first - x)
-            for i in range(k, j):
-                x_end = xs[i + 1] if i + 1 < len(xs) else rx
-                gain += (ys[i] - y) * (x_end - xs[i])
-            self.area += gain
         xs[k:j] = [x]
         ys[k:j] = [y]
-
-
-def _hv3(points: np.ndarray, ref: np.ndarray) -> float:
-    """Exact 3-D hypervolume: sweep over the third objective, a 2-D staircase per slab."""
-    order = np.argsort(points[:, 2], kind="stable")
-    p = points[order].tolist()
-    stair = _Staircase((float(ref[0]), float(ref[1])))
-    volume = 0.0
-    for i, (x, y, z) in enumerate(p):
-        if not stair.dominates(x, y):
-            stair.insert(x, y)
-        z_next = p[i + 1][2] if i + 1 < len(p) else float(ref[2])
-        volume += stair.area * (z_next - z)
-    return volume
-
-
-def _hv_slicing(points: np.ndarray, ref: np.ndarray) -> float:
-    """Exact hypervolume in any dimension by slicing the last objective (HSO)."""
-    d = points.shape[1]
-    if len(points) == 0:
-        return 0.0
-    if d == 1:
-        return float(ref[0] - points[:, 0].min())
-    if d == 2:
-        return _hv2(points, ref)
-    if d == 3:
-        return _hv3(points, ref)
-    order = np.argsort(points[:, -1], kind="stable")
-    p = points[order]
-    volume = 0.0
-    for i in range(len(p)):
-        z_next = p[i + 1, -1] if i + 1 < len(p) else ref[-1]
-        depth = z_next - p[i, -1]
-        if depth <= 0:
-            continue
-        prefix = p[: i + 1, :-1]
-        prefix = prefix[non_dominated_mask(prefix)]
-        volume += _hv_slicing(prefix, ref[:-1]) * depth
-    return volume
 
 
 def hypervolume(
@@ -350,10 +282,12 @@ def hypervolume(
 
     Notes
     -----
-    Exact for every dimension: 2-D by one sort (O(n log n)); 3-D by a sweep over the
-    third objective with an incrementally updated 2-D staircase; d >= 4 by recursive
-    slicing (While et al. 2006), exponential in d, meant for small fronts.
+    Exact, by moocore's ``hypervolume`` (M. Lopez-Ibanez et al., the moocore library of
+    multi-objective performance metrics) on the points that strictly dominate the
+    reference.
     """
+    import moocore
+
     f = to_minimization(points, directions)
     d = f.shape[1]
     ref = np.asarray(reference, dtype=float).ravel() * _signs(directions, d)
@@ -362,6 +296,4 @@ def hypervolume(
     f = f[np.all(f < ref, axis=1)]
     if len(f) == 0:
         return 0.0
-    f = f[non_dominated_mask(f)]
-    f = np.unique(f, axis=0)
-    return _hv_slicing(f, ref)
+    return float(moocore.hypervolume(f, ref=ref))

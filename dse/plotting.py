@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from dse.metrics import unit_of
-from dse.pareto import non_dominated_mask
+from dse.pareto import hypervolume, non_dominated_mask
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -1499,14 +1499,6 @@ class ConvergenceData(NamedTuple):
     objectives: tuple[str, ...]
 
 
-def _hypervolume(points: np.ndarray, ref: np.ndarray) -> float:
-    """Hypervolume of minimisation points bounded by ``ref`` (moocore; points beyond add nothing)."""
-    import moocore
-
-    pts = points[np.all(points < ref, axis=1)]
-    return float(moocore.hypervolume(pts, ref=ref)) if len(pts) else 0.0
-
-
 def convergence_data(
     designs: pd.DataFrame,
     objectives: Mapping[str, str],
@@ -1587,7 +1579,7 @@ def convergence_data(
     span = np.where(nadir > ideal, nadir - ideal, 1.0)
     ref = np.full(len(names), CONVERGENCE_REFERENCE)
     scaled = (values - ideal) / span
-    hv_best = _hypervolume((best - ideal) / span, ref)
+    hv_best = hypervolume((best - ideal) / span, ref)
     steps = np.linspace(0, n, min(n, max(2, n_points)) + 1)[1:].round()
     counts = np.unique(np.concatenate([steps, [tail_start, n]])).astype(int)
     counts = counts[counts >= 1]
@@ -1600,7 +1592,7 @@ def convergence_data(
             cand = np.vstack([front, new])
             front = cand[non_dominated_mask(cand)]
         done = k
-        ratios[i] = _hypervolume(front, ref) / hv_best if hv_best > 0 else math.nan
+        ratios[i] = hypervolume(front, ref) / hv_best if hv_best > 0 else math.nan
     final = ratios[-1]
     at_tail = ratios[counts == tail_start][0] if tail_start >= 1 else 0.0
     gain = (final - at_tail) / final if final > 0 else math.inf
