@@ -209,8 +209,9 @@ def _serve(d, wl, tech, c, detail, design_out):
     no batch meets the targets, at batch 1 with the violation ``slo``.
 
     With ``system = "auto"``, a design whose memory cannot hold the weights and one
-    request is served by the smallest tensor-parallel group (up to ``tp_max`` chips on
-    its link, :func:`dse.system.size_system` without pipelining) that can: each chip runs
+    request is served by the smallest tensor-parallel group (a degree of
+    :func:`dse.system.tp_degrees` up to ``tp_max`` chips on its link, no pipelining)
+    that can: each chip runs
     its shard (:func:`dse.system.shard_serve_workload`; MoE experts spread over the group)
     and every iteration adds two ring all-reduces per layer over the link. The serving
     metrics (``tpot_s``, ``ttft_s``, ``goodput_tokens_per_s``) and the ``system_*``
