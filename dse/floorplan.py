@@ -397,7 +397,7 @@ def build_floorplan(
     ----------
     core_area_mm2 : float
         Core logic of all cores: MAC arrays + per-core overhead [mm2] (``a_mac + a_core``
-        of :func:`dse.chain.evaluate_arrays`). Must be > 0.
+        of :func:`dse.chain.run.evaluate_arrays`). Must be > 0.
     sram_area_mm2 : float
         All on-chip SRAM macros [mm2] (>= 0).
     phy_area_mm2 : float

@@ -1273,7 +1273,7 @@ def solve_designs_batch(
     """Floorplan and solve many designs from their area and power breakdowns.
 
     The entry point for the model chain: every argument is an array over designs (or a
-    scalar), as :func:`dse.chain.evaluate_arrays` holds them.
+    scalar), as :func:`dse.chain.run.evaluate_arrays` holds them.
 
     Parameters
     ----------

@@ -500,7 +500,8 @@ def tornado(
         swing, swing_fraction``; one row per input, sorted by ``swing`` (|metric_high -
         metric_low|) descending; ``swing_fraction`` is swing / |metric_base|.
     """
-    from dse.chain import _tech_for, evaluate
+    from dse.chain import evaluate
+    from dse.chain.api import _tech_for
     from dse.spec import ChipSpec, load_chip
 
     chip = design if isinstance(design, ChipSpec) else load_chip(design)

@@ -36,6 +36,7 @@ from _script import parse_args, study_outputs  # noqa: E402
 
 import dse  # noqa: E402
 from dse import plotting  # noqa: E402
+from dse.constants import default_constants  # noqa: E402
 from dse.pareto import non_dominated_mask  # noqa: E402
 from dse.search import grid  # noqa: E402
 from dse.system import size_system  # noqa: E402
@@ -73,7 +74,7 @@ def split(d: pd.DataFrame, workload: str) -> pd.DataFrame:
     """TP x PP of each row, as the chain sizes it (capacity as in dse.chain)."""
     wl = dse.parse_workload(workload)
     mib = 2**20
-    tiling = dse.chain.default_constants()["sram_tiling_fraction"]
+    tiling = default_constants()["sram_tiling_fraction"]
     cap = np.where(
         d["memory"] == "none",
         (1 - tiling) * d["sram_mb"].to_numpy(dtype=float) * mib,

@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dse
-from dse import chain, reliability, wearout
+from dse import reliability, wearout
+from dse.chain import life as chain
 from dse.constants import default_constants
 from dse.tech import load_tech
 

@@ -268,7 +268,7 @@ def test_lumped_hot_spot_sits_above_the_mean_by_the_fitted_margin(h100):
 
 
 def test_hbm_heats_the_sink_board_memory_does_not():
-    from dse.chain import _detail
+    from dse.chain.api import _detail
     from dse.workloads import parse_workload
 
     wl = parse_workload(DECODE)
