@@ -7,11 +7,11 @@ Usage::
 
 The benchmark prints designs/s for each grid size (cells per die side) for:
 
-* ``spectral``: :func:`dse.thermal_grid.solve_grid_batch` on given power maps, without and
+* ``spectral``: :func:`dse.model.thermal_grid.solve_grid_batch` on given power maps, without and
   with the leakage fixed point (the solver alone);
-* ``end-to-end``: :func:`dse.thermal_grid.solve_designs_batch` from area and power
+* ``end-to-end``: :func:`dse.model.thermal_grid.solve_designs_batch` from area and power
   breakdowns (floorplan + rasterisation + solve + leakage), what the chain would call;
-* ``sparse``: one :class:`dse.thermal_grid.ThermalGrid` per design (assembly + SuperLU
+* ``sparse``: one :class:`dse.model.thermal_grid.ThermalGrid` per design (assembly + SuperLU
   Newton), the general path;
 
 and, for scale, the lumped Lambert-W model on the same designs.
@@ -29,9 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
-from dse import thermal
-from dse.floorplan import Block, Floorplan
-from dse.thermal_grid import (
+from dse.model import thermal
+from dse.model.floorplan import Block, Floorplan
+from dse.model.thermal_grid import (
     ThermalGrid,
     circular_source_temperature_rise,
     hotspot_stack,
@@ -211,7 +211,7 @@ def validate() -> None:
     print("\n## (b') Lee et al. (1995) closed form vs exact Bessel series (circular source, 1 W)\n")
     print("| a, b, t [mm] | k | h | Bi | R_avg exact | Lee | err | R_max exact | Lee | err |")
     print("|---|---|---|---|---|---|---|---|---|---|")
-    from dse.thermal_grid import Layer, LayerStack
+    from dse.model.thermal_grid import Layer, LayerStack
 
     for a, b, t, k, h in [
         (5.0, 25.0, 3.0, 200.0, 1e3),
@@ -260,7 +260,7 @@ def validate() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
     import test_thermal_grid as tg
 
-    from dse.thermal_grid import Layer as L
+    from dse.model.thermal_grid import Layer as L
 
     fp, power = tg._ev6()
     st = LayerStack(

@@ -35,7 +35,7 @@ _EXPORTS = {
     "lifetime_sweep": "dse.chain",
     "serve_curve": "dse.chain",
     "roofline_ceilings": "dse.chain",
-    "compare": "dse.compare",
+    "compare": "dse.analysis.compare",
     "parse_workload": "dse.workloads",
     "Workload": "dse.workloads",
     "Technology": "dse.tech",

@@ -157,8 +157,8 @@ def _evaluate_samples(chip, args: argparse.Namespace, tech) -> int:
     """``dse evaluate --samples K``: P10/P50/P90 of every numeric metric (and a tornado)."""
     import pandas as pd
 
+    from dse.analysis.uncertainty import evaluate_samples, percentiles
     from dse.metrics import METRICS
-    from dse.uncertainty import evaluate_samples, percentiles
 
     if args.samples < 2:
         raise DseInputError("--samples needs at least 2 samples")
@@ -182,7 +182,7 @@ def _evaluate_samples(chip, args: argparse.Namespace, tech) -> int:
 
         matplotlib.use("Agg")
         from dse import plotting
-        from dse.uncertainty import plot_tornado, tornado
+        from dse.analysis.uncertainty import plot_tornado, tornado
 
         out = Path(args.plot)
         out.mkdir(parents=True, exist_ok=True)
@@ -265,7 +265,7 @@ def _evaluate_plots(chip, workload, tech, out: Path) -> list[Path]:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from dse.compare import compare, infeasible, is_system_comparison, plot_compare
+    from dse.analysis.compare import compare, infeasible, is_system_comparison, plot_compare
     from dse.spec import load_chip
 
     if len(args.chips) < 2:
@@ -380,7 +380,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from dse.validate import cmd_validate as validate
+    from dse.analysis.fidelity import cmd_validate as validate
 
     return validate(args)
 

@@ -1,7 +1,7 @@
 """Thermal map of a die: junction temperature per grid cell with the floorplan on top.
 
 Split as the other plots (a data function, then a render function): :func:`thermal_map_data` turns a
-:class:`dse.thermal_grid.GridResult` and its :class:`dse.floorplan.Floorplan` into a
+:class:`dse.model.thermal_grid.GridResult` and its :class:`dse.model.floorplan.Floorplan` into a
 small NamedTuple (tested by value, no matplotlib), :func:`plot_thermal_map` draws it on
 an Axes and returns the Axes. matplotlib is imported inside the renderer only.
 """
@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from dse.floorplan import Floorplan
-from dse.thermal_grid import GridResult
+from dse.model.floorplan import Floorplan
+from dse.model.thermal_grid import GridResult
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -92,7 +92,7 @@ def thermal_map_data(
     Parameters
     ----------
     result : GridResult
-        A grid solution (:func:`dse.thermal_grid.solve_floorplan`).
+        A grid solution (:func:`dse.model.thermal_grid.solve_floorplan`).
     floorplan : Floorplan, optional
         Defaults to ``result.floorplan``; without one only the map is drawn.
     label_min_fraction : float

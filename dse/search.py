@@ -1656,7 +1656,7 @@ def cmd_run(args: Any) -> int:
     evaluate = None
     suffix = ""
     if robust:
-        from dse.uncertainty import RobustEvaluate
+        from dse.analysis.uncertainty import RobustEvaluate
 
         evaluate = RobustEvaluate(robust, percentile, seed=config.seed)
         suffix = f"-robust{robust}-p{percentile:g}"  # its own storage: other numbers

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from dse.errors import DseInputError, close_match_hint
+from dse.model import multichip
+from dse.model.chiplet import PACKAGES
 
 
 @dataclass(frozen=True)
@@ -45,9 +47,9 @@ EXECUTIONS = ("kernel", "static")
 THERMAL_MODELS = ("lumped", "grid")
 SRAM_LAYOUTS = ("interleaved", "banked")
 SRAM_KINDS = ("cache", "scratchpad")
-PACKAGES = ("organic", "interposer")  # order of dse.chiplet.PACKAGES (codes shared)
 SYSTEMS = ("single", "auto")
-LINKS = ("nvlink4", "nvlink5", "pcie5", "pcie4", "ethernet-400g")  # dse.system.LINKS
+#: chip-to-chip links of a multi-chip system, in the order of their codes
+LINKS = tuple(multichip.LINKS)
 
 CHIP_KEYS: dict[str, KeySpec] = {
     k.name: k

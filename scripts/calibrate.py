@@ -55,8 +55,7 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import brentq, least_squares
 
-from dse.constants import CONSTANTS_CSV, ModelConstants, default_constants
-from dse.validate import (
+from dse.analysis.fidelity import (
     DIE_FAMILIES,
     DIE_VALUED,
     die_area_by_family,
@@ -67,6 +66,7 @@ from dse.validate import (
     reference_chips,
     validation_table,
 )
+from dse.constants import CONSTANTS_CSV, ModelConstants, default_constants
 
 AREA_PARAMS = (
     "mac_transistors_bf16",

@@ -9,7 +9,7 @@ with the lowest cost per throughput at volume,
 
     (unit_cost_usd + test_cost_usd + nre_usd / V) / tokens_per_s
 
-(:func:`dse.cost.unit_cost_at_volume_usd`, the chain's own ``unit_cost_at_volume_usd``),
+(:func:`dse.model.cost.unit_cost_at_volume_usd`, the chain's own ``unit_cost_at_volume_usd``),
 and prints
 
 * per node and a few volumes: that cost, the design's die area, and its carbon per
@@ -39,7 +39,7 @@ sys.path.insert(0, str(HERE))
 
 from _script import parse_args, study_outputs  # noqa: E402
 
-from dse import cost  # noqa: E402
+from dse.model import cost  # noqa: E402
 from dse.search import grid  # noqa: E402
 from dse.study import load_study  # noqa: E402
 from dse.tech import default_tech  # noqa: E402

@@ -3,7 +3,7 @@
 Runs a small search of the domestic study in memory (``--trials N``, default 600), takes
 its feasible designs of Pareto rank <= 3 (at most 80), and evaluates each under ``--samples
 K`` Monte Carlo draws of every uncertain table value and model constant
-(``dse.uncertainty.evaluate_samples``: triangular low / table value / high, common
+(``dse.analysis.uncertainty.evaluate_samples``: triangular low / table value / high, common
 random numbers across designs). It reports P10 / P50 / P90 of unit cost, tokens/s and
 J/token, then compares three Pareto fronts over the same candidates:
 
@@ -13,7 +13,7 @@ J/token, then compares three Pareto fronts over the same candidates:
   least 90 % of the samples.
 
 The chosen design (the knee of the pessimistic front, ``dse.report.choose_design``) gets a
-tornado chart per objective (``dse.uncertainty.tornado``: one input at a time to its low
+tornado chart per objective (``dse.analysis.uncertainty.tornado``: one input at a time to its low
 and high). Writes into DIR: ``pareto.csv`` (the pessimistic front with its percentiles),
 ``percentiles.csv`` (all candidates), ``robust_front.png`` and ``tornado.png``::
 
@@ -33,12 +33,12 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from dse import plotting  # noqa: E402
+from dse.analysis.uncertainty import evaluate_samples, percentiles, plot_tornado, tornado  # noqa: E402
 from dse.pareto import non_dominated_mask, pareto_ranks  # noqa: E402
 from dse.report import choose_design  # noqa: E402
 from dse.search import run_study  # noqa: E402
 from dse.spec import chip_from_dict  # noqa: E402
 from dse.study import load_study  # noqa: E402
-from dse.uncertainty import evaluate_samples, percentiles, plot_tornado, tornado  # noqa: E402
 
 STUDY = HERE / "domestic_7nm_decode_400w.toml"
 METRICS = ["unit_cost_usd", "tokens_per_s", "energy_per_item_j"]

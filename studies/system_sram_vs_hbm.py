@@ -37,9 +37,9 @@ from _script import parse_args, study_outputs  # noqa: E402
 import dse  # noqa: E402
 from dse import plotting  # noqa: E402
 from dse.constants import default_constants  # noqa: E402
+from dse.model.multichip import size_system  # noqa: E402
 from dse.pareto import non_dominated_mask  # noqa: E402
 from dse.search import grid  # noqa: E402
-from dse.system import size_system  # noqa: E402
 
 STUDY = HERE / "system_sram_vs_hbm.toml"
 OBJ = ["system_throughput_per_s", "system_cost_per_throughput_usd", "system_energy_per_item_j"]

@@ -30,12 +30,12 @@ import pandas as pd
 import pytest
 
 import dse
-from dse import chiplet, harvest
+from dse.analysis.uncertainty import evaluate_samples, percentiles, triangular_ppf
+from dse.chain.system import shard_workload
 from dse.constants import default_constants
-from dse.cost import dies_per_wafer, negative_binomial_yield
+from dse.model import chiplet, harvest
+from dse.model.cost import dies_per_wafer, negative_binomial_yield
 from dse.spec import chip_from_dict
-from dse.system import shard_workload
-from dse.uncertainty import evaluate_samples, percentiles, triangular_ppf
 
 TILE_MM2 = 4.941309  # the tile of the module docstring, by hand
 D0, ALPHA, WAFER = 0.15, 3.0, 14_000.0  # smic-n2
@@ -118,7 +118,7 @@ def test_no_spares_is_the_negative_binomial_yield_of_the_whole_die():
 
 def test_one_spare_yield_by_hand_and_harvest_module():
     # One spare, n = 129 tiles, sellable when >= 128 tiles and the uncore are good. The
-    # exact finite sum (dse.harvest docstring) with s = 1 has two terms:
+    # exact finite sum (dse.model.harvest docstring) with s = 1 has two terms:
     #   Y = 129 M(a_u + 128 a_c) - 128 M(a_u + 129 a_c),  M(A) = (1 + A D0 / alpha)^-alpha
     #     = 129 x M(662.4875 mm2) - 128 x M(667.4288 mm2)
     #     = 129 x 0.4238647 - 128 x 0.4215135 = 0.724821
@@ -189,7 +189,7 @@ def test_two_die_interposer_unit_cost_by_hand():
     assert m.die_cost_usd == pytest.approx(117.610, abs=1e-3)
     assert m.unit_cost_usd == pytest.approx(1626.36, abs=0.01)
     assert m.unit_cost_usd == pytest.approx((2 * 117.610 + 768 + 527.966) / 0.99**6, rel=1e-5)
-    # the same numbers from dse.chiplet
+    # the same numbers from dse.model.chiplet
     pkg = chiplet.package_cost_and_yield(m.die_area_mm2, 2, 4, "interposer")
     assert pkg.package_usd == pytest.approx(527.966, abs=1e-3)
     assert pkg.package_yield == pytest.approx(0.941480, abs=1e-6)
@@ -255,7 +255,7 @@ def test_llama3_70b_on_80gb_hbm_chips_sizes_to_two_by_hand():
     assert m.system_cost_usd == pytest.approx(2 * (m.unit_cost_usd + 1000.0), rel=1e-12)
     assert m.system_cost_usd == pytest.approx(6748.65, abs=0.01)
     assert m.feasible, m.violations
-    # step: each chip runs its TP shard (dse.system.shard_workload), plus 160 ring
+    # step: each chip runs its TP shard (dse.chain.system.shard_workload), plus 160 ring
     # all-reduces of S = 8,192 x 2 B = 16,384 B over 2 chips on NVLink 4 (450 GB/s per
     # direction, 1 us per ring step):
     #   2 (2-1)/2 x 16,384 / 450e9 + 2 x 1 x 1e-6 = 3.6409e-8 + 2e-6 = 2.036409e-6 s

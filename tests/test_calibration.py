@@ -14,8 +14,8 @@ import pytest
 from conftest import ROOT, load_module
 
 import dse
+from dse.analysis.fidelity import error_summary, validation_table
 from dse.constants import default_constants
-from dse.validate import error_summary, validation_table
 
 # median absolute relative error per metric, over every counted row (dse validate)
 PINNED_MEDIAN = {
@@ -93,7 +93,7 @@ def test_held_out_llm_phases_within_issue_13_target():
     # issue 13: held-out decode rows and held-out prefill (time to first token) rows each
     # within a median 10 %
     frame = validation_table()
-    from dse.validate import llm_phase_summary
+    from dse.analysis.fidelity import llm_phase_summary
 
     phases = llm_phase_summary(frame).set_index("phase")
     assert phases.loc["decode", "n_held_out"] >= 20

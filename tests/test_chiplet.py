@@ -1,11 +1,13 @@
-"""Chiplets: D2D area, bandwidth, energy, package cost and yield (dse.chiplet)."""
+"""Chiplets: D2D area, bandwidth, energy, package cost and yield (dse.model.chiplet)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from dse.chiplet import (
+from dse.chain.system import collectives_per_step
+from dse.constants import default_constants
+from dse.model.chiplet import (
     PACKAGES,
     assembled_unit_cost_usd,
     d2d_area_mm2,
@@ -16,8 +18,6 @@ from dse.chiplet import (
     package_code,
     package_cost_and_yield,
 )
-from dse.constants import default_constants
-from dse.system import collectives_per_step
 from dse.workloads import parse_workload
 
 # Fixed constants for the hand-checked examples (the packaged values at the time of

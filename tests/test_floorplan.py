@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dse.floorplan import (
+from dse.model.floorplan import (
     BLOCK_KINDS,
     Block,
     Floorplan,
@@ -17,7 +17,7 @@ from dse.floorplan import (
     floorplan_layout,
 )
 
-# an H100-like breakdown (area model of dse.area): core logic, SRAM, 5 HBM PHYs, uncore
+# an H100-like breakdown (area model of dse.model.area): core logic, SRAM, 5 HBM PHYs, uncore
 H100ISH = dict(core_area_mm2=420.0, sram_area_mm2=160.0, phy_area_mm2=75.0, uncore_area_mm2=100.0)
 
 

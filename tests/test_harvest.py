@@ -1,4 +1,4 @@
-"""Core harvesting: yield with spare cores and cost per sellable die (dse.harvest)."""
+"""Core harvesting: yield with spare cores and cost per sellable die (dse.model.harvest)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dse.cost import dies_per_wafer, negative_binomial_yield
-from dse.harvest import (
+from dse.model.cost import dies_per_wafer, negative_binomial_yield
+from dse.model.harvest import (
     best_spare_cores,
     cost_per_sellable_die_usd,
     harvested_die_area_mm2,

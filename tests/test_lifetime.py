@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dse
-from dse import reliability, wearout
 from dse.chain import life as chain
 from dse.constants import default_constants
+from dse.model import reliability, wearout
 from dse.tech import load_tech
 
 C = default_constants()

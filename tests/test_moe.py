@@ -14,8 +14,8 @@ import pytest
 from conftest import run_cli
 
 import dse
+from dse.chain.system import shard_workload
 from dse.errors import DseInputError
-from dse.system import shard_workload
 from dse.workloads import (
     BUILTIN_MODELS,
     WEIGHT_BYTES_PER_ELEMENT,

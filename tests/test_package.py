@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dse
-from dse import area, chiplet
 from dse.constants import default_constants
+from dse.model import area, chiplet
 from dse.tech import default_tech
 
 C = default_constants()

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 import dse
-from dse import cost, thermal
 from dse.constants import default_constants
+from dse.model import cost, thermal
 from dse.units import GB
 
 # --- peak numbers -------------------------------------------------------------------------
@@ -38,7 +38,7 @@ def test_h100_tpp_and_export_class(h100):
 def test_h20_class_tpp_is_below_a_threshold():
     # NVIDIA H20: ~148 dense fp16 TFLOPS -> TPP ~2370 on a ~814 mm2 die -> PD ~2.9:
     # TPP >= 2400 fails, TPP >= 1600 with PD < 3.2 fails: not 3A090.a/.b by the 2023 thresholds.
-    from dse.export import export_class_code
+    from dse.model.export_control import export_class_code
 
     c = default_constants()
     assert export_class_code(2370.0, 2370.0 / 814.0, c) == 0

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import dse
-from dse import power
 from dse.constants import default_constants
+from dse.model import power
 from dse.tech import default_tech
 
 C = default_constants()
@@ -166,9 +166,9 @@ def test_a_bigger_compute_die_costs_real_decode_power(h100):
 
 
 def test_compiled_throttle_agrees_with_the_vectorised_one(monkeypatch):
-    # dse.dvfs solves the chain's equations one design at a time (numba); without numba
+    # dse.model.dvfs solves the chain's equations one design at a time (numba); without numba
     # the chain uses its vectorised solver. Both find the same clock.
-    from dse import dvfs
+    from dse.model import dvfs
 
     assert dvfs.available()
     rng = np.random.default_rng(5)
@@ -201,8 +201,8 @@ def test_compiled_throttle_agrees_with_the_vectorised_one(monkeypatch):
 
 
 def test_compiled_roofline_is_bit_identical_to_the_vectorised_one(monkeypatch):
-    # dse.roofline.op_times runs a numba kernel with the same expressions in the same order
-    from dse import roofline
+    # dse.model.roofline.op_times runs a numba kernel with the same expressions in the same order
+    from dse.model import roofline
 
     rng = np.random.default_rng(11)
     n = 500

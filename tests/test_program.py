@@ -10,11 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dse
-from dse import carbon, cost
+from dse.analysis.uncertainty import evaluate_samples
 from dse.chain import example_chip
+from dse.model import carbon, cost
 from dse.study import load_scenario, load_study
 from dse.tech import default_tech
-from dse.uncertainty import evaluate_samples
 
 DECODE = "llm-decode:llama-3-8b:batch=16,context=2048"
 

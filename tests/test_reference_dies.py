@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 import dse
+from dse.analysis.fidelity import DIES_CSV, die_area_by_family, die_area_table, load_reference_dies
 from dse.errors import DseInputError
-from dse.validate import DIES_CSV, die_area_by_family, die_area_table, load_reference_dies
 
 
 @pytest.fixture(scope="module")

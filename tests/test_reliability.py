@@ -1,4 +1,4 @@
-"""Golden and property tests of dse.reliability (source and tolerance in each test).
+"""Golden and property tests of dse.model.reliability (source and tolerance in each test).
 
 Worked examples are from the research notes docs/reference/reliability.md
 (section given per test), which cite JEDEC JEP122H / JESD47 / JESD85, RAMP (Srinivasan et
@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dse import reliability as rel
+from dse.model import reliability as rel
 
 # BTI parameters recommended in /tmp/reliability_constants.csv (N7-class node, V_nom 0.75 V,
 # V_th = 0.4784 V_nom as model_constants.csv vth_fraction, alpha 1.3).

@@ -9,7 +9,7 @@ import pytest
 from conftest import ROOT, run_cli
 
 import dse
-from dse.uncertainty import RobustEvaluate
+from dse.analysis.uncertainty import RobustEvaluate
 
 WL = "llm-decode:llama-3-8b:batch=16,context=2048"
 

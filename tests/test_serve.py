@@ -137,7 +137,7 @@ def test_a_model_no_chip_holds_is_served_by_a_tensor_parallel_group():
     t = int(group.system_chips)
     assert 671 / 64 < t <= 16 and group.feasible, group.violations
     assert group.system_tp == t and group.system_pp == 1
-    from dse.system import shard_serve_workload, tp_degrees
+    from dse.chain.system import shard_serve_workload, tp_degrees
 
     parsed = parse_workload(wl)
     # 128 heads, MLP widths 18,432 and 2,048: the degrees that split them evenly

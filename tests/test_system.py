@@ -1,4 +1,4 @@
-"""Multi-chip systems: sizing, collectives, step time, energy and cost (dse.system)."""
+"""Multi-chip systems: sizing, collectives, step time, energy and cost (dse.model.multichip, dse.chain.system)."""
 
 from __future__ import annotations
 
@@ -6,20 +6,17 @@ import numpy as np
 import pytest
 
 import dse
+from dse.chain.system import collectives_per_step, pp_degrees, shard_workload, tp_degrees
 from dse.errors import DseInputError
-from dse.system import (
+from dse.model.multichip import (
     LINKS,
     Collectives,
     allreduce_bytes_sent,
-    collectives_per_step,
     link,
-    pp_degrees,
     ring_allreduce_time_s,
-    shard_workload,
     size_system,
     stage_compute_time_s,
     system_performance,
-    tp_degrees,
 )
 from dse.workloads import parse_workload
 

@@ -1,4 +1,4 @@
-"""Monte Carlo over uncertain table values, percentiles and tornado (dse.uncertainty)."""
+"""Monte Carlo over uncertain table values, percentiles and tornado (dse.analysis.uncertainty)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,7 @@ import pandas as pd
 import pytest
 
 import dse
-from dse.constants import default_constants
-from dse.tech import default_tech, load_tech
-from dse.uncertainty import (
+from dse.analysis.uncertainty import (
     MEMORY_COLUMNS,
     NODE_COLUMNS,
     evaluate_samples,
@@ -28,6 +26,8 @@ from dse.uncertainty import (
     triangular_ppf,
     uncertain_constants,
 )
+from dse.constants import default_constants
+from dse.tech import default_tech, load_tech
 
 
 def test_triangular_inverse_cdf_by_hand():

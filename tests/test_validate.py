@@ -9,8 +9,7 @@ import pytest
 from conftest import run_cli
 
 import dse
-from dse.errors import DseInputError
-from dse.validate import (
+from dse.analysis.fidelity import (
     DIE_VALUED,
     QUALITIES,
     REFERENCE_DIR,
@@ -20,6 +19,7 @@ from dse.validate import (
     reference_chips,
     validation_table,
 )
+from dse.errors import DseInputError
 
 # Issue 4: at least these chips, each as a chip file plus published numbers.
 REQUIRED_CHIPS = (
@@ -64,7 +64,7 @@ def test_reference_rows_are_sourced_and_classified(table):
 
 def test_die_area_rows_are_the_reference_dies_with_fit_and_held_out_sets(frame):
     area = frame[frame["metric"] == "die_area_mm2"]
-    dies = dse.validate.load_reference_dies()
+    dies = dse.analysis.fidelity.load_reference_dies()
     used = dies[dies["role"] != "excluded"]
     assert list(area["chip"]) == list(used["key"])
     assert set(area["family"]) == {"gpu", "systolic", "manycore", "dataflow"}
@@ -129,7 +129,7 @@ def test_reference_chips_evaluate_on_every_workload_metric(frame):
 
 
 def test_bad_reference_table_is_one_clear_line(tmp_path):
-    good = pd.read_csv(dse.validate.REFERENCE_CSV, dtype=str, keep_default_na=False)
+    good = pd.read_csv(dse.analysis.fidelity.REFERENCE_CSV, dtype=str, keep_default_na=False)
     bad = good.copy()
     bad.loc[0, "quality"] = "rumour"
     path = tmp_path / "ref.csv"

@@ -12,15 +12,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dse import (
-    export,
-    reliability,
-)
 from dse.chain.records import VIOLATIONS
 from dse.chain.run import _evaluate_arrays, _serve_batch_limit, _serve_step, evaluate_arrays
 from dse.constants import ModelConstants, default_constants
 from dse.errors import DseInputError
 from dse.metrics import METRICS
+from dse.model import export_control, reliability
 from dse.spec import CHIP_KEYS, ChipSpec, check_value, load_chip
 from dse.tech import Technology, default_tech, factorize_labels, load_tech
 from dse.units import GB
@@ -32,7 +29,7 @@ CHIPS_DIR = Path(__file__).parents[1] / "data" / "chips"
 _CHUNK_ROWS = 32768  # rows per chunk: measured fastest on 2 cores (benchmarks/evaluate_many.py)
 
 
-_EXPORT_CLASSES = np.array(export.EXPORT_CLASSES, dtype=object)
+_EXPORT_CLASSES = np.array(export_control.EXPORT_CLASSES, dtype=object)
 
 
 _MECHANISMS = np.array(reliability.MECHANISMS, dtype=object)
@@ -448,7 +445,7 @@ def reliability_breakdown(
     Returns
     -------
     DataFrame
-        One row per mechanism of :data:`dse.reliability.MECHANISMS` with ``fit`` [FIT]
+        One row per mechanism of :data:`dse.model.reliability.MECHANISMS` with ``fit`` [FIT]
         (NaN for BTI, a drift rather than a rate), ``share`` of the summed rate and
         ``years_alone`` [years]: the lifetime if this mechanism were the only one (for
         BTI, the time until it uses up the clock guard band). ``limiting`` marks the
@@ -608,9 +605,9 @@ def thermal_map(
     is then solved on a ``cells`` x ``cells`` grid with the same block powers and leakage.
     Returns ``(GridResult, Floorplan)`` for :func:`dse.plotting_thermal.plot_thermal_map`.
     """
-    from dse.floorplan import build_floorplan
+    from dse.model.floorplan import build_floorplan
+    from dse.model.thermal_grid import hotspot_stack, solve_floorplan
     from dse.spec import SRAM_LAYOUTS
-    from dse.thermal_grid import hotspot_stack, solve_floorplan
 
     c = default_constants()
     d, out = _detail(chip, _workload(workload), tech, c)

@@ -4,18 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from dse import (
-    area,
-    carbon,
-    chiplet,
-    cost,
-    export,
-    harvest,
-    power,
-    thermal,
-)
 from dse.chain.records import _DTYPE_BITS, Cost, Geometry, IdleState, MemorySystem, PowerModel
 from dse.constants import ModelConstants
+from dse.model import area, carbon, chiplet, cost, export_control, harvest, power, thermal
 from dse.tech import Technology
 
 
@@ -27,7 +18,7 @@ def _phy_area_factors(tech: Technology, c: ModelConstants) -> np.ndarray:
 
 
 def _geometry(d, tech: Technology, c: ModelConstants) -> Geometry:
-    """Area (:mod:`dse.area`), harvesting spares and the chiplet split (:mod:`dse.chiplet`)."""
+    """Area (:mod:`dse.model.area`), harvesting spares and the chiplet split (:mod:`dse.model.chiplet`)."""
     nd = tech.nodes.arrays
     md = tech.memories.arrays
     ni, mi = d["node_code"], d["memory_code"]
@@ -104,7 +95,7 @@ def _memory_system(d, tech: Technology) -> MemorySystem:
 
 
 def _cost(d, tech: Technology, c: ModelConstants, geo: Geometry, mem: MemorySystem) -> Cost:
-    """Dies per wafer, yield (harvested where there are spares) and unit cost (:mod:`dse.cost`)."""
+    """Dies per wafer, yield (harvested where there are spares) and unit cost (:mod:`dse.model.cost`)."""
     nd = tech.nodes.arrays
     md = tech.memories.arrays
     ni, mi = d["node_code"], d["memory_code"]
@@ -151,7 +142,7 @@ def _column(arrays: dict[str, np.ndarray], name: str, idx) -> np.ndarray:
 
 
 def _program_cost(d, tech: Technology, c: ModelConstants, mem: MemorySystem, die_mm2, die_yield, unit_cost, stacks, pc):
-    """NRE, test and cost at volume (:mod:`dse.cost`); embodied carbon (:mod:`dse.carbon`)."""
+    """NRE, test and cost at volume (:mod:`dse.model.cost`); embodied carbon (:mod:`dse.model.carbon`)."""
     nd, md = tech.nodes.arrays, tech.memories.arrays
     ni, mi, dies = d["node_code"], d["memory_code"], d["dies"]
     nre = cost.nre_usd(
@@ -180,7 +171,7 @@ def _program_cost(d, tech: Technology, c: ModelConstants, mem: MemorySystem, die
 
 
 def _power_model(d, tech: Technology, c: ModelConstants, geo: Geometry) -> PowerModel:
-    """The design's voltage-frequency law, static powers and heat path (:mod:`dse.power`).
+    """The design's voltage-frequency law, static powers and heat path (:mod:`dse.model.power`).
 
     Voltage follows the absolute clock on the node (alpha-power law through the node's
     f_max at V_max); a declared clock that needs more than V_max is a ``timing``
@@ -254,7 +245,7 @@ def _idle_state(d, c: ModelConstants, pm: PowerModel) -> IdleState:
 
 
 def _leakage_balance(d, c: ModelConstants, pm: PowerModel, die_w, memory_w, leakage_factor, idx):
-    """Leakage-temperature fixed point of the designs ``idx`` (:func:`dse.thermal.junction_temperature`).
+    """Leakage-temperature fixed point of the designs ``idx`` (:func:`dse.model.thermal.junction_temperature`).
 
     The die's non-leakage power ``die_w`` and the leakage at ``leakage_factor`` x its
     nominal-voltage value heat the die through R; HBM stacks (``memory_w``) raise the sink.
@@ -274,14 +265,14 @@ def _leakage_balance(d, c: ModelConstants, pm: PowerModel, die_w, memory_w, leak
 def _design_metrics(d, c: ModelConstants, geo: Geometry, mem: MemorySystem, money: Cost):
     """The workload-independent metrics: area, peak, export class, memory, cost."""
     peak_tflops = 2.0 * d["cores"] * d["macs_per_core"] * d["clock_ghz"] * 1e-3
-    tpp = export.total_processing_performance(peak_tflops, _DTYPE_BITS[d["mac_dtype_code"]])
-    pd_ = export.performance_density(tpp, geo.die_area_mm2 * d["dies"])
+    tpp = export_control.total_processing_performance(peak_tflops, _DTYPE_BITS[d["mac_dtype_code"]])
+    pd_ = export_control.performance_density(tpp, geo.die_area_mm2 * d["dies"])
     return {
         "die_area_mm2": geo.die_area_mm2,
         "peak_tflops": peak_tflops,
         "tpp": tpp,
         "performance_density": pd_,
-        "export_class_code": export.export_class_code(tpp, pd_, c),
+        "export_class_code": export_control.export_class_code(tpp, pd_, c),
         "memory_bandwidth_gbps": mem.bandwidth_gbps,
         "memory_capacity_gb": mem.capacity_gb,
         "dies_per_wafer": money.dies_per_wafer,

@@ -6,19 +6,16 @@ import math
 
 import numpy as np
 
-from dse import (
-    reliability,
-    wearout,
-)
 from dse.chain.records import IdleState, OperatingPoint, PowerModel, Reliability
 from dse.constants import ModelConstants
+from dse.model import reliability, wearout
 from dse.tech import Technology
 
 _FLOAT_MAX = np.finfo(float).max
 
 
 def _reliability(d, tech: Technology, c: ModelConstants, pm: PowerModel, op: OperatingPoint, idle: IdleState) -> Reliability:
-    """Lifetime under the load profile, memory temperature and supply current (:mod:`dse.reliability`).
+    """Lifetime under the load profile, memory temperature and supply current (:mod:`dse.model.reliability`).
 
     The chip alternates between the operating point (``duty_cycle`` of the time) and the
     idle state. Electromigration (current density and hot-spot temperature), gate-oxide
@@ -80,7 +77,7 @@ def _wear_out_nodes(tech: Technology, c: ModelConstants, vth_fraction: float, al
 
 
 def _wear_out_constants(c: ModelConstants, alpha: float) -> dict[str, float]:
-    """The constants of the wear-out model (:data:`dse.wearout.CONSTANTS`) from the table."""
+    """The constants of the wear-out model (:data:`dse.model.wearout.CONSTANTS`) from the table."""
     return dict(
         share_fit=float(reliability.budget_fit(c["design_life_years"], c["design_life_failure_fraction"], 3)),
         j_ref=c["bump_current_limit_a_per_mm2"], t_ref_c=c["reliability_ref_temp_c"],
@@ -94,8 +91,8 @@ def _wear_out_constants(c: ModelConstants, alpha: float) -> dict[str, float]:
 
 def _wear_out(x: dict[str, np.ndarray], k: dict[str, float], c: ModelConstants):
     """Failure rates, BTI life, lifetime and limiting mechanism of the designs whose
-    inputs are the columns ``x`` (:data:`dse.wearout.COLUMNS`): compiled when numba is
-    there (:mod:`dse.wearout`), else with the numpy functions (the same formulas)."""
+    inputs are the columns ``x`` (:data:`dse.model.wearout.COLUMNS`): compiled when numba is
+    there (:mod:`dse.model.wearout`), else with the numpy functions (the same formulas)."""
     if not wearout.available():
         return _wear_out_numpy(x, k, c)
     w = wearout.wear_out(x, tuple(k[name] for name in wearout.CONSTANTS)).T
@@ -103,8 +100,8 @@ def _wear_out(x: dict[str, np.ndarray], k: dict[str, float], c: ModelConstants):
 
 
 def _wear_out_numpy(x, k, c):
-    """The reliability stage's wear-out with the numpy functions of :mod:`dse.reliability`
-    (the fallback of :mod:`dse.wearout`; the same formulas)."""
+    """The reliability stage's wear-out with the numpy functions of :mod:`dse.model.reliability`
+    (the fallback of :mod:`dse.model.wearout`; the same formulas)."""
     duty = x["duty"]
     part = np.flatnonzero(duty < 1.0)  # designs that spend time idle (the rest: load only)
     share, t_ref = k["share_fit"], k["t_ref_c"]

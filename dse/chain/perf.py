@@ -4,14 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dse import (
-    carbon,
-    chiplet,
-    dvfs,
-    power,
-    roofline,
-    system,
-)
+from dse.chain import system
 from dse.chain.design import _leakage_balance, _voltage_fraction
 from dse.chain.records import (
     _DTYPE_BITS,
@@ -26,8 +19,9 @@ from dse.chain.records import (
     StepPower,
 )
 from dse.constants import ModelConstants
+from dse.model import carbon, chiplet, dvfs, power, roofline
 from dse.tech import Technology
-from dse.units import GB, GHZ, MIB
+from dse.units import GB, GHZ, MIB, PJ, TERA
 from dse.workloads import Workload
 
 _BISECTION_STEPS = 16  # grid-model throttle (bisection)
@@ -70,7 +64,7 @@ def _step_power(pm: PowerModel, perf: Performance, energy: Energy, s, idx) -> St
     step_s = roofline.step_time_s(
         perf.clocked_s[idx], perf.ops.dram_s[idx], perf.counts, 0.0, s[:, None], perf.fixed_s[idx]
     )
-    per_s = 1e-12 / step_s
+    per_s = PJ / step_s
     return StepPower(
         v,
         step_s,
@@ -97,7 +91,7 @@ def _op_kernels(wl: Workload) -> np.ndarray:
 
 
 def _performance(d, wl: Workload, c: ModelConstants, geo: Geometry, mem: MemorySystem) -> Performance:
-    """Per-op roofline at the max clock (:mod:`dse.roofline`), residency and capacity."""
+    """Per-op roofline at the max clock (:mod:`dse.model.roofline`), residency and capacity."""
     cores, macs, dt = d["cores"], d["macs_per_core"], d["mac_dtype_code"]
     ops = wl.op_arrays()
     b = float(wl.bytes_per_element)
@@ -154,7 +148,7 @@ def _performance(d, wl: Workload, c: ModelConstants, geo: Geometry, mem: MemoryS
 
 
 def _energy(d, wl: Workload, tech: Technology, c: ModelConstants, geo: Geometry, perf: Performance) -> Energy:
-    """Energy of one step (:mod:`dse.power`): operations and SRAM, on-chip transport,
+    """Energy of one step (:mod:`dse.model.power`): operations and SRAM, on-chip transport,
     memory interfaces and devices, die-to-die links."""
     nd = tech.nodes.arrays
     md = tech.memories.arrays
@@ -176,22 +170,22 @@ def _energy(d, wl: Workload, tech: Technology, c: ModelConstants, geo: Geometry,
     sram_pj = e_sram * (t.sram_bytes * counts).sum(axis=1)
     dram_bytes = (t.dram_bytes * counts).sum(axis=1)
     coll = system.collectives_per_step(wl)
-    d2d_bits = chiplet.d2d_step_energy_j(coll.message_bytes, coll.allreduces_per_step, d["dies"], 1e12)
+    d2d_bits = chiplet.d2d_step_energy_j(coll.message_bytes, coll.allreduces_per_step, d["dies"], TERA)
     # every DRAM and die-to-die byte crosses a die between its port and the cores
     e_wire = power.transport_energy_pj_per_byte(geo.die_area_mm2, c["wire_pj_per_bit_mm"], c["transport_distance_factor"])
     transport_pj = e_wire * (dram_bytes + d2d_bits / 8.0)
-    phy_j = dram_bytes * 8.0 * md["phy_pj_per_bit"][mi] * 1e-12 + d2d_bits * chiplet.d2d_energy_pj_per_bit(d["package_code"], c) * 1e-12
-    device_j = dram_bytes * 8.0 * (md["energy_pj_per_bit"][mi] - md["phy_pj_per_bit"][mi]) * 1e-12
+    phy_j = dram_bytes * 8.0 * md["phy_pj_per_bit"][mi] * PJ + d2d_bits * chiplet.d2d_energy_pj_per_bit(d["package_code"], c) * PJ
+    device_j = dram_bytes * 8.0 * (md["energy_pj_per_bit"][mi] - md["phy_pj_per_bit"][mi]) * PJ
     return Energy(logic_pj, sram_pj, transport_pj, phy_j, device_j, dram_bytes)
 
 
 def _operating_point(d, c: ModelConstants, geo: Geometry, pm: PowerModel, perf: Performance, energy: Energy) -> OperatingPoint:
-    """Thermal limits, DVFS throttling and the leakage-temperature fixed point (:mod:`dse.thermal`).
+    """Thermal limits, DVFS throttling and the leakage-temperature fixed point (:mod:`dse.model.thermal`).
 
     Module power (dies and memory over the VRM efficiency, plus the fixed regulator loss)
     is held to ``tdp_w`` and the hot spot to ``tj_max_c``. The clock fraction is the
     largest that meets both, found to 1e-7 by a root finder on the slack that honours the
-    leakage-temperature balance at every step (compiled in :mod:`dse.dvfs`; vectorised
+    leakage-temperature balance at every step (compiled in :mod:`dse.model.dvfs`; vectorised
     here without numba), so a throttled design sits at its binding limit. HBM stacks
     share the heat sink (their power raises the sink temperature); board memories do not.
     The lumped hot spot is the die mean plus ``hotspot_k_mm2_per_w`` x die power density;
@@ -241,14 +235,14 @@ def _operating_point(d, c: ModelConstants, geo: Geometry, pm: PowerModel, perf: 
 
 
 def _dvfs_solve(d, c: ModelConstants, pm: PowerModel, perf: Performance, energy: Energy):
-    """The compiled throttle (:func:`dse.dvfs.largest_feasible_clock`) on every design."""
+    """The compiled throttle (:func:`dse.model.dvfs.largest_feasible_clock`) on every design."""
     n = len(d["cores"])
     step, table = power.inverse_speed_table(pm.vth_fraction, pm.alpha)
     columns = dict(
         clock_ghz=pm.clock_ghz,
         speed_scale=power.alpha_power_speed(pm.vmax_fraction, pm.vth_fraction, pm.alpha) / pm.fmax_ghz,
         vmin_fraction=pm.vmin_fraction, fixed_s=perf.fixed_s,
-        e_v2_j=(energy.logic_pj + energy.sram_pj + energy.transport_pj) * 1e-12,
+        e_v2_j=(energy.logic_pj + energy.sram_pj + energy.transport_pj) * PJ,
         phy_j=energy.phy_j, static_w=pm.static_die_w, clock_w_per_ghz=pm.clock_w_per_ghz,
         device_j=energy.device_j, background_w=pm.background_load_w, ambient_c=d["ambient_c"],
         stacked=pm.stacked, r_sink_k_per_w=pm.r_sink_k_per_w, leakage_ref_w=pm.leakage_ref_w,
@@ -267,7 +261,7 @@ def _dvfs_solve(d, c: ModelConstants, pm: PowerModel, perf: Performance, energy:
 def _largest_feasible(slack, idx, s_min: float):
     """Largest clock fraction in [s_min, 1] with ``slack(s, idx) <= 0`` (slack rises with s).
 
-    The vectorised fallback of :mod:`dse.dvfs` (used without numba): a bisection of
+    The vectorised fallback of :mod:`dse.model.dvfs` (used without numba): a bisection of
     ``_THROTTLE_BISECT`` steps. Returns the feasible end of the bracket, and where
     ``s_min`` itself is infeasible ``s_min`` and a flag.
     """
@@ -317,8 +311,8 @@ def _program_metrics(d, wl: Workload, out: dict) -> dict[str, np.ndarray]:
     Cost per throughput at volume (the unit cost at volume over ``throughput_per_s``, as
     ``cost_per_throughput_usd`` is the unit cost over it), the operational carbon of the
     power at the duty cycle and the idle power the rest of the time over
-    ``service_years`` (:func:`dse.carbon.operational_kgco2`), and the life-cycle carbon per
-    million items served (:func:`dse.carbon.co2_per_million_items_kg`).
+    ``service_years`` (:func:`dse.model.carbon.operational_kgco2`), and the life-cycle carbon per
+    million items served (:func:`dse.model.carbon.co2_per_million_items_kg`).
     """
     throughput = out["throughput_per_s"]
     op_kg = carbon.operational_kgco2(
@@ -390,15 +384,15 @@ def _grid_thermal(rows, d, c, geo: Geometry, pm: PowerModel, perf: Performance, 
 
     Without leakage the grid model is linear: the temperature-rise map is
     sum_k P_k(s) R_k with R_k the rise per watt of block kind k (core logic, SRAM, PHY,
-    uncore) (:func:`dse.thermal_grid.kind_responses_k_per_w`). The clock fraction is the
+    uncore) (:func:`dse.model.thermal_grid.kind_responses_k_per_w`). The clock fraction is the
     largest s with max_cells(sum_k P_k(s) R_k) + R_sink P_stack +
     P_leak(T_j,max) R_lumped <= T_j,max - T_a (leakage bounded by its value at the limit
     everywhere: a conservative, uniform map whose rise per watt is the lumped R in every
     cell) and module power within the TDP. Then one leakage-coupled grid solve at that
     clock gives the reported hot-spot and mean temperatures, leakage and runaway.
     """
+    from dse.model.thermal_grid import hotspot_stack, kind_responses_k_per_w, solve_designs_batch
     from dse.spec import SRAM_LAYOUTS
-    from dse.thermal_grid import hotspot_stack, kind_responses_k_per_w, solve_designs_batch
 
     beta, t_ref, smin = c["leakage_temp_coeff_per_k"], c["leakage_ref_temp_c"], c["dvfs_min_clock_fraction"]
     eta = pm.vrm_efficiency

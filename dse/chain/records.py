@@ -6,9 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from dse import (
-    roofline,
-)
+from dse.model import roofline
 from dse.spec import DTYPES
 from dse.units import BITS_PER_ELEMENT, BYTES_PER_ELEMENT
 

@@ -6,9 +6,7 @@ import math
 
 import numpy as np
 
-from dse import (
-    system,
-)
+from dse.chain import system
 from dse.chain.design import (
     _cost,
     _design_metrics,
@@ -29,8 +27,9 @@ from dse.chain.perf import (
 )
 from dse.chain.records import VIOLATIONS, _violation_mask
 from dse.constants import ModelConstants
+from dse.model import multichip
 from dse.tech import Technology
-from dse.units import BYTES_PER_ELEMENT, GB, MIB
+from dse.units import BYTES_PER_ELEMENT, GB, MIB, PJ
 from dse.workloads import Workload
 
 #: batches tried by every design of an llm-serve search before its own bisection: the
@@ -127,9 +126,9 @@ def _serve(d, wl, tech, c, detail, design_out):
 
     With ``system = "auto"``, a design whose memory cannot hold the weights and one
     request is served by the smallest tensor-parallel group (a degree of
-    :func:`dse.system.tp_degrees` up to ``tp_max`` chips on its link, no pipelining)
+    :func:`dse.chain.system.tp_degrees` up to ``tp_max`` chips on its link, no pipelining)
     that can: each chip runs
-    its shard (:func:`dse.system.shard_serve_workload`; MoE experts spread over the group)
+    its shard (:func:`dse.chain.system.shard_serve_workload`; MoE experts spread over the group)
     and every iteration adds two ring all-reduces per layer over the link. The serving
     metrics (``tpot_s``, ``ttft_s``, ``goodput_tokens_per_s``) and the ``system_*``
     metrics are then the group's; a model that needs pipeline stages as well is the
@@ -251,8 +250,8 @@ def _take(value, mask, m: int):
 
 
 def _link_values(codes, attr: str) -> np.ndarray:
-    """One :class:`dse.system.LinkSpec` field per design, from its ``link_code``."""
-    per_link = np.array([getattr(system.link(name), attr) for name in system.LINKS])
+    """One :class:`dse.model.multichip.LinkSpec` field per design, from its ``link_code``."""
+    per_link = np.array([getattr(multichip.link(name), attr) for name in multichip.LINKS])
     return per_link[np.asarray(codes, dtype=np.intp)]
 
 
@@ -305,12 +304,12 @@ def _serve_step(d, rows, wl, tech, c, batch: int, detail: bool, tp: int = 1):
         per_step = []
         for step in (steady, full):
             coll = system.collectives_per_step(step)
-            per_step.append(coll.allreduces_per_step * system.ring_allreduce_time_s(coll.message_bytes, tp, bw, lat))
+            per_step.append(coll.allreduces_per_step * multichip.ring_allreduce_time_s(coll.message_bytes, tp, bw, lat))
         tpot = tpot + per_step[0]
         t_full = t_full + per_step[1]
         coll = system.collectives_per_step(steady)
-        sent = coll.allreduces_per_step * system.allreduce_bytes_sent(coll.message_bytes, tp)
-        link_j = sent * 8.0 * pj * 1e-12 * tp
+        sent = coll.allreduces_per_step * multichip.allreduce_bytes_sent(coll.message_bytes, tp)
+        link_j = sent * 8.0 * pj * PJ * tp
     ttft = math.ceil(spec.prompt / (spec.chunk - batch)) * t_full + host_prefill_s(c, spec.prompt)
     return out, tpot, ttft, link_j
 
@@ -379,12 +378,12 @@ def _system_metrics(out, d, wl, tech, c, weights_resident, resident_space, cap_b
     """System metrics; with ``system = "auto"`` a system of chips sized to hold the model.
 
     Chips hold the weights and KV cache in their off-chip memory (SRAM-only designs: in the
-    weights-resident share of their SRAM); :func:`dse.system.split_system` finds the
+    weights-resident share of their SRAM); :func:`dse.chain.system.split_system` finds the
     smallest tensor x pipeline split whose degrees divide the heads, MLP widths and layers,
     with the batch cut into micro-batches across the stages. Each distinct split
     evaluates one chip on its shard of one micro-batch
-    (:func:`dse.system.shard_workload`: the chain itself, so residency, throttling and
-    thermal apply to the shard), and :func:`dse.system.system_performance` adds the
+    (:func:`dse.chain.system.shard_workload`: the chain itself, so residency, throttling and
+    thermal apply to the shard), and :func:`dse.model.multichip.system_performance` adds the
     all-reduces and stage hops over the link. The chip's own metrics of such a design
     (``latency_s``, ``power_w``, ``junction_temp_c``, ``dram_bytes``, its violations, ...)
     are then those of one chip in the system running its shard; ``system = "single"``
@@ -428,8 +427,8 @@ def _system_metrics(out, d, wl, tech, c, weights_resident, resident_space, cap_b
                 return _link_values(link_i, attr)
 
             chips = size.chips[sel]
-            perf = system.system_performance(
-                system.SystemSize(chips, size.tp[sel], size.pp[sel], size.fits[sel]),
+            perf = multichip.system_performance(
+                multichip.SystemSize(chips, size.tp[sel], size.pp[sel], size.fits[sel]),
                 sub["latency_s"],
                 coll,
                 items,

@@ -66,26 +66,6 @@ def sram_energy_pj_per_byte(bank_bytes, energy_pj_per_byte_45nm_8kb, energy_fact
     return energy_pj_per_byte_45nm_8kb * np.sqrt(size / SRAM_REFERENCE_BYTES) * energy_factor
 
 
-def leakage_power_w(
-    leakage_w_per_mm2_ref, die_area_mm2, voltage_fraction, junction_temp_c, ref_temp_c, beta_per_k,
-    vdd_nominal_v=0.75, dibl_per_v=0.0,
-):
-    """Leakage power at a supply voltage and junction temperature [W].
-
-    Notes
-    -----
-    P_leak = p_ref A f_V(V) exp(beta (T_j - T_ref)), with the voltage factor f_V of
-    :func:`leakage_voltage_factor` (V / V_nom alone when ``dibl_per_v`` = 0). The chain
-    solves this law together with the heat balance (:func:`dse.thermal.junction_temperature`).
-    """
-    return (
-        np.asarray(leakage_w_per_mm2_ref)
-        * die_area_mm2
-        * leakage_voltage_factor(voltage_fraction, vdd_nominal_v, dibl_per_v)
-        * np.exp(beta_per_k * (np.asarray(junction_temp_c) - ref_temp_c))
-    )
-
-
 # ---------------------------------------------------------------------------------------
 # voltage and frequency
 # ---------------------------------------------------------------------------------------

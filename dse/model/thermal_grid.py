@@ -18,7 +18,7 @@ HotSpot's grid model:
 With uniform power the lateral terms vanish and the model is the 1-D stack exactly:
 ``T_j = T_a + P (R''_1D / A_die + r_sink)``, where ``R''_1D`` (K mm2/W) is the sum of the
 layers' ``t/k`` and interface resistances. :func:`hotspot_stack` chooses the stack so that
-``R''_1D`` equals the lumped model's ``r_package_k_mm2_per_w`` (:mod:`dse.thermal`):
+``R''_1D`` equals the lumped model's ``r_package_k_mm2_per_w`` (:mod:`dse.model.thermal`):
 silicon + TIM1 + copper spreader from HotSpot's defaults, the remainder is TIM2.
 
 Two solvers share that network:
@@ -76,7 +76,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from scipy import fft, special
 
-from dse.floorplan import BLOCK_KINDS, Floorplan, FloorplanLayout, floorplan_layout
+from dse.model.floorplan import BLOCK_KINDS, Floorplan, FloorplanLayout, floorplan_layout
 
 __all__ = [
     "BatchGridResult",
@@ -1115,7 +1115,7 @@ def solve_floorplan(
     Parameters
     ----------
     floorplan : Floorplan
-        Die and blocks (:func:`dse.floorplan.build_floorplan`).
+        Die and blocks (:func:`dse.model.floorplan.build_floorplan`).
     power_by_kind_w : mapping, optional
         Dynamic power per block kind (``core``, ``sram``, ``phy``, ``uncore``) [W],
         spread over the blocks of the kind by area.
@@ -1278,7 +1278,7 @@ def solve_designs_batch(
     Parameters
     ----------
     core_area_mm2, sram_area_mm2, phy_area_mm2, uncore_area_mm2 : array_like (B,)
-        Area breakdown [mm2] (:func:`dse.floorplan.build_floorplan`).
+        Area breakdown [mm2] (:func:`dse.model.floorplan.build_floorplan`).
     cores, memory_count : array_like (B,)
         Core and memory-PHY counts.
     power_by_kind_w : mapping kind -> array_like (B,)
@@ -1353,7 +1353,7 @@ def kind_responses_k_per_w(
     Returns
     -------
     ndarray, shape (B, len(BLOCK_KINDS), ny, nx)
-        Kinds in :data:`dse.floorplan.BLOCK_KINDS` order (``core, sram, phy, uncore``);
+        Kinds in :data:`dse.model.floorplan.BLOCK_KINDS` order (``core, sram, phy, uncore``);
         a kind absent from a floorplan gets the uniform-die map, like
         :func:`block_powers_w`. The die mean of every map is the lumped resistance
         ``R''_1D / A + r_sink`` exactly.

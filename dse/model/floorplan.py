@@ -1,8 +1,8 @@
 """A floorplan generated from the area model: core array, SRAM, memory PHYs and uncore.
 
-The floorplan is the geometry the grid thermal model (:mod:`dse.thermal_grid`) needs to
+The floorplan is the geometry the grid thermal model (:mod:`dse.model.thermal_grid`) needs to
 turn per-block power into a power-density map. It is deliberately simple, deterministic
-and conserves every area of :mod:`dse.area` exactly, so that the grid model and the
+and conserves every area of :mod:`dse.model.area` exactly, so that the grid model and the
 lumped model see the same die:
 
 * the die is a rectangle of area ``A = A_core + A_sram + A_phy + A_uncore`` with

@@ -6,7 +6,7 @@ For each design, the clock fraction s in [s_min, 1] is the largest with
 
 where module power = (P_die + P_leak + P_memory) / eta + P_vrm,fixed, the leakage and the
 die-mean temperature solve the balance T = T_sink + R (P_die + P_leak(V, T))
-(:func:`dse.thermal.junction_temperature`), and T_hot = T + k P_die / A. Every term is the
+(:func:`dse.model.thermal.junction_temperature`), and T_hot = T + k P_die / A. Every term is the
 one :mod:`dse.chain` evaluates with numpy (``_step_power``); this module solves the same
 equations one design at a time in compiled code (numba), with no temporary arrays — the
 chain's hot path: both limits are limits on the die-mean temperature, so the slack is the
@@ -181,7 +181,7 @@ def largest_feasible_clock(
     counts : ndarray (ops,)
         Occurrences of each op per step.
     table : ndarray
-        V / V_nom on a uniform speed grid (:func:`dse.power.inverse_speed_table`).
+        V / V_nom on a uniform speed grid (:func:`dse.model.power.inverse_speed_table`).
     constants : ndarray
         :data:`CONSTANTS` in order.
     """

@@ -11,7 +11,7 @@ as names or as integer codes into :data:`PACKAGES`.
 Cost and yield (known-good-die flow)
 ------------------------------------
 Dies are wafer-tested before assembly, so each die enters the package at the cost of a
-*good* die (:func:`dse.cost.cost_per_good_die_usd`). Assembly bonds ``dies`` logic dies
+*good* die (:func:`dse.model.cost.cost_per_good_die_usd`). Assembly bonds ``dies`` logic dies
 and the stacked memories; each bond succeeds with probability y_b, and one failure
 scraps the assembly (all its good dies). The interposer is tested before bonding, so
 its own yield enters its cost. Then
@@ -25,7 +25,7 @@ The compute is split tensor-parallel across the dies, Megatron style: every die 
 its slice of the weights and of the KV cache in its own memory (weights never cross),
 and the activations are all-reduced twice per transformer layer (after the attention
 output projection and after the MLP down projection); see
-:func:`dse.system.collectives_per_step`. A hardware-transparent multi-die GPU moves
+:func:`dse.chain.system.collectives_per_step`. A hardware-transparent multi-die GPU moves
 more (remote L2 / memory traffic), so this is the lower bound a compiler that knows the
 die boundary reaches. GEMM and CNN workloads are taken as split without exchange (GEMM:
 weight columns per die, A read by every die from its own memory; CNN: the batch split
@@ -57,7 +57,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from dse.cost import negative_binomial_yield
+from dse.model.cost import negative_binomial_yield
+from dse.units import PJ
 
 __all__ = [
     "PACKAGES",
@@ -278,7 +279,7 @@ def d2d_step_time_s(
     ----------
     message_bytes : numeric
         Bytes of one all-reduced activation tensor [B]
-        (:func:`dse.system.collectives_per_step`).
+        (:func:`dse.chain.system.collectives_per_step`).
     allreduces_per_step : numeric
         All-reduces per step [count].
     dies : numeric
@@ -289,10 +290,10 @@ def d2d_step_time_s(
 
     Notes
     -----
-    Ring all-reduce (:func:`dse.system.ring_allreduce_time_s`) per collective, not
+    Ring all-reduce (:func:`dse.model.multichip.ring_allreduce_time_s`) per collective, not
     overlapped with compute (conservative); 0 for one die.
     """
-    from dse.system import ring_allreduce_time_s
+    from dse.model.multichip import ring_allreduce_time_s
 
     per_direction = np.asarray(d2d_bandwidth_gbps_, dtype=float) / 2.0
     return np.asarray(allreduces_per_step, dtype=float) * ring_allreduce_time_s(
@@ -308,8 +309,8 @@ def d2d_step_energy_j(message_bytes, allreduces_per_step, dies, energy_pj_per_bi
     Every die sends 2 (d - 1) / d x S bytes per ring all-reduce:
     E = allreduces x d x 2 (d - 1) / d x S x 8 x e_bit.
     """
-    from dse.system import allreduce_bytes_sent
+    from dse.model.multichip import allreduce_bytes_sent
 
     d = np.asarray(dies, dtype=float)
     sent = d * allreduce_bytes_sent(message_bytes, d)
-    return np.asarray(allreduces_per_step, dtype=float) * sent * 8.0 * energy_pj_per_bit * 1e-12
+    return np.asarray(allreduces_per_step, dtype=float) * sent * 8.0 * energy_pj_per_bit * PJ

@@ -81,7 +81,7 @@ def embodied_part_kgco2(die_kgco2, dies, memory_kgco2, ics, package_kgco2_per_ic
     -----
     E = (n E_die + E_mem + N_IC K_r + A_int c_int) / Y_pkg: ACT's sum over the ICs with
     its packaging footprint K_r per IC, plus the interposer; a failed bond scraps the
-    assembly, as in the cost model (:func:`dse.chiplet.assembled_unit_cost_usd`).
+    assembly, as in the cost model (:func:`dse.model.chiplet.assembled_unit_cost_usd`).
     """
     total = (
         np.asarray(dies, dtype=float) * die_kgco2

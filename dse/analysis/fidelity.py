@@ -52,7 +52,7 @@ from dse.spec import ChipSpec, load_chip
 from dse.tech import Technology, default_tech
 from dse.workloads import parse_workload
 
-DATA_DIR = Path(__file__).parent / "data"
+DATA_DIR = Path(__file__).parents[1] / "data"
 REFERENCE_CSV = DATA_DIR / "reference_chips.csv"
 DIES_CSV = DATA_DIR / "reference_dies.csv"
 REFERENCE_DIR = DATA_DIR / "reference_chips"

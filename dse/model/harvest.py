@@ -4,7 +4,7 @@ A die of ``cores + spare_cores`` identical core tiles plus an uncore (everything
 core tile: PHYs, host interface, NoC root, clocking) is *sellable* when its uncore is
 defect-free and at least ``cores`` of its core tiles are (the bad tiles are fused off,
 as GPUs ship with disabled SMs). Defects follow the negative-binomial model of
-:func:`dse.cost.negative_binomial_yield`: a Poisson process whose rate is itself gamma
+:func:`dse.model.cost.negative_binomial_yield`: a Poisson process whose rate is itself gamma
 distributed over wafers (clustering, Stapper 1986).
 
 Derivation
@@ -58,7 +58,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import betainc, logsumexp, roots_genlaguerre
 
-from dse.cost import dies_per_wafer, negative_binomial_yield
+from dse.model.cost import dies_per_wafer, negative_binomial_yield
 from dse.units import MM2_PER_CM2
 
 __all__ = [
@@ -136,7 +136,7 @@ def harvested_yield(
     Y = E_lambda[ exp(-lambda a_u) P(Bin(c + s, exp(-lambda a_c)) >= c) ] with lambda
     gamma distributed (mean D0, shape alpha); see the module docstring for the stable
     evaluation. With s = 0, Y = (1 + A D0 / alpha)^(-alpha), A = c a_c + a_u, exactly
-    :func:`dse.cost.negative_binomial_yield` of the whole die.
+    :func:`dse.model.cost.negative_binomial_yield` of the whole die.
 
     References
     ----------
@@ -199,7 +199,7 @@ def cost_per_sellable_die_usd(
     Notes
     -----
     cost = wafer_cost / (DPW(A) Y), A = (c + s) a_c + a_u, DPW from
-    :func:`dse.cost.dies_per_wafer` (edge loss), Y from :func:`harvested_yield`.
+    :func:`dse.model.cost.dies_per_wafer` (edge loss), Y from :func:`harvested_yield`.
     Spares trade dies per wafer (bigger die) for yield; on a high-D0 node the cost has
     an interior minimum over ``spare_cores``.
     """

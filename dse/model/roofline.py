@@ -54,41 +54,6 @@ class OpTimes:
     sram_bytes: np.ndarray
 
 
-def tile_waves(m, n, batch, cores, array_side):
-    """Waves of r x r output blocks over the cores: ceil(ceil(m/r) ceil(n/r) batch / cores)."""
-    blocks = np.ceil(m / array_side) * np.ceil(n / array_side) * batch
-    return np.ceil(blocks / cores), blocks
-
-
-def gemm_compute_s(
-    m,
-    n,
-    k,
-    batch,
-    flop_fraction,
-    cores,
-    array_side,
-    clock_hz,
-    rate,
-    fill_cycles_per_side=0.0,
-    issue_efficiency=1.0,
-):
-    """GEMM time on the MAC arrays [s] with tile and wave quantisation.
-
-    ``rate`` is the MAC-rate multiplier of the workload precision relative to
-    ``mac_dtype`` (2 for fp8/int8 on a bf16 array).
-
-    Notes
-    -----
-    t = ceil(ceil(m/r) ceil(n/r) batch / cores) (k phi + f r) / (f_clk rate eta), with
-    phi the flop fraction, f the fill/drain cycles per array side and eta the issue
-    efficiency.
-    """
-    waves, _ = tile_waves(m, n, batch, cores, array_side)
-    cycles = k * flop_fraction + fill_cycles_per_side * array_side
-    return waves * cycles / (clock_hz * rate * issue_efficiency)
-
-
 def tiled_reads(m, n, tile_bytes, bytes_per_element):
     """How often A and B are read when tiled with a budget of ``tile_bytes``.
 
@@ -131,10 +96,18 @@ def op_times(
     attention score and probability tensors under FlashAttention-style tiling).
     GEMMs and element-wise ops are computed on their own columns.
     ``fill_cycles_per_side`` and ``issue_efficiency`` are the per-wave array fill/drain
-    (in units of the array side) and the steady-state MAC issue efficiency of
-    :func:`gemm_compute_s`. ``kv_read_efficiency`` is the fraction of the sustained DRAM
+    (in units of the array side) and the steady-state MAC issue efficiency (see Notes).
+    ``kv_read_efficiency`` is the fraction of the sustained DRAM
     bandwidth that reads of the KV cache reach (paged attention reads it in small
     blocks): those bytes take ``1 / kv_read_efficiency`` times as long.
+
+    Notes
+    -----
+    A GEMM's time on the MAC arrays, with tile and wave quantisation:
+    t = ceil(ceil(m/r) ceil(n/r) batch / cores) (k phi + f r) / (f_clk rate eta), with r
+    the array side, phi the flop fraction, f the fill/drain cycles per array side, rate
+    the MAC-rate multiplier of the workload precision over ``mac_dtype`` (2 for fp8/int8
+    on a bf16 array) and eta the issue efficiency.
     """
     n_ops = len(ops["m"])
     shape = (np.shape(cores)[0], n_ops)

@@ -118,20 +118,6 @@ def phy_area_mm2(memory_count, phy_area_mm2_per_unit, area_factor=1.0):
     return np.asarray(memory_count) * phy_area_mm2_per_unit * area_factor
 
 
-def die_area_mm2(core_area_mm2, sram_area_mm2_, phy_area_mm2_, uncore_fraction, uncore_fixed_mm2):
-    """Total die area [mm2].
-
-    Notes
-    -----
-    A = (A_core + A_sram) (1 + f_uncore) + A_phy + A_uncore,fixed
-    """
-    return (
-        (np.asarray(core_area_mm2) + sram_area_mm2_) * (1.0 + uncore_fraction)
-        + phy_area_mm2_
-        + uncore_fixed_mm2
-    )
-
-
 def die_edges_mm(die_area_mm2, aspect_max):
     """Long and short edge of a die stretched as far as ``aspect_max`` allows [mm].
 

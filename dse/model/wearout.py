@@ -1,6 +1,6 @@
 """Compiled wear-out of many designs: the chain's reliability stage in one pass.
 
-:mod:`dse.reliability` holds the wear-out physics as vectorised numpy functions; the
+:mod:`dse.model.reliability` holds the wear-out physics as vectorised numpy functions; the
 chain's reliability stage composes them per design (duty-weighted electromigration and
 gate-oxide rates, thermal cycling, their sum, the lifetime at a failure fraction, BTI).
 This module evaluates the same formulas one design at a time in compiled code (numba),
@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from dse.reliability import (
+from dse.model.reliability import (
     BOLTZMANN_EV_PER_K,
     FIT_HOURS,
     HOURS_PER_YEAR,
@@ -35,7 +35,7 @@ except ImportError:  # pragma: no cover - exercised only without numba
 #: per-design inputs, in the order :func:`wear_out` takes them: current density under
 #: load and idle [A/mm2], hot spot and die mean under load and idle [degC], core voltage
 #: under load and idle [V], the TDDB log-life at the qualification point
-#: (:func:`dse.reliability.tddb_log_life`), threshold voltage [V], ln of the BTI
+#: (:func:`dse.model.reliability.tddb_log_life`), threshold voltage [V], ln of the BTI
 #: prefactor, duty cycle [-], load cycles per day [1/day]
 COLUMNS = (
     "j_load", "t_hot", "v_load", "t_mean", "j_idle", "t_idle_hot", "v_idle", "t_idle_mean",
@@ -148,7 +148,7 @@ def wear_out(columns: dict[str, np.ndarray], constants: tuple[float, ...]) -> np
     -------
     ndarray, shape (n, 7)
         Columns fit_em, fit_tddb, fit_tc, fit [FIT], bti_years, lifetime_years [years],
-        mechanism (index into :data:`dse.reliability.MECHANISMS`).
+        mechanism (index into :data:`dse.model.reliability.MECHANISMS`).
     """
     c = tuple(np.ascontiguousarray(columns[name], dtype=float) for name in COLUMNS)
     out = np.empty((len(c[0]), 7))
