@@ -141,7 +141,8 @@ _design = st.fixed_dictionaries(
         "link": st.sampled_from(("nvlink4", "pcie5", "ethernet-400g")),
         "tp_max": st.integers(1, 64),
     }
-)
+).map(lambda d: {**d, "cores": max(d["cores"] // d["dies"], 1) * d["dies"], "spare_cores": d["spare_cores"] // d["dies"] * d["dies"]})
+# (cores and spares split evenly over the dies: an uneven split is an input error)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

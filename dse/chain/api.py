@@ -183,6 +183,15 @@ def chip_arrays(
             raise DseInputError(
                 f"column 'memory_count' must be >= 1 where memory is not 'none' (row {i})"
             )
+        dies = d["dies"]
+        multi = np.flatnonzero(dies > 1)  # as a chip file: cores and spares split evenly
+        uneven = (d["cores"][multi] % dies[multi] != 0) | (d["spare_cores"][multi] % dies[multi] != 0)
+        if uneven.any():
+            i = int(multi[np.flatnonzero(uneven)[0]])
+            raise DseInputError(
+                f"columns 'cores' ({d['cores'][i]:g}) and 'spare_cores' ({d['spare_cores'][i]:g}) "
+                f"must split evenly over {dies[i]:g} dies (row {i})"
+            )
     return d
 
 
