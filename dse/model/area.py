@@ -169,3 +169,44 @@ def memory_sites(die_area_mm2, aspect_max, stacked, d2d_edges, host_io_edge_mm, 
     hbm = long_left * np.floor(long_mm / u)
     board = np.floor(np.maximum(long_left * long_mm + short_left * short_mm - host_io_edge_mm, 0.0) / u)
     return np.where(has, np.where(stacked, hbm, board), np.inf)
+
+
+#: transistors per bit of a single-port SRAM array (the 6T cell) and of a register file
+#: (an 8T 1R1W cell, the smallest multi-ported cell; Weste & Harris, CMOS VLSI Design,
+#: 4th ed., ch. 12). Periphery (decoders, sense amplifiers) is not counted: a few % of a
+#: large array's transistors.
+SRAM_CELL_TRANSISTORS = 6.0
+REGISTER_FILE_CELL_TRANSISTORS = 8.0
+
+
+def die_transistors(logic_transistors, sram_mb, register_file_mb, uncore_logic_mm2, density_mtr_mm2):
+    """Transistors on a die as the area model counts them [-].
+
+    Parameters
+    ----------
+    logic_transistors : numeric
+        MAC arrays and per-core logic (:func:`mac_array_area_mm2`,
+        :func:`core_overhead_area_mm2` before the division by density) [transistors].
+    sram_mb, register_file_mb : numeric
+        Caches and scratchpads; register files [MiB].
+    uncore_logic_mm2 : numeric
+        Uncore area counted as logic at ``density_mtr_mm2`` (NoC, crossbar, host
+        interface, control) [mm2]; memory PHYs are analog and left out.
+    density_mtr_mm2 : numeric
+        Derated logic density [MTr/mm2].
+
+    Notes
+    -----
+    T = T_logic + 6 bits_SRAM + 8 bits_RF + rho A_uncore. The published transistor count
+    of a die is a second observable besides its area: it constrains the transistors the
+    model puts in the cores independently of the density they are drawn at
+    (``scripts/area_transistors.py``).
+    """
+    bits_sram = np.asarray(sram_mb) * MIB * 8.0
+    bits_rf = np.asarray(register_file_mb) * MIB * 8.0
+    return (
+        np.asarray(logic_transistors)
+        + SRAM_CELL_TRANSISTORS * bits_sram
+        + REGISTER_FILE_CELL_TRANSISTORS * bits_rf
+        + np.asarray(density_mtr_mm2) * 1e6 * np.asarray(uncore_logic_mm2)
+    )
