@@ -225,15 +225,16 @@ def _evaluate_plots(chip, workload, tech, out: Path) -> list[Path]:
         from dse.chain import evaluate, serve_curve
         from dse.workloads import serve_step_workload
 
-        batch = int(evaluate(chip, wl, tech=tech).serve_batch)
+        batch = int(evaluate(chip, wl, tech=tech).serve_batch or 1)  # a serve workload sets it
         fig = plotting.new_figure(9.0, 5.0)
         plotting.plot_serve_curve(
             serve_curve(chip, wl, tech=tech), wl.serve, serve_batch=batch, ax=fig.add_subplot(1, 1, 1),
             title=f"{chip.name}: {wl.spec}\nlatency against the batch of running requests",
         )  # fmt: skip
         paths.append(plotting.save_figure(fig, out / "serve_curve.png"))
+        assert wl.model_config is not None  # an llm-serve workload has its model
         workload = serve_step_workload(
-            wl.model_config, wl.serve, batch, wl.dtype, wl.weight_dtype, wl.kv_dtype,
+            wl.model_config, wl.serve, batch, wl.dtype, str(wl.weight_dtype), str(wl.kv_dtype),
             spec_text=f"{wl.spec} at batch {batch}",
         )  # fmt: skip
     label = workload.spec if not isinstance(workload, str) else workload

@@ -432,6 +432,7 @@ def request_latency_s(
     b, p, o = int(g["batch"]), int(g["prompt"]), int(g["output"])
     prefill = evaluate(chip, f"llm-prefill:{g['model']}:batch={b},seq={p}{rest}", tech=tech, constants=constants)
     decode = evaluate(chip, f"llm-decode:{g['model']}:batch={b},context={p + o // 2}{rest}", tech=tech, constants=constants)
+    assert prefill.ttft_s is not None and decode.latency_s is not None  # both evaluated on a workload
     return float(prefill.ttft_s + o * decode.latency_s)
 
 

@@ -50,6 +50,14 @@ def _workload(workload: str | Workload | None) -> Workload | None:
     return parse_workload(workload)
 
 
+def _required_workload(workload: str | Workload) -> Workload:
+    """The workload of a breakdown, which needs one."""
+    wl = _workload(workload)
+    if wl is None:
+        raise DseInputError("a workload is needed (e.g. 'llm-decode:llama-3-8b:batch=1')")
+    return wl
+
+
 def _tech_for(chip: ChipSpec, tech: Technology | None) -> Technology:
     if tech is not None:
         return tech
@@ -367,7 +375,7 @@ def op_breakdown(
     chip: ChipSpec, workload: str | Workload, tech: Technology | None = None
 ) -> pd.DataFrame:
     """Per-op time, traffic and bound of one design at its sustained clock."""
-    wl = _workload(workload)
+    wl = _required_workload(workload)
     c = default_constants()
     _, out = _detail(chip, wl, tech, c)
     t = out["_ops"]
@@ -426,7 +434,7 @@ def power_breakdown(
         ``memory`` — the HBM stacks on the shared sink or the board memories — or
         ``board``); the rows sum to the ``power_w`` metric.
     """
-    _, out = _detail(chip, _workload(workload), tech, default_constants())
+    _, out = _detail(chip, _required_workload(workload), tech, default_constants())
     terms = {k: float(v[0]) for k, v in out["_power_terms"].items()}
     total = sum(terms.values())
     return pd.DataFrame(
@@ -461,7 +469,7 @@ def reliability_breakdown(
         mechanism behind the ``lifetime_years`` metric.
     """
     c = default_constants()
-    _, out = _detail(chip, _workload(workload), tech, c)
+    _, out = _detail(chip, _required_workload(workload), tech, c)
     r = {k: float(np.asarray(v)[0]) for k, v in out["_reliability"].items()}
     fits = [r["fit_em"], r["fit_tddb"], r["fit_tc"]]
     alone = [float(reliability.lifetime_years(f, c["lifetime_failure_fraction"])) for f in fits]
@@ -580,7 +588,7 @@ def roofline_ceilings(
     chip: ChipSpec, workload: str | Workload, tech: Technology | None = None
 ) -> dict[str, float]:
     """Compute and bandwidth ceilings of one design at its sustained clock and the workload precision."""
-    _, out = _detail(chip, _workload(workload), tech, default_constants())
+    _, out = _detail(chip, _required_workload(workload), tech, default_constants())
     s = float(out["_clock_fraction"][0])
     return {
         "peak_tflops": float(out["peak_tflops"][0] * out["_rate"][0] * s),
@@ -619,7 +627,7 @@ def thermal_map(
     from dse.spec import SRAM_LAYOUTS
 
     c = default_constants()
-    d, out = _detail(chip, _workload(workload), tech, c)
+    d, out = _detail(chip, _required_workload(workload), tech, c)
     a_core, a_sram, a_phy, a_unc = (float(a[0]) for a in out["_areas"])
     layout = SRAM_LAYOUTS[int(d["sram_layout_code"][0])]
     fp = build_floorplan(

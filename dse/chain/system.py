@@ -81,6 +81,8 @@ def split_system(wl: Workload, capacity_bytes, tp_max, max_chips=100_000) -> Sys
     for its layers: load = W_shard + m KV_shard <= capacity.
     """
     cfg = wl.model_config
+    if cfg is None:
+        raise ValueError(f"split_system needs an LLM workload, got {wl.spec!r}")
     cap, tpm = np.broadcast_arrays(np.asarray(capacity_bytes, dtype=float), np.asarray(tp_max, dtype=float))
     n = cap.shape[0] if cap.ndim else 1
     cap, tpm = cap.reshape(n), tpm.reshape(n)
