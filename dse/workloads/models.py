@@ -8,10 +8,6 @@ from types import MappingProxyType
 
 from dse.errors import DseInputError
 
-# --------------------------------------------------------------------------------------
-# Models
-# --------------------------------------------------------------------------------------
-
 
 @dataclass(frozen=True)
 class ModelConfig:

@@ -38,11 +38,6 @@ MAXPOOL_FLOPS_PER_ELEMENT = 8.0  # 8 comparisons over a 3x3 window
 AVGPOOL_FLOPS_PER_ELEMENT = 49.0  # 48 adds + 1 multiply over a 7x7 window
 
 
-# --------------------------------------------------------------------------------------
-# Ops
-# --------------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class Op:
     """One operation of a workload step: a GEMM or an element-wise pass.

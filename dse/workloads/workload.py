@@ -12,10 +12,6 @@ from dse.units import BYTES_PER_ELEMENT
 from dse.workloads.models import ModelConfig
 from dse.workloads.ops import _IN_KERNEL_OPS, WEIGHT_BYTES_PER_ELEMENT, Op
 
-# --------------------------------------------------------------------------------------
-# Workload
-# --------------------------------------------------------------------------------------
-
 _ARRAY_KEYS = tuple(
     "m n k batch count flop_fraction is_gemm b_is_weight b_is_kv flops a_bytes b_bytes c_bytes "
     "eltwise_flops".split()
