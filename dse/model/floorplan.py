@@ -272,27 +272,16 @@ def floorplan_layout(
     Same parameters and geometry as :func:`build_floorplan`, about ten times faster for
     large core counts.
     """
-    areas = {
-        "core_area_mm2": core_area_mm2,
-        "sram_area_mm2": sram_area_mm2,
-        "phy_area_mm2": phy_area_mm2,
-        "uncore_area_mm2": uncore_area_mm2,
-    }
-    for key, v in areas.items():
-        if not math.isfinite(v) or v < 0.0:
-            raise ValueError(f"{key} must be finite and >= 0, got {v!r}")
-    if core_area_mm2 <= 0.0:
-        raise ValueError("core_area_mm2 must be > 0")
-    if int(cores) != cores or cores < 1:
-        raise ValueError(f"cores must be an integer >= 1, got {cores!r}")
-    if int(memory_count) != memory_count or memory_count < 0:
-        raise ValueError(f"memory_count must be an integer >= 0, got {memory_count!r}")
-    if phy_area_mm2 > 0.0 and memory_count == 0:
-        raise ValueError("phy_area_mm2 > 0 needs memory_count >= 1")
-    if not (math.isfinite(aspect) and aspect > 0.0):
-        raise ValueError(f"aspect must be > 0, got {aspect!r}")
-    if sram_layout not in SRAM_LAYOUTS:
-        raise ValueError(f"sram_layout must be one of {SRAM_LAYOUTS}, got {sram_layout!r}")
+    _check_layout_args(
+        core_area_mm2,
+        sram_area_mm2,
+        phy_area_mm2,
+        uncore_area_mm2,
+        cores,
+        memory_count,
+        aspect,
+        sram_layout,
+    )
     cores, memory_count = int(cores), int(memory_count)
     if aspect < 1.0:
         # build with the long edges horizontal, then mirror about the diagonal
@@ -321,9 +310,85 @@ def floorplan_layout(
     height = total / width
     rects: list[np.ndarray] = []
     kinds: list[np.ndarray] = []
-    phy, sram, core, uncore = (BLOCK_KINDS.index(k) for k in ("phy", "sram", "core", "uncore"))
 
     # memory PHYs on the long (bottom and top) edges
+    d_bottom, d_top = _place_phys(rects, kinds, phy_area_mm2, memory_count, width, height)
+    y_lo = d_bottom
+    h_inner = height - d_bottom - d_top
+
+    # uncore strip on the left edge
+    x_lo = 0.0
+    if uncore_area_mm2 > 0.0:
+        w_uncore = uncore_area_mm2 / h_inner
+        rects.append(np.array([[0.0, y_lo, w_uncore, h_inner]]))
+        kinds.append(np.array([BLOCK_KINDS.index("uncore")]))
+        x_lo = w_uncore
+    w_region = width - x_lo
+
+    _place_cores(
+        rects,
+        kinds,
+        core_area_mm2,
+        sram_area_mm2,
+        cores,
+        sram_layout,
+        x_lo=x_lo,
+        y_lo=y_lo,
+        w_region=w_region,
+        h_inner=h_inner,
+        width=width,
+    )
+    banked = sram_layout == "banked" and sram_area_mm2 > 0.0
+    return FloorplanLayout(
+        width, height, np.concatenate(rects), np.concatenate(kinds).astype(np.intp), banked
+    )
+
+
+def _check_layout_args(
+    core_area_mm2: float,
+    sram_area_mm2: float,
+    phy_area_mm2: float,
+    uncore_area_mm2: float,
+    cores: int,
+    memory_count: int,
+    aspect: float,
+    sram_layout: str,
+) -> None:
+    """Raise ValueError on arguments :func:`floorplan_layout` cannot lay out."""
+    areas = {
+        "core_area_mm2": core_area_mm2,
+        "sram_area_mm2": sram_area_mm2,
+        "phy_area_mm2": phy_area_mm2,
+        "uncore_area_mm2": uncore_area_mm2,
+    }
+    for key, v in areas.items():
+        if not math.isfinite(v) or v < 0.0:
+            raise ValueError(f"{key} must be finite and >= 0, got {v!r}")
+    if core_area_mm2 <= 0.0:
+        raise ValueError("core_area_mm2 must be > 0")
+    if int(cores) != cores or cores < 1:
+        raise ValueError(f"cores must be an integer >= 1, got {cores!r}")
+    if int(memory_count) != memory_count or memory_count < 0:
+        raise ValueError(f"memory_count must be an integer >= 0, got {memory_count!r}")
+    if phy_area_mm2 > 0.0 and memory_count == 0:
+        raise ValueError("phy_area_mm2 > 0 needs memory_count >= 1")
+    if not (math.isfinite(aspect) and aspect > 0.0):
+        raise ValueError(f"aspect must be > 0, got {aspect!r}")
+    if sram_layout not in SRAM_LAYOUTS:
+        raise ValueError(f"sram_layout must be one of {SRAM_LAYOUTS}, got {sram_layout!r}")
+
+
+def _place_phys(
+    rects: list[np.ndarray],
+    kinds: list[np.ndarray],
+    phy_area_mm2: float,
+    memory_count: int,
+    width: float,
+    height: float,
+) -> tuple[float, float]:
+    """Append the memory PHYs along the bottom and top edges (bottom gets the odd one);
+    return the depths of the bottom and top PHY strips [mm]."""
+    phy = BLOCK_KINDS.index("phy")
     d_bottom = d_top = 0.0
     if phy_area_mm2 > 0.0:
         a_phy = phy_area_mm2 / memory_count
@@ -340,18 +405,28 @@ def floorplan_layout(
                     )
                 )
                 kinds.append(np.full(n, phy))
-    y_lo = d_bottom
-    h_inner = height - d_bottom - d_top
+    return d_bottom, d_top
 
-    # uncore strip on the left edge
-    x_lo = 0.0
-    if uncore_area_mm2 > 0.0:
-        w_uncore = uncore_area_mm2 / h_inner
-        rects.append(np.array([[0.0, y_lo, w_uncore, h_inner]]))
-        kinds.append(np.array([uncore]))
-        x_lo = w_uncore
-    w_region = width - x_lo
 
+def _place_cores(
+    rects: list[np.ndarray],
+    kinds: list[np.ndarray],
+    core_area_mm2: float,
+    sram_area_mm2: float,
+    cores: int,
+    sram_layout: str,
+    *,
+    x_lo: float,
+    y_lo: float,
+    w_region: float,
+    h_inner: float,
+    width: float,
+) -> None:
+    """Append the cores and the SRAM in the region ``x_lo .. x_lo + w_region`` by
+    ``y_lo .. y_lo + h_inner`` of a die ``width`` wide [mm] (between the PHYs and right of
+    the uncore): each core with its SRAM slice beside it (interleaved), or SRAM banks on
+    both sides of the core array (banked)."""
+    sram, core = BLOCK_KINDS.index("sram"), BLOCK_KINDS.index("core")
     if sram_layout == "interleaved" or sram_area_mm2 == 0.0:
         tiles = _tile_rects(cores, x_lo, y_lo, w_region, h_inner)
         w_logic = tiles[:, 2] * core_area_mm2 / (core_area_mm2 + sram_area_mm2)
@@ -375,10 +450,6 @@ def floorplan_layout(
         kinds.append(np.array([sram, sram]))
         rects.append(_tile_rects(cores, x_lo + w_bank, y_lo, w_region - 2.0 * w_bank, h_inner))
         kinds.append(np.full(cores, core))
-    banked = sram_layout == "banked" and sram_area_mm2 > 0.0
-    return FloorplanLayout(
-        width, height, np.concatenate(rects), np.concatenate(kinds).astype(np.intp), banked
-    )
 
 
 def build_floorplan(
