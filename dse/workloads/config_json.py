@@ -133,7 +133,7 @@ def _moe_fields(data: dict[str, Any], positive_int: Any, where: str) -> dict[str
     every ``decoder_sparse_step`` outside ``mlp_only_layers``, else all. Shared experts:
     ``n_shared_experts`` x the expert width, or ``shared_expert_intermediate_size``.
     """
-    key = next((k for k in _MOE_KEYS if isinstance(data.get(k), int) and data.get(k) > 1), None)
+    key = next((k for k in _MOE_KEYS if isinstance(v := data.get(k), int) and v > 1), None)
     if key is None:
         return {}
     experts = positive_int(key)

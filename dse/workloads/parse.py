@@ -164,10 +164,13 @@ def parse_workload(text: str) -> Workload:
     dtype = options.get("dtype", DEFAULT_DTYPE)
     precision = {k: options[k] for k in _LLM_PRECISION_OPTIONS if k in options}
     if kind == "llm-serve":
-        ints = {k: _parse_int(f"{kind} option {k!r}", options[k]) for k in ("prompt", "output")}
-        ms = {k: _parse_ms(f"{kind} option {k!r}", options[k]) for k in ("ttft_ms", "tpot_ms")}
+        prompt, output = (_parse_int(f"{kind} option {k!r}", options[k]) for k in ("prompt", "output"))
+        ttft_ms, tpot_ms = (_parse_ms(f"{kind} option {k!r}", options[k]) for k in ("ttft_ms", "tpot_ms"))
         chunk = _parse_int(f"{kind} option 'chunk'", options["chunk"]) if "chunk" in options else None
-        return llm_serve_workload(model_text, **ints, **ms, chunk=chunk, dtype=dtype, **precision)
+        return llm_serve_workload(
+            model_text, prompt, output, ttft_ms, tpot_ms, chunk=chunk, dtype=dtype,
+            weights=precision.get("weights"), kv=precision.get("kv"),
+        )  # fmt: skip
     batch = _parse_int(f"{kind} option 'batch'", options["batch"])
     if kind == "llm-decode":
         context = _parse_int(f"{kind} option 'context'", options["context"])

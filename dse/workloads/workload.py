@@ -113,7 +113,7 @@ class Workload:
         # hash or fields()); the arrays are read-only.
         arrays = _op_arrays(
             self.ops, float(self.bytes_per_element), self.weight_bytes_per_element,
-            float(BYTES_PER_ELEMENT[self.kv_dtype]),
+            float(BYTES_PER_ELEMENT[str(self.kv_dtype)]),
         )  # fmt: skip
         object.__setattr__(self, "_arrays", arrays)
 

@@ -53,7 +53,8 @@ class GridResult:
     @property
     def shape(self) -> tuple[int, int]:
         """Grid shape (ny, nx)."""
-        return self.temps_c.shape  # type: ignore[return-value]
+        ny, nx = self.temps_c.shape
+        return ny, nx
 
 
 @dataclass(frozen=True)

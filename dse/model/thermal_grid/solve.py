@@ -237,7 +237,7 @@ def solve_designs_batch(
             )
         )
     )
-    arrays = [np.atleast_1d(a) for a in arrays]
+    arrays = tuple(np.atleast_1d(a) for a in arrays)
     layouts = [
         floorplan_layout(c, s, p, u, int(n), int(m), aspect, sram_layout)
         for c, s, p, u, n, m in zip(*arrays, strict=True)

@@ -275,7 +275,8 @@ class ThermalGrid:
         theta = np.zeros(self.n_nodes)
         base = self._rhs(p).ravel()
         shift = ambient_c - ref_temp_c
-        runaway, it, lu, d_f, last_step, slow = True, 0, None, None, np.inf, True
+        runaway, it, lu, last_step, slow = True, 0, None, np.inf, True
+        d_f: Any = None  # the leakage derivative of the last factorised Jacobian
         with np.errstate(over="ignore", invalid="ignore"):
             for k in range(1, max_iter + 1):
                 it = k
