@@ -2,7 +2,7 @@
 
 ``pareto.csv`` has a ``chosen`` column (True on the one design ``summary.md`` calls
 "chosen": the knee, or the design passed to :func:`dse.report.write_outputs`). Numbers
-are written with 12 significant digits (:data:`dse.fmt.CSV_FLOAT_FORMAT`). Some
+are written with 15 significant digits (:data:`dse.fmt.CSV_FLOAT_FORMAT`). Some
 columns can hold ``inf`` or be empty; :func:`notes` lists, for the columns where that
 happens in a given file, what it means, and ``summary.md`` prints the list under
 "CSV notes".

@@ -729,23 +729,7 @@ def load_study(path: str | Path, *, tech: Any = None) -> StudyConfig:
     workload = _resolve_workload(workload.strip(), base)
     _check_workload(workload, f"[study] workload in {where}")
     is_llm = workload.lower().startswith("llm")
-    trials = st.get("trials", DEFAULT_TRIALS)
-    if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
-        raise DseInputError(f"[study] trials in {where} must be a positive integer, got {trials!r}")
-    seed = st.get("seed", DEFAULT_SEED)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise DseInputError(f"[study] seed in {where} must be an integer >= 0, got {seed!r}")
-    sampler = st.get("sampler", DEFAULT_SAMPLER)
-    if not isinstance(sampler, str) or sampler.lower() not in SAMPLERS:
-        raise DseInputError(
-            f"unknown sampler {sampler!r} in [study] of {where}"
-            + close_match_hint(str(sampler), SAMPLERS)
-            + f"; known: {', '.join(SAMPLERS)}"
-        )
-    sampler = sampler.lower()
-    sampler_options = st.get("sampler_options", {})
-    if not isinstance(sampler_options, dict):
-        raise DseInputError(f"[study] sampler_options in {where} must be a table")
+    trials, seed, sampler, sampler_options = _run_options(st, where)
 
     objectives = st.get("objectives")
     if not isinstance(objectives, dict) or not objectives:
@@ -792,6 +776,28 @@ def load_study(path: str | Path, *, tech: Any = None) -> StudyConfig:
     )
 
 
+def _run_options(st: dict[str, Any], where: str) -> tuple[int, int, str, dict[str, Any]]:
+    """trials, seed, sampler and sampler_options of a [study] table."""
+    trials = st.get("trials", DEFAULT_TRIALS)
+    if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
+        raise DseInputError(f"[study] trials in {where} must be a positive integer, got {trials!r}")
+    seed = st.get("seed", DEFAULT_SEED)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise DseInputError(f"[study] seed in {where} must be an integer >= 0, got {seed!r}")
+    sampler = st.get("sampler", DEFAULT_SAMPLER)
+    if not isinstance(sampler, str) or sampler.lower() not in SAMPLERS:
+        raise DseInputError(
+            f"unknown sampler {sampler!r} in [study] of {where}"
+            + close_match_hint(str(sampler), SAMPLERS)
+            + f"; known: {', '.join(SAMPLERS)}"
+        )
+    sampler = sampler.lower()
+    sampler_options = st.get("sampler_options", {})
+    if not isinstance(sampler_options, dict):
+        raise DseInputError(f"[study] sampler_options in {where} must be a table")
+    return trials, seed, sampler, dict(sampler_options)
+
+
 def _fixed_and_space(
     data: dict[str, Any], where: str, tech: Any
 ) -> tuple[dict[str, Any], dict[str, Param], dict[str, Any]]:
@@ -829,10 +835,19 @@ def _fixed_and_space(
             raise DseInputError(
                 f"[space] {key} in {where} must be a list (categorical) or a table {{low, high, step, log}}; put a constant in [fixed]"
             )
+    # a key searched only in [space.when...] is checked there (a range for every choice)
+    when_keys = {
+        k
+        for by in (when.values() if isinstance(when, dict) else ())
+        if isinstance(by, dict)
+        for ranges in by.values()
+        if isinstance(ranges, dict)
+        for k in ranges
+    }
     missing = [
         k
         for k, s in CHIP_KEYS.items()
-        if s.required and k != "name" and k not in fixed and k not in space
+        if s.required and k != "name" and k not in fixed and k not in space and k not in when_keys
     ]
     if missing:
         raise DseInputError(
