@@ -72,10 +72,22 @@ def write_figures(
     return files
 
 
-def summary_lines(fronts: Mapping[str, Any], pareto: pd.DataFrame) -> list[str]:
+def summary_lines(
+    fronts: Mapping[str, Any], pareto: pd.DataFrame, designs: pd.DataFrame | None = None
+) -> list[str]:
     """``summary.md`` section: per choice, the counts of the figure's legend and how many
-    of the study's Pareto designs have that choice."""
+    of the study's Pareto designs have that choice (and, given ``designs``, how many
+    distinct designs the feasible trials are)."""
+    from dse.pareto import distinct_mask
+    from dse.plotting import feasible_mask
+
     out: list[str] = []
+    repeats = ""
+    if designs is not None and len(designs):
+        feas = feasible_mask(designs)
+        n, k = int(feas.sum()), int((feas & distinct_mask(designs)).sum())
+        if k < n:
+            repeats = f" The {n:,} feasible trials are {k:,} distinct designs."
     for key, data in fronts.items():
         in_set = pareto[key].astype(str).value_counts() if key in pareto.columns else {}
         out += [
@@ -85,7 +97,7 @@ def summary_lines(fronts: Mapping[str, Any], pareto: pd.DataFrame) -> list[str]:
             f"`{key}_fronts.png`: the best feasible designs of each {key} for "
             f"{data.x} vs {data.y} (its own 2-D front). Counts are of distinct designs "
             "(a design proposed twice counts once), as in the legend; a choice can have a front and still no design in the study's "
-            "Pareto set (another choice dominates it on all objectives).",
+            f"Pareto set (another choice dominates it on all objectives).{repeats}",
             "",
             f"| {key} | feasible designs | on its front ({data.x} vs {data.y}) | in the Pareto set |",
             "|---|---|---|---|",

@@ -1584,7 +1584,7 @@ def write_outputs(result: Any, out_dir: str | Path, *, chosen: Any = None) -> di
 
     summary_path = out / "summary.md"
     all_files = {**files, "summary": summary_path}
-    sections = summary_lines(fronts, pareto) + _csv_note_lines(pareto, rows)
+    sections = summary_lines(fronts, pareto, designs) + _csv_note_lines(pareto, rows)
     text = summary_markdown(
         result,
         chosen=chosen_row,
