@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 from dse import __version__
 from dse.errors import DseInputError
+from dse.fmt import number
 
 
 class _Parser(argparse.ArgumentParser):
@@ -50,17 +50,9 @@ def _resolve_chip_path(text: str) -> Path:
 
 
 def _fmt(value: Any) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        if value == 0 or not math.isfinite(value):
-            return f"{value:g}"
-        if abs(value) >= 1e6 or abs(value) < 1e-3:
-            return f"{value:.4g}"
-        return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
     if isinstance(value, list):
         return ", ".join(value) if value else "none"
-    return str(value)
+    return number(value)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -297,3 +298,21 @@ def hypervolume(
     if len(f) == 0:
         return 0.0
     return float(moocore.hypervolume(f, ref=ref))
+
+
+def distinct_mask(designs: Any) -> np.ndarray:
+    """Rows of a design table that are the first of their design (boolean array).
+
+    Two rows are the same design when every chip key (``dse.CHIP_KEYS`` columns present,
+    but ``name``) is equal: a sampler may propose a design twice, and a design counts
+    once in the Pareto set of ``summary.md`` (:func:`dse.search.pareto_front`), in the
+    legends of the plots and in ``report.html``. A table that lacks a required chip key
+    does not describe whole designs and is not deduplicated.
+    """
+    from dse.spec import CHIP_KEYS
+
+    keys = [k for k in CHIP_KEYS if k in designs.columns and k != "name"]
+    required = [k for k, s in CHIP_KEYS.items() if s.required and k != "name"]
+    if not len(designs) or any(k not in designs.columns for k in required):
+        return np.ones(len(designs), dtype=bool)
+    return ~designs.duplicated(subset=keys, keep="first").to_numpy(dtype=bool)

@@ -27,8 +27,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from dse.fmt import number
 from dse.metrics import unit_of
-from dse.pareto import hypervolume, non_dominated_mask
+from dse.pareto import distinct_mask, hypervolume, non_dominated_mask
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -198,15 +199,8 @@ def _as_mapping(row: Any) -> Mapping[str, Any] | None:
 
 
 def _fmt(value: float) -> str:
-    """Compact number for tick labels: 3-4 significant digits, no exponent in 1e-3..1e5."""
-    if not np.isfinite(value):
-        return str(value)
-    a = abs(value)
-    if a != 0 and (a >= 1e5 or a < 1e-3):
-        return f"{value:.3g}"
-    if a >= 100:
-        return f"{value:,.0f}"
-    return f"{value:.3g}"
+    """Compact number for tick labels: 3 significant digits, no exponent in 1e-3..1e5."""
+    return number(float(value), 3, big=1e5)
 
 
 def _tidy_log_axis(axis: Any) -> None:
@@ -369,7 +363,9 @@ def pareto_front_data(
     """
     dx, dy = _directions_pair(directions, x, y)
     xy = designs[[x, y]].apply(pd.to_numeric, errors="coerce").astype(float)
-    finite = np.isfinite(xy.to_numpy()).all(axis=1)
+    # each design once (a repeated trial is not a second point): counts match summary.md
+    valid = np.isfinite(xy.to_numpy()).all(axis=1)
+    finite = valid & distinct_mask(designs)
     feas = feasible_mask(designs)
     good = xy[finite & feas]
     on_front = non_dominated_mask(good[[x, y]].to_numpy(), (dx, dy))
@@ -395,7 +391,7 @@ def pareto_front_data(
         infeasible=_sample(infeasible, max_background),
         n_dominated=len(dominated),
         n_infeasible=len(infeasible),
-        n_invalid=int((~finite).sum()),
+        n_invalid=int((~valid).sum()),
         log_x=log_x,
         log_y=log_y,
         x_limits=x_limits,
@@ -1187,7 +1183,7 @@ def node_fronts_data(
     first = [n for n in (order or []) if n in present]
     nodes = tuple(first + sorted(n for n in present if n not in first))
     ok = feasible_mask(designs) & np.isfinite(frame[[x, y]].to_numpy(float)).all(axis=1)
-    good = frame[ok]
+    good = frame[ok & distinct_mask(designs)]  # each design once, as in summary.md
     parts = []
     counts: dict[str, int] = {}
     for n in nodes:
@@ -1221,6 +1217,7 @@ def plot_node_fronts(
     *,
     ax: Axes | None = None,
     title: str | None = None,
+    legend_title: str = "process node",
 ) -> Axes:
     """Draw each node's best front, one colour per node, on shared axes.
 
@@ -1232,6 +1229,9 @@ def plot_node_fronts(
         Where to draw; a new figure when omitted.
     title : str, optional
         Defaults to ``"Best feasible designs per node: <y> vs <x>"``.
+    legend_title : str
+        Title of the legend (the grouping: ``"process node"``, ``"memory"``, ...); the
+        groups of :func:`node_fronts_data` with ``node=<key>`` are drawn the same way.
 
     Returns
     -------
@@ -1259,7 +1259,7 @@ def plot_node_fronts(
             edgecolors="black",
             linewidths=0.4,
             zorder=3,
-            label=f"{n} ({len(g)} on front of {data.counts[n]:,} feasible)",
+            label=f"{n} ({len(g)} on its front of {data.counts[n]:,} feasible designs)",
         )
     if data.nodes_without_feasible:
         ax.plot(
@@ -1279,7 +1279,7 @@ def plot_node_fronts(
     ax.grid(True, which="major", alpha=0.35)
     ax.grid(True, which="minor", alpha=0.12)
     if len(data.fronts) or data.nodes_without_feasible:
-        ax.legend(loc="best", fontsize="small", framealpha=0.85, title="process node")
+        ax.legend(loc="best", fontsize="small", framealpha=0.85, title=legend_title)
     else:
         ax.text(0.5, 0.5, "no feasible design", ha="center", va="center", transform=ax.transAxes)
     return ax

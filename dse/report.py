@@ -59,6 +59,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dse.category_fronts import category_fronts, summary_lines, write_figures
+from dse.csv_notes import mark_chosen
+from dse.csv_notes import notes as csv_notes
+from dse.fmt import CSV_FLOAT_FORMAT, number
 from dse.metrics import METRICS, column_name, unit_of
 from dse.spec import CHIP_KEYS
 
@@ -247,7 +251,7 @@ def output_columns(frame: pd.DataFrame) -> list[str]:
         Every column of ``frame`` exactly once.
     """
     cols = list(frame.columns)
-    lead = [c for c in ("trial",) if c in cols]
+    lead = [c for c in ("trial", "chosen") if c in cols]
     keys = [k for k in CHIP_KEYS if k in cols]
     metrics = [m for m in METRICS if m in cols and m not in _TRAILING]
     trailing = [c for c in _TRAILING if c in cols]
@@ -307,7 +311,7 @@ def _complete_keys(frame: pd.DataFrame, study: Any) -> pd.DataFrame:
 def _to_csv(frame: pd.DataFrame, path: Path) -> Path:
     cols = output_columns(frame)
     out = frame[cols].rename(columns={c: output_name(c) for c in cols})
-    out.to_csv(path, index=False)
+    out.to_csv(path, index=False, float_format=CSV_FLOAT_FORMAT)
     return path
 
 
@@ -640,22 +644,7 @@ def _space_ranges(space: Mapping[str, Any]) -> dict[str, tuple[float, float]]:
 # summary.md
 # --------------------------------------------------------------------------------------
 def _fmt(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool | np.bool_):
-        return "yes" if value else "no"
-    if isinstance(value, int | np.integer):
-        return f"{int(value):,}"
-    if isinstance(value, float | np.floating):
-        v = float(value)
-        if not math.isfinite(v):
-            return str(v)
-        if v != 0 and (abs(v) >= 1e6 or abs(v) < 1e-3):
-            return f"{v:.4g}"
-        if v == int(v) and abs(v) < 1e6:
-            return f"{int(v):,}"
-        return f"{v:,.4g}" if abs(v) >= 1 else f"{v:.4g}"
-    return str(value)
+    return number(value)
 
 
 def _trial_id(value: Any) -> str:
@@ -738,6 +727,28 @@ def _space_text(key: str, param: Any) -> str:
     return text
 
 
+def _conditions_lines(study: Any) -> list[str]:
+    """The ranges that depend on a choice (``[space.when.<key>.<choice>]``), one line each."""
+    out = []
+    for key, cond in (getattr(study, "conditions", None) or {}).items():
+        cases = "; ".join(
+            f"{choice}: " + _space_text(key, p).split(" ", 1)[1] for choice, p in cond.cases
+        )
+        out.append(f"  - `{key}` depends on `{cond.on}`: {cases}")
+    return out
+
+
+def _design_space(study: Any, space: Mapping[str, Any], row: pd.Series) -> dict[str, Any]:
+    """The searched ranges a design could take: a conditional key's range of its choice."""
+    out = dict(space)
+    for key, cond in (getattr(study, "conditions", None) or {}).items():
+        try:
+            out[key] = cond.param_for(row[cond.on])
+        except KeyError:
+            pass
+    return out
+
+
 def _design_columns(
     designs: Mapping[str, pd.Series], space_keys: Sequence[str], objectives: Sequence[str]
 ) -> list[str]:
@@ -768,6 +779,7 @@ def summary_markdown(
     files: Mapping[str, Path] | None = None,
     notes: Sequence[str] = (),
     convergence: Any = None,
+    sections: Sequence[str] = (),
 ) -> str:
     """The text of ``summary.md``.
 
@@ -785,6 +797,9 @@ def summary_markdown(
     convergence : dse.plotting.ConvergenceData, optional
         The search's convergence (default: :func:`convergence_of` of ``result``; none
         for a grid).
+    sections : sequence of str
+        Further Markdown lines (fronts per categorical key, CSV notes), placed before
+        the notes.
 
     Returns
     -------
@@ -828,6 +843,7 @@ def summary_markdown(
         out.append(f"- Method: {how}{took}")
     if space:
         out.append("- Searched: " + "; ".join(_space_text(k, v) for k, v in space.items()))
+        out += _conditions_lines(study)
     if fixed:
         out.append("- Fixed: " + "; ".join(f"`{k}` = {_with_unit(k, v)}" for k, v in fixed.items()))
     path = getattr(study, "path", None)
@@ -923,7 +939,11 @@ def summary_markdown(
         for label, r in shown.items():
             ret = _reticle_mm2(r["node"], tech) if "node" in r.index else None
             b = binding_constraints(
-                r, constraints, reticle_mm2=ret, export_thresholds=thresholds, space=space
+                r,
+                constraints,
+                reticle_mm2=ret,
+                export_thresholds=thresholds,
+                space=_design_space(study, space, r),
             )
             edges |= bool((b["status"] == "space edge").any())
             if b.empty:
@@ -949,6 +969,7 @@ def summary_markdown(
             ]
 
     out += _convergence_lines(result, convergence, files)
+    out += list(sections)
 
     if notes:
         out += ["", "## Notes", ""]
@@ -1478,7 +1499,7 @@ def write_outputs(result: Any, out_dir: str | Path, *, chosen: Any = None) -> di
     files: dict[str, Path] = {}
     notes: list[str] = []
 
-    files["pareto"] = _to_csv(pareto, out / "pareto.csv")
+    files["pareto"] = _to_csv(mark_chosen(pareto, chosen_row), out / "pareto.csv")
     meta = csv_metadata(result, files["pareto"], rows=len(pareto))
     files["pareto_meta"] = _write_metadata(meta, files["pareto"])
     rows, note = trials_for_csv(designs, _pareto_labels(designs, pareto))
@@ -1519,6 +1540,8 @@ def write_outputs(result: Any, out_dir: str | Path, *, chosen: Any = None) -> di
         files["node_fronts"] = save_figure(fig, out / "node_fronts.png")
     else:
         notes.append("node_fronts.png not drawn: needs a node column and two objectives.")
+    fronts = category_fronts(designs, study, objectives)
+    files.update(write_figures(fronts, out, title, _single_axes_figure, save_figure))
 
     if len(pareto):
         keys = _parallel_keys(study, pareto)
@@ -1561,12 +1584,30 @@ def write_outputs(result: Any, out_dir: str | Path, *, chosen: Any = None) -> di
 
     summary_path = out / "summary.md"
     all_files = {**files, "summary": summary_path}
+    sections = summary_lines(fronts, pareto, designs) + _csv_note_lines(pareto, rows)
     text = summary_markdown(
-        result, chosen=chosen_row, files=all_files, notes=notes, convergence=convergence
+        result,
+        chosen=chosen_row,
+        files=all_files,
+        notes=notes,
+        convergence=convergence,
+        sections=sections,
     )
     summary_path.write_text(text, encoding="utf-8")
     files["summary"] = summary_path
     return files
+
+
+def _csv_note_lines(pareto: pd.DataFrame, trials: pd.DataFrame) -> list[str]:
+    """summary.md's "CSV notes": the ``chosen`` column and what ``inf`` / empty cells mean."""
+    out = [
+        "",
+        "## CSV notes",
+        "",
+        "- `pareto.csv` `chosen`: True on the chosen design (the knee above), False on the others.",
+    ]
+    out += [f"- {n}" for n in csv_notes({"pareto.csv": pareto, "trials.csv": trials})]
+    return out
 
 
 def _pareto_labels(designs: pd.DataFrame, pareto: pd.DataFrame) -> pd.Index:

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dse.category_fronts import category_fronts
 from dse.errors import DseInputError
 from dse.metrics import METRICS, unit_of
 from dse.spec import CHIP_KEYS
@@ -109,6 +110,9 @@ class ReportData:
     convergence : dse.plotting.ConvergenceData or None
         The front's hypervolume against trials (:func:`dse.report.convergence_of`; None
         for a grid).
+    category_fronts : dict
+        Categorical key -> its fronts per choice, from all designs
+        (:func:`dse.category_fronts.category_fronts`: the data of ``<key>_fronts.png``).
     """
 
     study: Any
@@ -119,6 +123,7 @@ class ReportData:
     details: dict[int, dict[str, Any]] = field(default_factory=dict)
     kind: str = "optuna"
     convergence: Any = None
+    category_fronts: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -312,6 +317,7 @@ def report_data(
         details=details,
         kind=getattr(result, "kind", "optuna"),
         convergence=convergence_of(result),
+        category_fronts=category_fronts(designs, study, objectives),
     )
 
 
@@ -436,6 +442,43 @@ def _detail_section(data: ReportData) -> str:
     )
 
 
+def _category_fronts_section(data: ReportData) -> str:
+    """Each choice's front of a categorical key (memory, ...), as ``<key>_fronts.png``."""
+    if not data.category_fronts:
+        return "<p class='hint'>The study searches no categorical key besides the node.</p>"
+    parts = []
+    for key, fr in data.category_fronts.items():
+        traces = []
+        for choice in fr.nodes:
+            g = fr.fronts[fr.fronts["node"] == choice]
+            shape = "hv" if fr.directions[0] == "minimize" else "vh"
+            n = len(g)
+            traces.append(
+                {
+                    "x": _round(g[fr.x].to_numpy(dtype=float)),
+                    "y": _round(g[fr.y].to_numpy(dtype=float)),
+                    "mode": "lines+markers",
+                    "line": {"shape": shape},
+                    "name": f"{choice} ({n} on its front of {fr.counts[choice]:,} feasible designs)",
+                    "hovertemplate": f"{choice}<br>%{{x:.4~g}} {unit_of(fr.x)}, "
+                    f"%{{y:.4~g}} {unit_of(fr.y)}<extra></extra>",
+                }
+            )
+        axis = {"x": fr.x_label, "y": fr.y_label}
+        layout = {
+            "title": {"text": f"Best feasible designs per {key}", "font": {"size": 13}},
+            "xaxis": {"title": {"text": axis["x"]}, "type": "log" if fr.log_x else "linear"},
+            "yaxis": {"title": {"text": axis["y"]}, "type": "log" if fr.log_y else "linear"},
+            "legend": {"title": {"text": key}},
+            "margin": {"l": 70, "r": 10, "t": 40, "b": 50},
+        }
+        parts.append(figure_html({"data": traces, "layout": layout}, f"fronts-{key}"))
+    return (
+        "<p class='hint'>Each choice's own best feasible designs for the first two objectives; "
+        "counts are of distinct designs, as in summary.md.</p>" + "\n".join(parts)
+    )
+
+
 def _convergence_section(data: ReportData) -> str:
     """The front's hypervolume against trials, with the convergence verdict."""
     conv = data.convergence
@@ -474,6 +517,7 @@ DEFAULT_SECTIONS: list[Section] = [
     Section("study", "Study", _header_section),
     Section("pareto-fronts", "Pareto fronts", _fronts_section),
     Section("selected", "Selected design", _detail_section),
+    Section("category-fronts", "Fronts per choice", _category_fronts_section),
     Section("convergence", "Convergence", _convergence_section),
 ]
 

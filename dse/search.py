@@ -53,10 +53,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dse import optuna_private
+from dse import conditional, optuna_private
 from dse.errors import DseInputError, close_match_hint
+from dse.fmt import number as fmt_number
 from dse.metrics import METRICS
-from dse.pareto import crowding_distance, non_dominated_mask, pareto_ranks
+from dse.pareto import crowding_distance, distinct_mask, non_dominated_mask, pareto_ranks
 from dse.report import input_name, output_name
 from dse.spec import CHIP_KEYS
 from dse.study import DEFAULT_SAMPLER, SAMPLERS, StudyConfig, load_study
@@ -289,7 +290,7 @@ def constraint_matrix(
 
 
 def _g(x: float) -> str:
-    return f"{x:.4g}"
+    return fmt_number(float(x), grouping=False)
 
 
 def violation_text(
@@ -391,7 +392,7 @@ def pareto_front(study: StudyConfig, designs: pd.DataFrame) -> tuple[pd.DataFram
         ranks[np.flatnonzero(feas)] = r
     designs["pareto_rank"] = ranks
     front = designs[(designs["pareto_rank"] == 0).fillna(False).to_numpy(dtype=bool)]
-    front = front.drop_duplicates(subset=_chip_columns(study, front), keep="first")
+    front = front[distinct_mask(front)]
     front = front.copy()
     if len(front):
         front["crowding_distance"] = crowding_distance(
@@ -985,7 +986,7 @@ def _loop(
         options=_options(config, sampler_name),
     )
     mem = optuna.create_study(directions=config.directions, sampler=sampler)
-    dists = {name: p.distribution() for name, p in config.space.items()}
+    dists = conditional.distributions(config.space, config.conditions)
     tech = config.load_tech()
     batch = _batch_size(config, sampler_name)
     metric_cols: list[str] | None = None
@@ -1013,7 +1014,10 @@ def _loop(
         if b <= 0:
             break
         trials = [mem.ask(dists) for _ in range(b)]
-        params = pd.DataFrame([t.params for t in trials], columns=list(config.space))
+        params = pd.DataFrame(
+            [conditional.design_params(config.space, config.conditions, t.params) for t in trials],
+            columns=list(config.space),
+        )
         out = evaluate_designs(config, params, evaluate=evaluate, tech=tech)
         if metric_cols is None:
             metric_cols = [
@@ -1105,7 +1109,10 @@ def _worker_main(
 def _designs_from_trials(config: StudyConfig, trials: list[Any]) -> pd.DataFrame:
     rows = []
     for t in trials:
-        row = {"trial": t.number, **t.params}
+        row = {
+            "trial": t.number,
+            **conditional.design_params(config.space, config.conditions, t.params),
+        }
         # user attributes carry the unit in their name (output_name); older stores not
         row.update({input_name(k): v for k, v in t.user_attrs.items()})
         rows.append(row)
@@ -1525,18 +1532,23 @@ def grid(
     """
     config = study if isinstance(study, StudyConfig) else load_study(study)
     params = list(config.space.values())
-    for p in params:
+    for p in params + [q for c in config.conditions.values() for _, q in c.cases]:
         if p.n_grid is None:
             p.grid_values()  # raises the one-line error naming the key
-    n = int(np.prod([p.n_grid for p in params], dtype=object))
+    blocks = conditional.grid_blocks(config.space, config.conditions)
+    sizes_of = [int(np.prod([len(v) for v in values], dtype=object)) for _, values in blocks]
+    n = sum(sizes_of)
     if n > max_points:
         sizes = " x ".join(f"{p.name} {p.n_grid}" for p in params)
+        if config.conditions:
+            sizes = " + ".join(
+                " x ".join(f"{k} {len(v)}" for k, v in zip(keys, values, strict=True))
+                for keys, values in blocks
+            )
         raise DseInputError(
             f"the space of study '{config.name}' has {n:,} grid points ({sizes}), more than the limit of "
             f"{max_points:,}: coarsen steps / shorten lists, or raise the limit (--max-points, or max_points in dse.grid)"
         )
-    shape = tuple(p.n_grid for p in params)
-    values = [p.grid_values() for p in params]
     tech = config.load_tech()
     rng = np.random.default_rng(config.seed if seed is None else seed)
     p_keep = min(1.0, keep_rows / n) if n else 1.0
@@ -1548,8 +1560,7 @@ def grid(
     for start in range(0, n, chunk_size):
         stop = min(n, start + chunk_size)
         idx = np.arange(start, stop, dtype=np.int64)
-        codes = np.unravel_index(idx, shape)
-        frame = pd.DataFrame({p.name: v[c] for p, v, c in zip(params, values, codes, strict=True)})
+        frame = _grid_frame(blocks, sizes_of, idx)
         ev = evaluate_designs(config, frame, evaluate=evaluate, tech=tech, violations=False)
         ev.insert(0, "trial", idx)
         feas = ev["feasible"].to_numpy(dtype=bool)
@@ -1599,6 +1610,24 @@ def grid(
         sampler="grid",
         seed=config.seed if seed is None else seed,
     )
+
+
+def _grid_frame(
+    blocks: list[tuple[list[str], list[np.ndarray]]], sizes: list[int], idx: np.ndarray
+) -> pd.DataFrame:
+    """The designs at grid indices ``idx`` (blocks enumerated one after the other, each
+    in C order of its keys)."""
+    parts = []
+    first = 0
+    for (keys, values), size in zip(blocks, sizes, strict=True):
+        sel = idx[(idx >= first) & (idx < first + size)] - first
+        if len(sel):
+            codes = np.unravel_index(sel, tuple(len(v) for v in values))
+            parts.append(
+                pd.DataFrame({k: v[c] for k, v, c in zip(keys, values, codes, strict=True)})
+            )
+        first += size
+    return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
 
 
 # ---------------------------------------------------------------------------------------

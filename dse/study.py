@@ -57,6 +57,7 @@ from typing import Any
 
 import numpy as np
 
+from dse.conditional import Conditional, grid_size
 from dse.errors import DseInputError, close_match_hint
 from dse.metrics import METRICS, column_name, unit_of
 from dse.spec import CHIP_KEYS, check_value, read_toml
@@ -460,6 +461,9 @@ class StudyConfig:
         A user technology file (``[study] tech``), absolute.
     description : str
         Free text.
+    conditions : dict of str to dse.conditional.Conditional
+        Searched keys whose range depends on a categorical choice
+        (``[space.when.<key>.<choice>]``); ``space`` holds the envelope of their ranges.
     """
 
     name: str
@@ -476,6 +480,7 @@ class StudyConfig:
     path: str | None = None
     tech_path: str | None = None
     description: str = ""
+    conditions: dict[str, Conditional] = field(default_factory=dict)
 
     @property
     def metric_names(self) -> list[str]:
@@ -515,13 +520,7 @@ class StudyConfig:
     @property
     def n_grid(self) -> int | None:
         """Grid points of the space (None when a range has no step)."""
-        n = 1
-        for p in self.space.values():
-            k = p.n_grid
-            if k is None:
-                return None
-            n *= k
-        return n
+        return grid_size(self.space, self.conditions)
 
     @property
     def is_llm(self) -> bool:
@@ -551,6 +550,8 @@ class StudyConfig:
             "scenario": self.scenario.name if self.scenario else None,
             "tech": self.tech_path,
         }
+        if self.conditions:  # only then: the fingerprints of other studies do not move
+            d["conditions"] = {k: c.to_dict() for k, c in self.conditions.items()}
         return json.loads(json.dumps(d, default=str))
 
     def fingerprint(self) -> str:
@@ -728,23 +729,7 @@ def load_study(path: str | Path, *, tech: Any = None) -> StudyConfig:
     workload = _resolve_workload(workload.strip(), base)
     _check_workload(workload, f"[study] workload in {where}")
     is_llm = workload.lower().startswith("llm")
-    trials = st.get("trials", DEFAULT_TRIALS)
-    if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
-        raise DseInputError(f"[study] trials in {where} must be a positive integer, got {trials!r}")
-    seed = st.get("seed", DEFAULT_SEED)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise DseInputError(f"[study] seed in {where} must be an integer >= 0, got {seed!r}")
-    sampler = st.get("sampler", DEFAULT_SAMPLER)
-    if not isinstance(sampler, str) or sampler.lower() not in SAMPLERS:
-        raise DseInputError(
-            f"unknown sampler {sampler!r} in [study] of {where}"
-            + close_match_hint(str(sampler), SAMPLERS)
-            + f"; known: {', '.join(SAMPLERS)}"
-        )
-    sampler = sampler.lower()
-    sampler_options = st.get("sampler_options", {})
-    if not isinstance(sampler_options, dict):
-        raise DseInputError(f"[study] sampler_options in {where} must be a table")
+    trials, seed, sampler, sampler_options = _run_options(st, where)
 
     objectives = st.get("objectives")
     if not isinstance(objectives, dict) or not objectives:
@@ -763,8 +748,63 @@ def load_study(path: str | Path, *, tech: Any = None) -> StudyConfig:
         objs[metric] = d
 
     # [fixed] and [space]
+    fixed, space, when = _fixed_and_space(data, where, tech)
+
+    # [constraints] merged with the scenario
+    constraints = _constraints(data.get("constraints", {}), where, tech, is_llm)
+    scenario = _merge_scenario(st, constraints, fixed, space, where, tech, base)
+    _apply_allowed(space, fixed, constraints, where, scenario)
+    conditions = _conditions(when, space, where, tech)
+    _check_memory_count(space, fixed, where)
+
+    return StudyConfig(
+        name=name.strip(),
+        workload=workload,
+        objectives=objs,
+        space=space,
+        fixed=fixed,
+        constraints=constraints,
+        trials=trials,
+        seed=seed,
+        sampler=sampler,
+        sampler_options=dict(sampler_options),
+        scenario=scenario,
+        path=str(path),
+        tech_path=tech_path,
+        description=" ".join(description.split()),
+        conditions=conditions,
+    )
+
+
+def _run_options(st: dict[str, Any], where: str) -> tuple[int, int, str, dict[str, Any]]:
+    """trials, seed, sampler and sampler_options of a [study] table."""
+    trials = st.get("trials", DEFAULT_TRIALS)
+    if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
+        raise DseInputError(f"[study] trials in {where} must be a positive integer, got {trials!r}")
+    seed = st.get("seed", DEFAULT_SEED)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise DseInputError(f"[study] seed in {where} must be an integer >= 0, got {seed!r}")
+    sampler = st.get("sampler", DEFAULT_SAMPLER)
+    if not isinstance(sampler, str) or sampler.lower() not in SAMPLERS:
+        raise DseInputError(
+            f"unknown sampler {sampler!r} in [study] of {where}"
+            + close_match_hint(str(sampler), SAMPLERS)
+            + f"; known: {', '.join(SAMPLERS)}"
+        )
+    sampler = sampler.lower()
+    sampler_options = st.get("sampler_options", {})
+    if not isinstance(sampler_options, dict):
+        raise DseInputError(f"[study] sampler_options in {where} must be a table")
+    return trials, seed, sampler, dict(sampler_options)
+
+
+def _fixed_and_space(
+    data: dict[str, Any], where: str, tech: Any
+) -> tuple[dict[str, Any], dict[str, Param], dict[str, Any]]:
+    """[fixed] and [space] of a study file (and the raw ``[space.when]`` table)."""
     fixed_in = data.get("fixed", {})
-    space_in = data.get("space", {})
+    space_in = dict(data.get("space", {}))
+    when = space_in.pop("when", {})
     fixed: dict[str, Any] = {}
     for key, value in fixed_in.items():
         _check_chip_key(key, f"[fixed] of {where}")
@@ -795,10 +835,19 @@ def load_study(path: str | Path, *, tech: Any = None) -> StudyConfig:
             raise DseInputError(
                 f"[space] {key} in {where} must be a list (categorical) or a table {{low, high, step, log}}; put a constant in [fixed]"
             )
+    # a key searched only in [space.when...] is checked there (a range for every choice)
+    when_keys = {
+        k
+        for by in (when.values() if isinstance(when, dict) else ())
+        if isinstance(by, dict)
+        for ranges in by.values()
+        if isinstance(ranges, dict)
+        for k in ranges
+    }
     missing = [
         k
         for k, s in CHIP_KEYS.items()
-        if s.required and k != "name" and k not in fixed and k not in space
+        if s.required and k != "name" and k not in fixed and k not in space and k not in when_keys
     ]
     if missing:
         raise DseInputError(
@@ -806,8 +855,20 @@ def load_study(path: str | Path, *, tech: Any = None) -> StudyConfig:
             + (f" (also missing: {', '.join(missing[1:])})" if len(missing) > 1 else "")
         )
 
-    # [constraints] merged with the scenario
-    constraints = _constraints(data.get("constraints", {}), where, tech, is_llm)
+    return fixed, space, when
+
+
+def _merge_scenario(
+    st: dict[str, Any],
+    constraints: dict[str, Any],
+    fixed: dict[str, Any],
+    space: dict[str, Param],
+    where: str,
+    tech: Any,
+    base: Path,
+) -> Scenario | None:
+    """Load the study's scenario and merge its lists, limits and caps into ``constraints``
+    (and its grid carbon intensity into ``fixed``)."""
     scenario = None
     if "scenario" in st:
         if not isinstance(st["scenario"], str) or not st["scenario"].strip():
@@ -835,24 +896,95 @@ def load_study(path: str | Path, *, tech: Any = None) -> StudyConfig:
             for mem, cap in constraints.get("memory_count_max", {}).items():
                 caps[mem] = min(cap, caps.get(mem, cap))
             constraints["memory_count_max"] = caps
-    _apply_allowed(space, fixed, constraints, where, scenario)
-    _check_memory_count(space, fixed, where)
 
-    return StudyConfig(
-        name=name.strip(),
-        workload=workload,
-        objectives=objs,
-        space=space,
-        fixed=fixed,
-        constraints=constraints,
-        trials=trials,
-        seed=seed,
-        sampler=sampler,
-        sampler_options=dict(sampler_options),
-        scenario=scenario,
-        path=str(path),
-        tech_path=tech_path,
-        description=" ".join(description.split()),
+    return scenario
+
+
+def _conditions(
+    when: Any, space: dict[str, Param], where: str, tech: Any
+) -> dict[str, Conditional]:
+    """``[space.when.<key>.<choice>]`` tables: ranges that depend on a categorical choice.
+
+    Each conditional key gets a :class:`dse.conditional.Conditional` (a range for every
+    choice of its condition key: its own, else the ``[space]`` one) and ``space[key]``
+    becomes the envelope of its ranges (descriptive: labels, space edges).
+    """
+    if not isinstance(when, dict):
+        raise DseInputError(
+            f"[space] when in {where} must be tables [space.when.<key>.<choice>], e.g. [space.when.memory.hbm2e]"
+        )
+    raw: dict[str, tuple[str, dict[Any, Any]]] = {}
+    for on, by_choice in when.items():
+        at = f"[space.when.{on}] of {where}"
+        _check_chip_key(on, at)
+        if on not in space or space[on].kind != "categorical":
+            raise DseInputError(
+                f"{at}: '{on}' must be a list in [space] to make other ranges depend on it"
+            )
+        if not isinstance(by_choice, dict):
+            raise DseInputError(f"{at} must hold one table per choice, e.g. [space.when.{on}.<choice>]")
+        for choice, ranges in by_choice.items():
+            at = f"[space.when.{on}.{choice}] of {where}"
+            value = check_value(on, choice, at)
+            if CHIP_KEYS[on].type == "node":
+                value = tech.resolve_node(value, where=at)
+            elif CHIP_KEYS[on].type == "memory":
+                value = tech.resolve_memory(value, where=at)
+            if not isinstance(ranges, dict) or not ranges:
+                raise DseInputError(f"{at} must give ranges of searched keys, e.g. memory_count = {{ low = 1, high = 4 }}")
+            for key, spec in ranges.items():
+                _check_chip_key(key, at)
+                if CHIP_KEYS[key].categorical or key == on:
+                    raise DseInputError(f"{at}: '{key}' cannot be conditional; only numeric keys can")
+                if key in raw and raw[key][0] != on:
+                    raise DseInputError(
+                        f"{at}: '{key}' already depends on '{raw[key][0]}'; a key depends on one choice"
+                    )
+                if isinstance(spec, list):
+                    param = _categorical(key, spec, at, tech)
+                elif isinstance(spec, dict):
+                    param = _range(key, spec, at)
+                else:
+                    raise DseInputError(
+                        f"[space.when.{on}.{choice}] {key} in {where} must be a list or a table {{low, high, step, log}}"
+                    )
+                raw.setdefault(key, (on, {}))[1][value] = param
+    out: dict[str, Conditional] = {}
+    for key, (on, by_value) in raw.items():
+        cases = []
+        for choice in space[on].choices:  # a case the study cannot pick (scenario) is ignored
+            param = by_value.get(choice, space.get(key))
+            if param is None:
+                raise DseInputError(
+                    f"{where}: {key} has no range for {on} '{choice}': give one in [space] or in [space.when.{on}.{choice}]"
+                )
+            cases.append((choice, param))
+        out[key] = Conditional(key, on, tuple(cases))
+        space[key] = _envelope(key, [p for _, p in cases], where)
+    return out
+
+
+def _envelope(key: str, params: list[Param], where: str) -> Param:
+    """One Param covering the ranges of a conditional key (what a summary or label shows)."""
+    if any(p.kind == "categorical" for p in params):
+        if any(p.kind != "categorical" and p.step is None for p in params):
+            raise DseInputError(
+                f"{where}: {key} mixes a list with a continuous range; give the range a step"
+            )
+        values = sorted({v.item() if hasattr(v, "item") else v for p in params for v in p.grid_values()})
+        return Param(key, "categorical", choices=tuple(values))
+    steps = {p.step for p in params}
+    step = steps.pop() if len(steps) == 1 else None
+    kind = params[0].kind
+    if kind == "int" and step is None:
+        step = 1
+    return Param(
+        key,
+        kind,
+        low=min(p.low for p in params),
+        high=max(p.high for p in params),
+        step=step,
+        log=all(p.log for p in params),
     )
 
 

@@ -52,7 +52,7 @@ _UNIT_DISPLAY = {"degC": "°C", "us": "µs", "mm2": "mm²"}
 TOP_LEVEL_TABLES = {
     "study": "name, workload, objectives and search settings",
     "fixed": "chip keys held constant (one value each)",
-    "space": "chip keys searched: a list is categorical, a table `{low, high, step, log}` is a range",
+    "space": "chip keys searched: a list is categorical, a table `{low, high, step, log}` is a range; `[space.when.<key>.<choice>]` sub-tables give ranges that depend on a choice",
     "constraints": "limits a feasible design meets",
 }
 
@@ -421,7 +421,13 @@ def study_keys() -> str:
         + "\n\n`[fixed]` and `[space]` take chip keys (every required chip key but `name` in "
         "exactly one of them). A `[space]` value is a list (categorical) or a range table:\n\n"
         + rng
-        + "\n\n`[constraints]` keys:\n\n"
+        + "\n\n`[space.when.<key>.<choice>]` (optional, any number): ranges of numeric chip keys "
+        "that replace the `[space]` range when the categorical key `<key>` (a list in `[space]`) "
+        "takes the value `<choice>`, e.g. `[space.when.memory.hbm2e]` with `memory_count = { low = 1, "
+        "high = 4 }`; a key absent from `[space]` needs a range for every choice. optuna is asked for "
+        "the key's position in its range, `<key>.position` in [0, 1] (the same distribution in every "
+        "trial, so NSGA-II evolves it); see [The study file](study-file.md).\n\n"
+        "`[constraints]` keys:\n\n"
         + cons
         + "\n\nA scenario file (`scenario = ...`) takes the keys below; its lists are "
         f"intersected with the study's, its caps added, and of {limits} the stricter holds.\n\n"

@@ -118,7 +118,8 @@ STUDY_END_TO_END = [
         "import numpy as np\n"
         "import pandas as pd\n\n"
         "import dse\n"
-        "from dse import plotting, report\n\n"
+        "from dse import plotting, report\n"
+        "from dse.pareto import distinct_mask\n\n"
         "# Jupyter runs a notebook in its own folder (notebooks/), so studies/ is next door; the\n"
         "# second place is the source checkout dse is imported from.\n"
         "NAME = 'domestic_7nm_decode_400w.toml'\n"
@@ -173,6 +174,62 @@ STUDY_END_TO_END = [
         "    data = plotting.pareto_front_data(result.designs, names[0], other, objectives)\n"
         "    plotting.plot_pareto_front(data, chosen=knee, ax=ax)\n"
         "knee[['trial', *knobs, *names]]"
+    ),
+    new_markdown_cell(
+        "## Which memory, and what the search spent where\n\n"
+        "The Pareto set mixes memories. `plotting.node_fronts_data(..., node='memory')` gives each "
+        "memory's own best feasible designs for the first two objectives (the figure "
+        "`memory_fronts.png` that `dse run` writes; the node has `node_fronts.png`). A memory whose "
+        "front lies below and right of another's is the better buy over that range. Counts are of "
+        "distinct designs (a design proposed twice counts once), as in `summary.md`. The table "
+        "counts, per memory, the trials, the feasible ones and the limit broken most often."
+    ),
+    new_code_cell(
+        "memories = list(study.space['memory'].choices)\n"
+        "mem = plotting.node_fronts_data(result.designs, names[0], names[1], objectives, node='memory', order=memories)\n"
+        "fig, ax = plt.subplots(figsize=(8, 5.5), constrained_layout=True)\n"
+        "plotting.plot_node_fronts(mem, ax=ax, title=f'Best feasible designs per memory ({names[0]} vs {names[1]})', legend_title='memory')\n\n"
+        "def per_memory(designs):\n"
+        "    designs = designs[distinct_mask(designs)]  # each design once, as in the legend\n"
+        "    def top(v):\n"
+        "        parts = pd.Series([p.split(':')[0] for p in ';'.join(v).split(';') if p])\n"
+        "        return parts.value_counts().index[0] if len(parts) else ''\n"
+        "    t = designs.groupby('memory').agg(designs=('trial', 'size'), feasible=('feasible', 'sum'), most_broken=('violations', top))\n"
+        "    ok = designs[designs['feasible']]\n"
+        "    t['best tokens/s'] = ok.groupby('memory')[names[0]].max().round(0)\n"
+        "    t['least USD per token/s'] = (ok['unit_cost_usd'] / ok[names[0]]).groupby(ok['memory']).min().round(2)\n"
+        "    return t.reindex(memories).fillna({'designs': 0, 'feasible': 0})\n\n"
+        "shared = per_memory(result.designs)\n"
+        "shared"
+    ),
+    new_markdown_cell(
+        "Only the HBM fronts reach the highest tokens/s (the bandwidth of a few stacks), while the "
+        "cheapest dollars per token/s come from GDDR6 or LPDDR, whose many channels cost less per "
+        "GB/s: the table's last two columns say which, for this run. But HBM2 and HBM2E are capped "
+        "at 4 stacks by the scenario (`memory_count_max`) while the study searches 1-16 units for "
+        "every memory: 12 of those 16 values break the cap before the model is asked (the table's "
+        "`most_broken`), so the search spends many HBM trials on designs that cannot be built. A range "
+        "per memory fixes that: in the study file, `[space.when.memory.hbm2e]` with `memory_count = "
+        "{ low = 1, high = 4, step = 1 }` (and the same for HBM2) replaces the 1-16 range when the "
+        "memory is HBM (docs: The study file). The same 300 trials, with that change:"
+    ),
+    new_code_cell(
+        "text = STUDY.read_text()\n"
+        "assert text.count('[constraints]') == 1\n"
+        "hbm = ''.join(f'[space.when.memory.{m}]\\nmemory_count = {{ low = 1, high = 4, step = 1 }}\\n\\n' for m in ('hbm2e', 'hbm2'))\n"
+        "per_memory_file = OUT / 'per_memory_ranges.toml'\n"
+        "per_memory_file.write_text(text.replace('[constraints]', hbm + '[constraints]'))\n"
+        "conditional = dse.run_study(dse.load_study(per_memory_file), trials=300, progress=False)\n"
+        "both = pd.concat({'one range': shared, 'a range per memory': per_memory(conditional.designs)}, axis=1)\n"
+        "display(both)\n"
+        "for m in ('hbm2e', 'hbm2'):\n"
+        "    print(f\"{m}: {both.loc[m, ('one range', 'feasible')]:.0f} -> {both.loc[m, ('a range per memory', 'feasible')]:.0f} feasible designs; \"\n"
+        "          f\"Pareto designs {int((result.pareto['memory'] == m).sum())} -> {int((conditional.pareto['memory'] == m).sum())}\")"
+    ),
+    new_markdown_cell(
+        "No HBM trial breaks the cap any more. The budget also moves: NSGA-II spends trials where "
+        "the front improves, so the count per memory says where the search looked, not how good "
+        "a memory is (one seed, 300 trials); the fronts per memory answer that question."
     ),
     new_markdown_cell(
         "## Why the knee wins (1): against its Pareto neighbours\n\n"

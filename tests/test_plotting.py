@@ -277,8 +277,8 @@ def test_plot_node_fronts_legend_per_node(fig):
     d = P.node_fronts_data(node_designs(), "tokens_per_s", "die_cost_usd", directions)
     ax = P.plot_node_fronts(d, ax=fig.add_subplot())
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert legend[0].startswith("smic-n2 (2 on front of 2 feasible)")
-    assert legend[1].startswith("tsmc-n5 (2 on front of 3 feasible)")
+    assert legend[0].startswith("smic-n2 (2 on its front of 2 feasible designs)")
+    assert legend[1].startswith("tsmc-n5 (2 on its front of 3 feasible designs)")
     assert "no feasible design: smic-28" in legend
     assert "[tokens/s]" in ax.get_xlabel() and "[USD]" in ax.get_ylabel()
     assert "per node" in ax.get_title()

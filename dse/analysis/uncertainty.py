@@ -57,6 +57,7 @@ import pandas as pd
 
 from dse.constants import ModelConstants, default_constants
 from dse.errors import DseInputError
+from dse.fmt import number
 from dse.tech import Technology, _Table, default_tech
 
 __all__ = [
@@ -430,7 +431,7 @@ def percentiles(
 
 
 def _fmt(value: float) -> str:
-    return str(int(round(value))) if math.isclose(value, round(value)) else f"{value:g}"
+    return number(float(value), 6, grouping=False)
 
 
 # ---------------------------------------------------------------------------------------
