@@ -49,9 +49,9 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from dse.pareto import hypervolume as hv  # noqa: E402
 from dse.search import DEFAULT_SAMPLER, evaluate_designs, grid, run_study  # noqa: E402
-from dse.study import StudyConfig, load_study  # noqa: E402
+from dse.search.pareto import hypervolume as hv  # noqa: E402
+from dse.search.study import StudyConfig, load_study  # noqa: E402
 
 FRONTS = ROOT / "benchmarks" / "data" / "exact_fronts.json"
 STUDIES = (

@@ -52,16 +52,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import dse  # noqa: E402
-from dse.search import (  # noqa: E402
-    DEFAULT_NSGA2_OPTIONS,
-    _batch_size,
-    _crossover,
-    _fast_nsga2_class,
-    constraint_matrix,
-    make_sampler,
-    run_study,
-)
-from dse.study import load_study  # noqa: E402
+from dse.search import DEFAULT_NSGA2_OPTIONS, make_sampler, run_study  # noqa: E402
+from dse.search.result import constraint_matrix  # noqa: E402
+from dse.search.samplers import _batch_size, _crossover, _fast_nsga2_class  # noqa: E402
+from dse.search.study import load_study  # noqa: E402
 
 DEFAULT_STUDY = ROOT / "studies" / "domestic_7nm_decode_400w.toml"
 

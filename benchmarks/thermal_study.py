@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 import dse
-from dse.study import load_study
+from dse.search.study import load_study
 
 STUDY = Path(__file__).resolve().parents[1] / "studies" / "thermal_hotspot_prefill.toml"
 WL = "llm-prefill:llama-3-8b:batch=1,seq=2048"

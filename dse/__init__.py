@@ -42,7 +42,7 @@ _EXPORTS = {
     "load_tech": "dse.tech",
     "default_tech": "dse.tech",
     "DseInputError": "dse.errors",
-    "load_study": "dse.study",
+    "load_study": "dse.search.study",
     "run_study": "dse.search",
     "grid": "dse.search",
 }

@@ -173,19 +173,20 @@ def _evaluate_samples(chip, args: argparse.Namespace, tech) -> int:
         import matplotlib
 
         matplotlib.use("Agg")
-        from dse import plotting
-        from dse.analysis.uncertainty import plot_tornado, tornado
+        from dse import plots
+        from dse.analysis.uncertainty import tornado
+        from dse.plots.tornado import plot_tornado
 
         out = Path(args.plot)
         out.mkdir(parents=True, exist_ok=True)
         metric = "cost_per_throughput_usd" if args.workload else "unit_cost_usd"
-        fig = plotting.new_figure(9.0, 6.0)
+        fig = plots.new_figure(9.0, 6.0)
         from dse.metrics import METRICS as _M
 
         ax = plot_tornado(tornado(chip, metric, workload=args.workload), ax=fig.add_subplot(1, 1, 1))
         ax.set_xlabel(f"{metric} [{_M[metric].unit}] (vertical line: all inputs at their table value)")
         ax.set_title(f"{chip.name}: which uncertain inputs move {metric} most\n(each input alone at its low / high value)")
-        path = plotting.save_figure(fig, out / "tornado.png")
+        path = plots.save_figure(fig, out / "tornado.png")
         print(f"plot written to {path}", file=sys.stderr)
     return 0
 
@@ -199,7 +200,7 @@ def _evaluate_plots(chip, workload, tech, out: Path) -> list[Path]:
     import matplotlib
 
     matplotlib.use("Agg")
-    from dse import plotting
+    from dse import plots
     from dse.chain import (
         lifetime_sweep,
         op_breakdown,
@@ -207,7 +208,7 @@ def _evaluate_plots(chip, workload, tech, out: Path) -> list[Path]:
         roofline_ceilings,
         thermal_map,
     )
-    from dse.plotting_thermal import plot_thermal_map
+    from dse.plots.thermal import plot_thermal_map
     from dse.workloads import parse_workload
 
     out.mkdir(parents=True, exist_ok=True)
@@ -218,12 +219,12 @@ def _evaluate_plots(chip, workload, tech, out: Path) -> list[Path]:
         from dse.workloads import serve_step_workload
 
         batch = int(evaluate(chip, wl, tech=tech).serve_batch or 1)  # a serve workload sets it
-        fig = plotting.new_figure(9.0, 5.0)
-        plotting.plot_serve_curve(
+        fig = plots.new_figure(9.0, 5.0)
+        plots.plot_serve_curve(
             serve_curve(chip, wl, tech=tech), wl.serve, serve_batch=batch, ax=fig.add_subplot(1, 1, 1),
             title=f"{chip.name}: {wl.spec}\nlatency against the batch of running requests",
         )  # fmt: skip
-        paths.append(plotting.save_figure(fig, out / "serve_curve.png"))
+        paths.append(plots.save_figure(fig, out / "serve_curve.png"))
         assert wl.model_config is not None  # an llm-serve workload has its model
         workload = serve_step_workload(
             wl.model_config, wl.serve, batch, wl.dtype, str(wl.weight_dtype), str(wl.kv_dtype),
@@ -231,34 +232,35 @@ def _evaluate_plots(chip, workload, tech, out: Path) -> list[Path]:
         )  # fmt: skip
     label = workload.spec if not isinstance(workload, str) else workload
     result, fp = thermal_map(chip, workload, tech)
-    fig = plotting.new_figure(8.0, 7.0)
+    fig = plots.new_figure(8.0, 7.0)
     title = f"{chip.name}: {label}\nhot spot {result.peak_c:.1f} °C, die mean {result.mean_c:.1f} °C, {result.power_w:.0f} W"
     plot_thermal_map(result, fp, ax=fig.add_subplot(1, 1, 1), title=title)
-    paths.append(plotting.save_figure(fig, out / "thermal_map.png"))
-    fig = plotting.new_figure(10.0, 6.0)
-    data = plotting.roofline_data(
+    paths.append(plots.save_figure(fig, out / "thermal_map.png"))
+    fig = plots.new_figure(10.0, 6.0)
+    data = plots.roofline_data(
         op_breakdown(chip, workload, tech), roofline_ceilings(chip, workload, tech)
     )
-    plotting.plot_roofline(data, ax=fig.add_subplot(1, 1, 1), title=f"{chip.name}: {label}")
-    paths.append(plotting.save_figure(fig, out / "roofline.png"))
-    fig = plotting.new_figure(8.0, 4.5)
-    plotting.plot_power_breakdown(
+    plots.plot_roofline(data, ax=fig.add_subplot(1, 1, 1), title=f"{chip.name}: {label}")
+    paths.append(plots.save_figure(fig, out / "roofline.png"))
+    fig = plots.new_figure(8.0, 4.5)
+    plots.plot_power_breakdown(
         power_breakdown(chip, workload, tech), tdp_w=chip.tdp_w, ax=fig.add_subplot(1, 1, 1),
         title=f"{chip.name}: {label}\nwhere the module power goes at the sustained clock",
     )  # fmt: skip
-    paths.append(plotting.save_figure(fig, out / "power_breakdown.png"))
-    fig = plotting.new_figure(10.0, 5.0)
-    plotting.plot_lifetime_vs_clock(
+    paths.append(plots.save_figure(fig, out / "power_breakdown.png"))
+    fig = plots.new_figure(10.0, 5.0)
+    plots.plot_lifetime_vs_clock(
         lifetime_sweep(chip, workload, tech), declared_clock_ghz=chip.clock_ghz, ax=fig.add_subplot(1, 1, 1),
         title=f"{chip.name}: {label}\nlifetime against clock for each cooling tier "
         f"(duty {chip.duty_cycle:g}, {_cycles(chip)} a day, {chip.ambient_c:g} °C ambient)",
     )  # fmt: skip
-    paths.append(plotting.save_figure(fig, out / "lifetime_vs_clock.png"))
+    paths.append(plots.save_figure(fig, out / "lifetime_vs_clock.png"))
     return paths
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from dse.analysis.compare import compare, infeasible, is_system_comparison, plot_compare
+    from dse.analysis.compare import compare
+    from dse.plots.compare import infeasible, is_system_comparison, plot_compare
     from dse.spec import load_chip
 
     if len(args.chips) < 2:
@@ -351,20 +353,118 @@ def cmd_memories(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    from dse.search import cmd_run as run
+def _default_out(config: Any, suffix: str = "") -> Path:
+    return Path("results") / f"{config.name}{suffix}"
 
-    return run(args)
+
+def dashboard_command(storage: str | None) -> str | None:
+    """The optuna-dashboard command line for a study's storage (None in memory).
+
+    optuna-dashboard opens a journal file path and any optuna storage URL as they are.
+    """
+    if not storage:
+        return None
+    import shlex
+
+    return f"optuna-dashboard {shlex.quote(str(storage))}"
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """`dse run STUDY.toml [--trials N] [--storage URL] [--workers N] [--out DIR] [--seed S] [--sampler S]`.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``study``, ``trials``, ``storage``, ``workers``, ``out``, ``seed``, ``sampler``
+        (missing attributes take their defaults).
+
+    Returns
+    -------
+    int
+        Exit code: 0 done, 130 interrupted (trials kept; rerun to resume).
+    """
+    from dse.report import convergence_of, write_result
+    from dse.search import run_study
+    from dse.search.study import load_study
+
+    config = load_study(args.study)
+    robust = getattr(args, "robust", None)
+    percentile = getattr(args, "percentile", None) or 90.0
+    evaluate = None
+    suffix = ""
+    if robust:
+        from dse.analysis.uncertainty import RobustEvaluate
+
+        evaluate = RobustEvaluate(robust, percentile, seed=config.seed)
+        suffix = f"-robust{robust}-p{percentile:g}"  # its own storage: other numbers
+    out = Path(getattr(args, "out", None) or _default_out(config, suffix))
+    storage = getattr(args, "storage", None)
+    try:
+        result = run_study(
+            config,
+            trials=getattr(args, "trials", None),
+            storage=storage,
+            workers=getattr(args, "workers", None) or 1,
+            out=out,
+            seed=getattr(args, "seed", None),
+            sampler=getattr(args, "sampler", None),
+            progress=not getattr(args, "quiet", False),
+            evaluate=evaluate,
+        )
+    except KeyboardInterrupt:
+        where = storage or out / "study.journal"
+        print(
+            f"\ninterrupted: finished trials are kept in {where}; run the same command again to resume",
+            file=sys.stderr,
+        )
+        return 130
+    files = write_result(result, out)
+    convergence = convergence_of(result)
+    if convergence is not None and convergence.warning:
+        print(f"warning: {convergence.warning} (convergence.png, summary.md)", file=sys.stderr)
+    print(
+        f"{result.n_evaluated} trials ({result.n_new} new, {result.trials_per_s:,.0f} trials/s), "
+        f"{result.n_feasible} feasible, {len(result.pareto)} Pareto-optimal; storage {result.storage}"
+    )
+    print(f"browse the trials: {dashboard_command(result.storage)}  (pip install optuna-dashboard)")
+    print(f"outputs in {out}/: {', '.join(files)}")
+    return 0
 
 
 def cmd_grid(args: argparse.Namespace) -> int:
-    from dse.search import cmd_grid as grid
+    """`dse grid STUDY.toml [--out DIR]`: exhaustive enumeration, same outputs.
 
-    return grid(args)
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``study``, ``out`` (and optionally ``max_points``).
+
+    Returns
+    -------
+    int
+        Exit code 0.
+    """
+    from dse.report import write_result
+    from dse.search.grid import DEFAULT_GRID_MAX_POINTS, grid
+    from dse.search.study import load_study
+
+    config = load_study(args.study)
+    out = Path(getattr(args, "out", None) or _default_out(config, "-grid"))
+    max_points = getattr(args, "max_points", None) or DEFAULT_GRID_MAX_POINTS
+    result = grid(
+        config, out=out, max_points=max_points, progress=not getattr(args, "quiet", False)
+    )
+    files = write_result(result, out)
+    print(
+        f"{result.n_evaluated:,} grid points ({result.trials_per_s:,.0f}/s), {result.n_feasible:,} feasible, "
+        f"{len(result.pareto)} Pareto-optimal"
+    )
+    print(f"outputs in {out}/: {', '.join(files)}")
+    return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from dse.report_html import load_result, write_report
+    from dse.report.html import load_result, write_report
 
     result = load_result(args.dir, args.study)
     path = write_report(result, args.dir)

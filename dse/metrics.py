@@ -7,6 +7,10 @@ constraints by these names, CSV headers and plot labels come from here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -113,3 +117,76 @@ def column_name(key: str) -> str:
     if not unit or key.endswith(_UNIT_SUFFIXES):
         return key
     return f"{key} [{unit}]"
+
+
+# columns of the outputs: the name every CSV header, plot label and optuna attribute uses
+
+#: units of the constraint columns (value <= 0: satisfied; see dse.search.constraint_matrix)
+_CONSTRAINT_UNITS = {
+    "model": "violations",
+    "export_class": "flag",
+    "memory_count_max": "fraction of cap",
+}
+
+
+#: columns placed after the metrics, in this order, when present
+_TRAILING = ("pareto_rank", "crowding_distance", "feasible", "violations")
+
+
+def output_columns(frame: pd.DataFrame) -> list[str]:
+    """Column order of the CSVs: trial, chip keys, metrics, rank/crowding, the rest.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Designs (columns named by chip keys and metrics).
+
+    Returns
+    -------
+    list of str
+        Every column of ``frame`` exactly once.
+    """
+    from dse.spec import CHIP_KEYS
+
+    cols = list(frame.columns)
+    lead = [c for c in ("trial", "chosen") if c in cols]
+    keys = [k for k in CHIP_KEYS if k in cols]
+    metrics = [m for m in METRICS if m in cols and m not in _TRAILING]
+    trailing = [c for c in _TRAILING if c in cols]
+    ordered = list(dict.fromkeys(lead + keys + metrics + trailing))
+    return ordered + [c for c in cols if c not in ordered]
+
+
+def output_name(key: str) -> str:
+    """The name a column carries in every output: CSV headers and optuna user attributes.
+
+    :func:`dse.metrics.column_name` (``cores [count]``, ``yield [fraction]``;
+    ``die_area_mm2`` unchanged), plus the constraint columns of the search, whose values
+    are not in the unit their name ends with: ``constraint_max_power_w [fraction of
+    limit]`` holds (power_w - limit) / limit, ``constraint_model [violations]`` the count
+    of the model's violations, ``constraint_export_class [flag]`` 0 or 1,
+    ``constraint_memory_count_max [fraction of cap]``; all <= 0 when satisfied (a
+    limit of 0 gives the plain difference, in the metric's unit).
+
+    Parameters
+    ----------
+    key : str
+        A chip key, metric or column of the search (``constraint_<name>``, ...).
+
+    Returns
+    -------
+    str
+        ``key``, or ``"<key> [<unit>]"``; :func:`input_name` inverts it.
+    """
+    if key.startswith("constraint_"):
+        name = key[len("constraint_") :]
+        unit = _CONSTRAINT_UNITS.get(name)
+        if unit is None and name.startswith(("max_", "min_")):
+            unit = "fraction of limit"
+        return f"{key} [{unit}]" if unit else key
+    return column_name(key)
+
+
+def input_name(label: str) -> str:
+    """The key of an output name (inverse of :func:`output_name`): drops ``" [unit]"``."""
+    return label.split(" [", 1)[0]

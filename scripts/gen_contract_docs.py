@@ -2,7 +2,7 @@
 
 The chip keys (:data:`dse.spec.CHIP_KEYS`), the metrics (:data:`dse.metrics.METRICS`),
 the workload kinds and options (:mod:`dse.workloads`), the study-file keys
-(:mod:`dse.study`), the command line (:func:`dse.cli.build_parser`) and the public names
+(:mod:`dse.search.study`), the command line (:func:`dse.cli.build_parser`) and the public names
 (``dse.__all__``) are declared once in the package. This script renders them into the
 marked sections of ``docs/contract.md`` and ``docs/api.md``::
 
@@ -37,9 +37,10 @@ if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
 
 import dse  # noqa: E402
-from dse import cli, study, workloads  # noqa: E402
+from dse import cli, workloads  # noqa: E402
 from dse.chain import Metrics  # noqa: E402
 from dse.metrics import METRICS, column_name  # noqa: E402
+from dse.search import study  # noqa: E402
 from dse.spec import CHIP_KEYS, FILE_ONLY_KEYS  # noqa: E402
 
 CONTRACT = ROOT / "docs" / "contract.md"

@@ -17,7 +17,7 @@ EXPLORE = [
         "# Exploring one design\n\n"
         "Evaluate a domestic 7 nm-class inference chip (SMIC N+2), place the LLM-decode ops on its "
         "roofline, sweep SRAM and clock, and compare process nodes for the same design. Only the "
-        "public API is used (`dse.*`, `dse.plotting`)."
+        "public API is used (`dse.*`, `dse.plots`)."
     ),
     new_code_cell(
         "import matplotlib\n"
@@ -25,7 +25,7 @@ EXPLORE = [
         "import pandas as pd\n"
         "import matplotlib.pyplot as plt\n\n"
         "import dse\n"
-        "from dse import plotting\n\n"
+        "from dse import plots\n\n"
         "chip = dse.example_chip('smic-n2-inference')\n"
         "wl = 'llm-decode:llama-3-8b:batch=16,context=2048'\n"
         "m = dse.evaluate(chip, wl)\n"
@@ -39,7 +39,7 @@ EXPLORE = [
     new_code_cell(
         "ops = dse.op_breakdown(chip, wl)\n"
         "ceilings = dse.roofline_ceilings(chip, wl)\n"
-        "ax = plotting.plot_roofline(plotting.roofline_data(ops, ceilings), title=f'{chip.name}: {wl}')\n"
+        "ax = plots.plot_roofline(plots.roofline_data(ops, ceilings), title=f'{chip.name}: {wl}')\n"
         "ops[['op', 'count', 'bound', 'time_s', 'intensity_flop_per_byte']]"
     ),
     new_markdown_cell(
@@ -109,7 +109,7 @@ STUDY_END_TO_END = [
         "notebook runs a small search of `studies/domestic_7nm_decode_400w.toml`, loads the Pareto "
         "set, picks a design and explains why it wins: what it trades against its Pareto "
         "neighbours and against the best design of each objective, its roofline, and which limits "
-        "bind. Only the public API is used (`dse.*`, `dse.report`, `dse.plotting`)."
+        "bind. Only the public API is used (`dse.*`, `dse.report`, `dse.plots`)."
     ),
     new_code_cell(
         "import tempfile\n"
@@ -118,8 +118,8 @@ STUDY_END_TO_END = [
         "import numpy as np\n"
         "import pandas as pd\n\n"
         "import dse\n"
-        "from dse import plotting, report\n"
-        "from dse.pareto import distinct_mask\n\n"
+        "from dse import plots, report\n"
+        "from dse.search.pareto import distinct_mask\n\n"
         "# Jupyter runs a notebook in its own folder (notebooks/), so studies/ is next door; the\n"
         "# second place is the source checkout dse is imported from.\n"
         "NAME = 'domestic_7nm_decode_400w.toml'\n"
@@ -149,7 +149,7 @@ STUDY_END_TO_END = [
         "## The Pareto set\n\n"
         "`result.pareto` holds the feasible non-dominated designs (one row per distinct design), "
         "`result.designs` every trial, both as DataFrames keyed by chip keys and metric names. "
-        "`plotting.axis_label` adds the unit to a name, as in the CSV headers."
+        "`plots.axis_label` adds the unit to a name, as in the CSV headers."
     ),
     new_code_cell(
         "objectives = result.objectives  # metric -> 'minimize' / 'maximize'\n"
@@ -157,7 +157,7 @@ STUDY_END_TO_END = [
         "knobs = list(study.space)\n"
         "P = result.pareto\n"
         "show = ['trial', *knobs, *names, 'die_area_mm2', 'power_w']\n"
-        "P[show].rename(columns=plotting.axis_label).round(4)"
+        "P[show].rename(columns=plots.axis_label).round(4)"
     ),
     new_markdown_cell(
         "## Pick a design: the knee\n\n"
@@ -171,13 +171,13 @@ STUDY_END_TO_END = [
         "knee = report.choose_design(P, objectives)\n"
         "fig, axes = plt.subplots(1, len(names) - 1, figsize=(6 * (len(names) - 1), 4.5), constrained_layout=True, squeeze=False)\n"
         "for ax, other in zip(axes[0], names[1:]):\n"
-        "    data = plotting.pareto_front_data(result.designs, names[0], other, objectives)\n"
-        "    plotting.plot_pareto_front(data, chosen=knee, ax=ax)\n"
+        "    data = plots.pareto_front_data(result.designs, names[0], other, objectives)\n"
+        "    plots.plot_pareto_front(data, chosen=knee, ax=ax)\n"
         "knee[['trial', *knobs, *names]]"
     ),
     new_markdown_cell(
         "## Which memory, and what the search spent where\n\n"
-        "The Pareto set mixes memories. `plotting.node_fronts_data(..., node='memory')` gives each "
+        "The Pareto set mixes memories. `plots.node_fronts_data(..., node='memory')` gives each "
         "memory's own best feasible designs for the first two objectives (the figure "
         "`memory_fronts.png` that `dse run` writes; the node has `node_fronts.png`). A memory whose "
         "front lies below and right of another's is the better buy over that range. Counts are of "
@@ -186,9 +186,9 @@ STUDY_END_TO_END = [
     ),
     new_code_cell(
         "memories = list(study.space['memory'].choices)\n"
-        "mem = plotting.node_fronts_data(result.designs, names[0], names[1], objectives, node='memory', order=memories)\n"
+        "mem = plots.node_fronts_data(result.designs, names[0], names[1], objectives, node='memory', order=memories)\n"
         "fig, ax = plt.subplots(figsize=(8, 5.5), constrained_layout=True)\n"
-        "plotting.plot_node_fronts(mem, ax=ax, title=f'Best feasible designs per memory ({names[0]} vs {names[1]})', legend_title='memory')\n\n"
+        "plots.plot_node_fronts(mem, ax=ax, title=f'Best feasible designs per memory ({names[0]} vs {names[1]})', legend_title='memory')\n\n"
         "def per_memory(designs):\n"
         "    designs = designs[distinct_mask(designs)]  # each design once, as in the legend\n"
         "    def top(v):\n"
@@ -275,7 +275,7 @@ STUDY_END_TO_END = [
         "best = {f'best {m}': P.loc[(P[m] * s).idxmin()] for m, s in zip(names, sign)}\n"
         "cols = ['trial', *knobs, *names, 'die_area_mm2', 'power_w', 'sustained_clock_ghz', 'memory_bandwidth_gbps']\n"
         "table = pd.DataFrame({'knee': knee, **best}).T[cols]\n"
-        "display(table.rename(columns=plotting.axis_label))\n"
+        "display(table.rename(columns=plots.axis_label))\n"
         "for label, b in best.items():\n"
         "    m = label.removeprefix('best ')\n"
         "    d = change(knee, b)\n"
@@ -294,7 +294,7 @@ STUDY_END_TO_END = [
         "ops = dse.op_breakdown(chip, study.workload)\n"
         "ceilings = dse.roofline_ceilings(chip, study.workload)\n"
         "fig, ax = plt.subplots(figsize=(10, 5.5), constrained_layout=True)\n"
-        "plotting.plot_roofline(plotting.roofline_data(ops, ceilings), ax=ax, title=f'{chip.name}: {study.workload}')\n"
+        "plots.plot_roofline(plots.roofline_data(ops, ceilings), ax=ax, title=f'{chip.name}: {study.workload}')\n"
         "share = ops.groupby('bound')['total_time_s'].sum() / ops['total_time_s'].sum()\n"
         "m = dse.evaluate(chip, study.workload).to_dict()\n"
         "check = pd.DataFrame({'Pareto table': knee[names].astype(float), 'dse.evaluate': pd.Series({n: m[n] for n in names})})\n"

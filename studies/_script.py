@@ -10,8 +10,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from dse.search import StudyResult, grid, run_study, write_result
-from dse.study import StudyConfig, load_study
+from dse.report import write_result
+from dse.search import StudyResult, grid, run_study
+from dse.search.study import StudyConfig, load_study
 
 
 def parse_args(argv: list[str] | None, doc: str, default_out: str) -> argparse.Namespace:

@@ -33,10 +33,10 @@ sys.path.insert(0, str(HERE))
 
 from _script import parse_args, study_outputs  # noqa: E402
 
-from dse import plotting  # noqa: E402
-from dse.pareto import non_dominated_mask  # noqa: E402
+from dse import plots  # noqa: E402
 from dse.search import grid  # noqa: E402
-from dse.study import load_study  # noqa: E402
+from dse.search.pareto import non_dominated_mask  # noqa: E402
+from dse.search.study import load_study  # noqa: E402
 
 STUDY = HERE / "chiplets_beyond_reticle.toml"
 DESIGN = ["cores", "macs_per_core", "sram_mb", "memory"]
@@ -189,7 +189,7 @@ def summarise(d: pd.DataFrame, quiet: bool) -> dict:
 
 
 def plot(d: pd.DataFrame, info: dict, path: Path) -> Path:
-    fig = plotting.new_figure(13.0, 5.2)
+    fig = plots.new_figure(13.0, 5.2)
     ax1, ax2 = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
     feas = d[d["feasible"].astype(bool)]
     colors = {1: "C0", 2: "C1", 4: "C2"}
@@ -245,7 +245,7 @@ def plot(d: pd.DataFrame, info: dict, path: Path) -> Path:
     )
     ax2.grid(alpha=0.3)
     ax2.legend(fontsize="x-small")
-    return plotting.save_figure(fig, path)
+    return plots.save_figure(fig, path)
 
 
 def main(argv: list[str] | None = None) -> int:

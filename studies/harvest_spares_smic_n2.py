@@ -32,10 +32,10 @@ sys.path.insert(0, str(HERE))
 
 from _script import parse_args, study_outputs  # noqa: E402
 
-from dse import plotting  # noqa: E402
-from dse.pareto import non_dominated_mask  # noqa: E402
+from dse import plots  # noqa: E402
 from dse.search import grid  # noqa: E402
-from dse.study import Param, load_study  # noqa: E402
+from dse.search.pareto import non_dominated_mask  # noqa: E402
+from dse.search.study import Param, load_study  # noqa: E402
 
 STUDY = HERE / "harvest_spares_smic_n2.toml"
 #: SMIC N+2 copies with another defect density [1/cm2] (D0 range of nodes.csv: 0.10-0.30)
@@ -169,7 +169,7 @@ def summarise(designs: pd.DataFrame, quiet: bool) -> tuple[pd.DataFrame, dict]:
 
 
 def plot(table: pd.DataFrame, extra: dict, path: Path) -> Path:
-    fig = plotting.new_figure(13.0, 5.0)
+    fig = plots.new_figure(13.0, 5.0)
     ax1, ax2 = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
     levels = extra["levels"]
     colors = {n: f"C{i}" for i, n in enumerate(NODES)}
@@ -220,7 +220,7 @@ def plot(table: pd.DataFrame, extra: dict, path: Path) -> Path:
     )
     ax2.grid(alpha=0.3)
     ax2.legend(fontsize="x-small")
-    return plotting.save_figure(fig, path)
+    return plots.save_figure(fig, path)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,10 +25,11 @@ sys.path.insert(0, str(HERE.parent))
 
 from _script import parse_args  # noqa: E402
 
-from dse.report import _md_table  # noqa: E402
-from dse.search import StudyResult, grid, run_study, write_result  # noqa: E402
+from dse.report import write_result  # noqa: E402
+from dse.report.summary import _md_table  # noqa: E402
+from dse.search import StudyResult, grid, run_study  # noqa: E402
+from dse.search.study import load_study  # noqa: E402
 from dse.spec import CHIP_KEYS  # noqa: E402
-from dse.study import load_study  # noqa: E402
 
 STUDY = HERE / "lifetime_domestic_7nm.toml"
 TARGET = "min_lifetime_years"

@@ -20,8 +20,9 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from dse.search import run_study, write_result  # noqa: E402
-from dse.study import load_study  # noqa: E402
+from dse.report import write_result  # noqa: E402
+from dse.search import run_study  # noqa: E402
+from dse.search.study import load_study  # noqa: E402
 
 STUDY = HERE / "node_comparison_decode.toml"
 BASELINE = "tsmc-n4"

@@ -41,7 +41,7 @@ from _script import parse_args, study_outputs  # noqa: E402
 
 from dse.model import cost  # noqa: E402
 from dse.search import grid  # noqa: E402
-from dse.study import load_study  # noqa: E402
+from dse.search.study import load_study  # noqa: E402
 from dse.tech import default_tech  # noqa: E402
 
 STUDY = HERE / "node_vs_volume.toml"

@@ -32,13 +32,14 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from dse import plotting  # noqa: E402
-from dse.analysis.uncertainty import evaluate_samples, percentiles, plot_tornado, tornado  # noqa: E402
-from dse.pareto import non_dominated_mask, pareto_ranks  # noqa: E402
+from dse import plots  # noqa: E402
+from dse.analysis.uncertainty import evaluate_samples, percentiles, tornado  # noqa: E402
+from dse.plots.tornado import plot_tornado  # noqa: E402
 from dse.report import choose_design  # noqa: E402
 from dse.search import run_study  # noqa: E402
+from dse.search.pareto import non_dominated_mask, pareto_ranks  # noqa: E402
+from dse.search.study import load_study  # noqa: E402
 from dse.spec import chip_from_dict  # noqa: E402
-from dse.study import load_study  # noqa: E402
 
 STUDY = HERE / "domestic_7nm_decode_400w.toml"
 METRICS = ["unit_cost_usd", "tokens_per_s", "energy_per_item_j"]
@@ -182,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     chip = chip_from_dict({"name": "chosen", **{k: _py(chosen[k]) for k in keys}})
-    fig = plotting.new_figure(18.0, 6.0)
+    fig = plots.new_figure(18.0, 6.0)
     for i, m in enumerate(METRICS, start=1):
         data = tornado(chip, m, workload=config.workload)
         top = data.iloc[0]
@@ -197,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         plot_tornado(data, ax=fig.add_subplot(1, 3, i), top=12)
     fig.suptitle(f"Tornado, chosen design: {label(chosen)}")
-    plotting.save_figure(fig, out / "tornado.png")
+    plots.save_figure(fig, out / "tornado.png")
     plot_fronts(table, out / "robust_front.png")
     print(
         f"outputs in {out}/: pareto.csv (pessimistic front), percentiles.csv, robust_front.png, tornado.png"
@@ -211,7 +212,7 @@ def _py(value):
 
 
 def plot_fronts(table: pd.DataFrame, path: Path) -> Path:
-    fig = plotting.new_figure(8.0, 5.5)
+    fig = plots.new_figure(8.0, 5.5)
     ax = fig.add_subplot(1, 1, 1)
     x, y = table["tokens_per_s_p50"], table["unit_cost_usd_p50"]
     ax.errorbar(
@@ -256,7 +257,7 @@ def plot_fronts(table: pd.DataFrame, path: Path) -> Path:
     )
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small")
-    return plotting.save_figure(fig, path)
+    return plots.save_figure(fig, path)
 
 
 if __name__ == "__main__":

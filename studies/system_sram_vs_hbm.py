@@ -35,11 +35,11 @@ sys.path.insert(0, str(HERE))
 from _script import parse_args, study_outputs  # noqa: E402
 
 import dse  # noqa: E402
-from dse import plotting  # noqa: E402
+from dse import plots  # noqa: E402
 from dse.constants import default_constants  # noqa: E402
 from dse.model.multichip import size_system  # noqa: E402
-from dse.pareto import non_dominated_mask  # noqa: E402
 from dse.search import grid  # noqa: E402
+from dse.search.pareto import non_dominated_mask  # noqa: E402
 
 STUDY = HERE / "system_sram_vs_hbm.toml"
 OBJ = ["system_throughput_per_s", "system_cost_per_throughput_usd", "system_energy_per_item_j"]
@@ -196,7 +196,7 @@ def summarise(config, auto: pd.DataFrame, single: pd.DataFrame, quiet: bool) -> 
 
 
 def plot(info: dict, path: Path) -> Path:
-    fig = plotting.new_figure(15.0, 5.0)
+    fig = plots.new_figure(15.0, 5.0)
     axes = [fig.add_subplot(1, 3, i) for i in (1, 2, 3)]
     auto = info["auto"]
     colors = {"SRAM-only": "C3", "HBM3": "C0"}
@@ -247,7 +247,7 @@ def plot(info: dict, path: Path) -> Path:
     )
     axes[2].grid(alpha=0.3, which="both")
     axes[2].legend(fontsize="small")
-    return plotting.save_figure(fig, path)
+    return plots.save_figure(fig, path)
 
 
 def main(argv: list[str] | None = None) -> int:

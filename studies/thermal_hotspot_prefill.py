@@ -18,9 +18,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from dse import plotting  # noqa: E402
-from dse.search import grid, run_study, write_result  # noqa: E402
-from dse.study import load_study  # noqa: E402
+from dse import plots  # noqa: E402
+from dse.report import write_result  # noqa: E402
+from dse.search import grid, run_study  # noqa: E402
+from dse.search.study import load_study  # noqa: E402
 
 STUDY = HERE / "thermal_hotspot_prefill.toml"
 KEYS = ["node", "cores", "macs_per_core", "clock_ghz", "sram_mb"]
@@ -66,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {name}: " + ", ".join(f"{k}={v}" for k, v in zip(KEYS, row, strict=True)))
     write_result(res["grid"], out)
     write_result(res["lumped"], out / "lumped")
-    fig = plotting.new_figure(8.0, 5.5)
+    fig = plots.new_figure(8.0, 5.5)
     ax = fig.add_subplot(1, 1, 1)
     for model, color in (("lumped", "C0"), ("grid", "C3")):
         p = res[model].pareto.sort_values("tokens_per_s")
@@ -85,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ax.grid(alpha=0.3)
     ax.legend()
-    plotting.save_figure(fig, out / "fronts_lumped_vs_grid.png")
+    plots.save_figure(fig, out / "fronts_lumped_vs_grid.png")
     print(
         f"outputs in {out}/: pareto.csv, summary.md, plots, fronts_lumped_vs_grid.png (lumped model in {out / 'lumped'}/)"
     )

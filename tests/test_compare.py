@@ -6,7 +6,8 @@ import pytest
 from conftest import run_cli
 
 import dse
-from dse.analysis.compare import compare, compare_ratios, plot_compare
+from dse.analysis.compare import compare
+from dse.plots.compare import compare_ratios, plot_compare
 
 WL = "llm-decode:llama-3-8b:batch=16,context=2048"
 
@@ -44,7 +45,7 @@ def test_compare_plot_and_table_agree_on_systems():
     # systems (4 chips of 64 GB HBM2E, 2 chips of 128 GB LPDDR5X). The plot must draw the
     # systems' figures the table gives, against a feasible baseline, and mark the chip
     # that breaks a limit.
-    from dse.analysis.compare import baseline_chip, infeasible, plot_metrics
+    from dse.plots.compare import baseline_chip, infeasible, plot_metrics
 
     hbm = dse.example_chip("smic-n2-inference").replace(system="auto", name="hbm2e-system")
     lp = hbm.replace(memory="lpddr5x", memory_count=8, name="lpddr5x-system")

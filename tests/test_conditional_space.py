@@ -14,14 +14,13 @@ import pandas as pd
 import pytest
 from conftest import run_cli
 
-from dse import conditional
 from dse.errors import DseInputError
 from dse.fmt import number
-from dse.pareto import distinct_mask
-from dse.plotting import node_fronts_data, pareto_front_data
+from dse.plots import node_fronts_data, pareto_front_data
 from dse.report import write_outputs
-from dse.search import grid, run_study
-from dse.study import load_study
+from dse.search import conditional, grid, run_study
+from dse.search.pareto import distinct_mask
+from dse.search.study import load_study
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDY = ROOT / "studies" / "lpddr5x_vs_hbm2e.toml"

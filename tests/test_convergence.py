@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from conftest import ROOT, run_cli
 
-from dse.plotting import convergence_data, plot_convergence
+from dse.plots import convergence_data, plot_convergence
 from dse.search import grid, run_study
-from dse.study import load_study
+from dse.search.study import load_study
 
 MIN2 = {"a": "minimize", "b": "minimize"}
 

@@ -120,8 +120,8 @@ def test_generated_contract_is_current():
 
 def test_generated_tables_name_every_declared_key():
     from dse.metrics import METRICS
+    from dse.search.study import _STUDY_KEYS
     from dse.spec import CHIP_KEYS
-    from dse.study import _STUDY_KEYS
     from dse.workloads import BUILTIN_MODELS, WORKLOAD_KINDS
 
     gen = _load_generator()

@@ -18,7 +18,9 @@ import pytest
 
 import dse
 from dse import report as R
-from dse.study import load_study
+from dse.report import metadata as R_metadata
+from dse.report import write as R_write
+from dse.search.study import load_study
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -73,7 +75,7 @@ def sha256(path: Path) -> str:
 
 
 def check_common(meta: dict, csv: Path, study: Path) -> None:
-    assert meta["format"] == R.METADATA_FORMAT
+    assert meta["format"] == R_metadata.METADATA_FORMAT
     assert meta["file"] == csv.name
     assert meta["rows"] == len(pd.read_csv(csv))
     assert meta["dse_version"] == dse.__version__
@@ -163,7 +165,7 @@ def test_library_outputs_and_a_study_without_file(tiny, tmp_path):
 def test_reduced_trials_csv_says_so(tiny, tmp_path, monkeypatch):
     result = dse.grid(load_study(tiny), progress=False)
     original = R.trials_for_csv
-    monkeypatch.setattr(R, "trials_for_csv", lambda d, p, **kw: original(d, p, max_rows=10))
+    monkeypatch.setattr(R_write, "trials_for_csv", lambda d, p, **kw: original(d, p, max_rows=10))
     files = R.write_outputs(result, tmp_path)
     meta = R.read_csv_metadata(files["trials"])
     assert meta["rows"] == len(pd.read_csv(files["trials"])) == 10

@@ -11,7 +11,7 @@ import itertools
 import numpy as np
 import pytest
 
-from dse.pareto import (
+from dse.search.pareto import (
     crowding_distance,
     hypervolume,
     non_dominated_mask,

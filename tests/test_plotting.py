@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dse import plotting as P
+from dse import plots as P
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -70,7 +70,7 @@ def test_feasible_mask_reads_booleans_and_csv_strings():
 
 
 def test_import_does_not_load_matplotlib():
-    code = "import sys, dse.plotting, dse.report; print('matplotlib' in sys.modules)"
+    code = "import sys, dse.plots, dse.report; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

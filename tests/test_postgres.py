@@ -28,7 +28,7 @@ def test_postgres_is_available_under_ci():
 def test_two_workers_on_postgres(tmp_path):
     import optuna
 
-    from dse.study import load_study
+    from dse.search.study import load_study
 
     config = load_study(STUDY)
     name = f"pg-{uuid.uuid4().hex[:8]}"  # a fresh study in the shared database

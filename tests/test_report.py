@@ -11,8 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dse import metrics as M
 from dse import report as R
 from dse.metrics import column_name
+from dse.report import figures as R_figures
 from dse.spec import CHIP_KEYS
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -22,7 +24,7 @@ PLOTS = (
 
 
 # --------------------------------------------------------------------------------------
-# stand-ins for dse.search.StudyResult / dse.study.StudyConfig (same fields)
+# stand-ins for dse.search.StudyResult / dse.search.study.StudyConfig (same fields)
 # --------------------------------------------------------------------------------------
 @dataclass
 class FakeStudy:
@@ -130,7 +132,7 @@ def fake_model(monkeypatch):
     def roofline_ceilings(chip, workload, tech=None):
         return {"peak_tflops": 300.0, "dram_bandwidth_gbps": 2000.0, "sram_bandwidth_gbps": 2e4}
 
-    monkeypatch.setattr(R, "_model_roofline_functions", lambda: (op_breakdown, roofline_ceilings))
+    monkeypatch.setattr(R_figures, "_model_roofline_functions", lambda: (op_breakdown, roofline_ceilings))
     return calls
 
 
@@ -169,7 +171,7 @@ def test_output_columns_order():
     df = pd.DataFrame(
         columns=["violations", "power_w", "extra", "cores", "trial", "node", "pareto_rank"]
     )
-    assert R.output_columns(df) == [
+    assert M.output_columns(df) == [
         "trial",
         "node",
         "cores",
@@ -290,7 +292,7 @@ def test_binding_constraints_supply_cap_and_space_edges():
     )
     constraints = {"memory_count_max": {"hbm2e": 4, "hbm2": 2}}
     space = {
-        "cores": SimpleNamespace(choices=(), low=16, high=256),  # a dse.study.Param range
+        "cores": SimpleNamespace(choices=(), low=16, high=256),  # a dse.search.study.Param range
         "sram_mb": {"low": 16.0, "high": 256.0},  # plain data
         "memory_count": [1, 2, 4],  # a numeric list
         "node": ["smic-n2", "smic-n1"],  # not numeric: no edge
@@ -323,8 +325,8 @@ def test_binding_constraints_supply_cap_and_space_edges():
     ],
 )
 def test_output_name_carries_the_unit_and_inverts(key, name):
-    assert R.output_name(key) == name
-    assert R.input_name(name) == key
+    assert M.output_name(key) == name
+    assert M.input_name(name) == key
 
 
 # --------------------------------------------------------------------------------------
@@ -389,7 +391,7 @@ def test_roofline_failure_is_a_note_not_a_crash(tmp_path, monkeypatch):
     def broken():
         raise ImportError("no model here")
 
-    monkeypatch.setattr(R, "_model_roofline_functions", broken)
+    monkeypatch.setattr(R_figures, "_model_roofline_functions", broken)
     with pytest.warns(RuntimeWarning, match="roofline.png not drawn"):
         files = R.write_outputs(make_result(), tmp_path)
     assert "roofline" not in files

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dse.report_html import (
+from dse.report.html import (
     DEFAULT_SECTIONS,
     THERMAL_CELLS,
     Section,
@@ -29,7 +29,7 @@ from dse.report_html import (
     load_result,
     write_report,
 )
-from dse.study import load_study
+from dse.search.study import load_study
 
 ROOT = Path(__file__).resolve().parents[1]
 

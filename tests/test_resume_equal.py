@@ -12,7 +12,7 @@ import pytest
 from test_storage import STUDY
 
 from dse.search import run_study
-from dse.study import load_study
+from dse.search.study import load_study
 
 
 @pytest.fixture(scope="module")

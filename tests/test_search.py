@@ -19,15 +19,9 @@ import pandas as pd
 import pytest
 
 from dse.errors import DseInputError
-from dse.search import (
-    StudyResult,
-    _Durable,
-    evaluate_designs,
-    grid,
-    make_sampler,
-    run_study,
-)
-from dse.study import load_study
+from dse.search import StudyResult, evaluate_designs, grid, make_sampler, run_study
+from dse.search.storage import _Durable
+from dse.search.study import load_study
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -388,8 +382,7 @@ def test_storage_has_metric_names_and_unit_carrying_user_attrs(small, tmp_path):
     """optuna-dashboard shows the objective names and the user attributes of the storage."""
     import optuna
 
-    from dse.metrics import METRICS
-    from dse.report import input_name, output_name
+    from dse.metrics import METRICS, input_name, output_name
     from dse.spec import CHIP_KEYS
 
     cfg = load_study(small)
@@ -404,7 +397,7 @@ def test_storage_has_metric_names_and_unit_carrying_user_attrs(small, tmp_path):
         assert set(t.user_attrs) >= {"tokens_per_s", "yield [fraction]", "tpp [TOPS*bit]"}
         for name in t.user_attrs:
             key = input_name(name)
-            # the name is the CSV header of the column (dse.report.output_name)
+            # the name is the CSV header of the column (dse.metrics.output_name)
             assert name == output_name(key)
             if key in unitless:
                 assert key in METRICS or key == "model_feasible"
@@ -419,7 +412,7 @@ def test_storage_has_metric_names_and_unit_carrying_user_attrs(small, tmp_path):
 
 
 def test_old_stores_without_units_in_attr_names_still_load(small, tmp_path, monkeypatch):
-    import dse.search as S
+    import dse.search.run as S
 
     cfg = load_study(small)
     monkeypatch.setattr(S, "output_name", lambda k: k)  # what dse wrote before
@@ -492,7 +485,7 @@ def test_nsga2_sampler_proposes_what_optunas_own_does(small, monkeypatch):
     trials as optuna's NSGAIISampler with the same seed, over several generations."""
     import optuna
 
-    import dse.search as search
+    import dse.search.samplers as search
 
     cfg = load_study(small)
     ours = run_study(cfg, trials=150, progress=False)  # 12 generations of 12 (+6)
@@ -508,7 +501,7 @@ def test_nsga2_sampler_proposes_what_optunas_own_does(small, monkeypatch):
 def test_nsga2_resume_matches_optunas_own(small, tmp_path, monkeypatch):
     import optuna
 
-    import dse.search as search
+    import dse.search.samplers as search
 
     cfg = load_study(small)
     run_study(cfg, trials=40, out=tmp_path / "a", progress=False)
@@ -521,7 +514,7 @@ def test_nsga2_resume_matches_optunas_own(small, tmp_path, monkeypatch):
 
 
 def test_optunas_private_api_is_used_in_one_module_only():
-    """Reaching past optuna's public API is confined to dse/optuna_private.py (which
+    """Reaching past optuna's public API is confined to dse/search/optuna_private.py (which
     pyproject.toml's upper bound on optuna protects); the journal it writes is read back
     with optuna's stock JournalStorage in test_durable_resume_and_storage_contents."""
     import re
@@ -541,4 +534,4 @@ def test_optunas_private_api_is_used_in_one_module_only():
         if private.search(line)
     ]
     assert not hits, "\n".join(hits)
-    assert private.search((root / "optuna_private.py").read_text())  # the pattern finds them
+    assert private.search((root / "search" / "optuna_private.py").read_text())  # the pattern finds them

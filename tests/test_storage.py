@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from dse.search import run_study
-from dse.study import load_study
+from dse.search.study import load_study
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -146,7 +146,7 @@ SLOW_RUN = """
 import sys, time
 import dse
 from dse.search import run_study
-from dse.study import load_study
+from dse.search.study import load_study
 
 def slow(designs, workload, tech=None):
     time.sleep(0.05)  # keep the two runs overlapping on a fast machine
@@ -213,7 +213,7 @@ def test_a_killed_writer_leaves_no_lock_behind(tmp_path):
     holder = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(f"""
             import sys, time
-            from dse.optuna_private import process_lock
+            from dse.search.optuna_private import process_lock
             lock = process_lock({str(journal)!r})
             lock.acquire()
             print("held", flush=True)

@@ -8,7 +8,7 @@ import pytest
 from conftest import load_module
 
 from dse.search import run_study
-from dse.study import load_study
+from dse.search.study import load_study
 
 STUDIES = Path(__file__).resolve().parents[1] / "studies"
 TOMLS = sorted(STUDIES.glob("*.toml"))

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from dse.errors import DseInputError
-from dse.study import (
+from dse.search.study import (
     Param,
     load_scenario,
     load_study,

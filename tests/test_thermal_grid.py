@@ -555,7 +555,7 @@ def test_thermal_map_data_and_png(tmp_path):
     import matplotlib.pyplot as plt
     from matplotlib.axes import Axes
 
-    from dse.plotting_thermal import COLORBAR_LABEL, plot_thermal_map, thermal_map_data
+    from dse.plots.thermal import COLORBAR_LABEL, plot_thermal_map, thermal_map_data
 
     fp = build_floorplan(380.0, 150.0, 70.0, 100.0, cores=16, memory_count=6)
     res = solve_floorplan(

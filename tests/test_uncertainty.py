@@ -17,7 +17,6 @@ from dse.analysis.uncertainty import (
     evaluate_samples,
     monte_carlo_inputs,
     percentiles,
-    plot_tornado,
     replicate_designs,
     sample_constants,
     sample_tech,
@@ -27,6 +26,7 @@ from dse.analysis.uncertainty import (
     uncertain_constants,
 )
 from dse.constants import default_constants
+from dse.plots.tornado import plot_tornado
 from dse.tech import default_tech, load_tech
 
 

@@ -69,7 +69,6 @@ __all__ = [
     "evaluate_samples",
     "monte_carlo_inputs",
     "percentiles",
-    "plot_tornado",
     "replicate_designs",
     "sample_constants",
     "sample_tech",
@@ -563,36 +562,6 @@ def tornado(
         data["swing_fraction"] = data["swing"] / abs(base)
     data.attrs["metric"] = metric
     return data.sort_values("swing", ascending=False, kind="stable").reset_index(drop=True)
-
-
-def plot_tornado(
-    data: pd.DataFrame, ax: Any = None, top: int | None = 15, metric_label: str | None = None
-):
-    """Tornado chart of :func:`tornado` data: bars from the base value to the metric at
-    each input's low (blue) and high (orange) end, largest swing on top.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-    """
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7.0, 0.35 * min(len(data), top or len(data)) + 1.2))
-    rows = data.head(top) if top else data
-    rows = rows.iloc[::-1]
-    y = np.arange(len(rows))
-    base = float(rows["metric_base"].iloc[0]) if len(rows) else 0.0
-    lo = rows["metric_low"].to_numpy(dtype=float) - base
-    hi = rows["metric_high"].to_numpy(dtype=float) - base
-    ax.barh(y, lo, left=base, color="tab:blue", label="input at low")
-    ax.barh(y, hi, left=base, color="tab:orange", alpha=0.85, label="input at high")
-    ax.axvline(base, color="k", lw=0.8)
-    ax.set_yticks(y)
-    ax.set_yticklabels(rows["input"].tolist())
-    ax.set_xlabel(metric_label or str(data.attrs.get("metric", "metric")))
-    ax.legend(loc="lower right", fontsize="small")
-    return ax
 
 
 # ---------------------------------------------------------------------------------------

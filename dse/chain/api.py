@@ -620,7 +620,7 @@ def thermal_map(
 
     The design is evaluated as given (its ``thermal_model`` decides the clock); the map
     is then solved on a ``cells`` x ``cells`` grid with the same block powers and leakage.
-    Returns ``(GridResult, Floorplan)`` for :func:`dse.plotting_thermal.plot_thermal_map`.
+    Returns ``(GridResult, Floorplan)`` for :func:`dse.plots.thermal.plot_thermal_map`.
     """
     from dse.model.floorplan import build_floorplan
     from dse.model.thermal_grid import hotspot_stack, solve_floorplan

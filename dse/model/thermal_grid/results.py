@@ -87,7 +87,7 @@ class BatchGridResult:
         """The i-th design as a :class:`GridResult`.
 
         With its floorplan the result carries per-block temperatures and can be plotted
-        (:func:`dse.plotting_thermal.plot_thermal_map`); without one, give the die size.
+        (:func:`dse.plots.thermal.plot_thermal_map`); without one, give the die size.
         """
         if isinstance(floorplan, FloorplanLayout):
             floorplan = floorplan.to_floorplan()

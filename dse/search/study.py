@@ -57,9 +57,9 @@ from typing import Any
 
 import numpy as np
 
-from dse.conditional import Conditional, grid_size
 from dse.errors import DseInputError, close_match_hint
 from dse.metrics import METRICS, column_name, unit_of
+from dse.search.conditional import Conditional, grid_size
 from dse.spec import CHIP_KEYS, check_value, read_toml
 
 __all__ = [
@@ -84,7 +84,7 @@ DEFAULT_SAMPLER = "nsga2"
 DIRECTIONS = ("minimize", "maximize")
 #: ECCN 3A090 classes the model reports (metric ``export_class``)
 EXPORT_CLASSES = ("3A090.a", "3A090.b", "not-controlled")
-SCENARIO_DIR = Path(__file__).parent / "data" / "scenarios"
+SCENARIO_DIR = Path(__file__).parents[1] / "data" / "scenarios"
 
 DEFAULT_TRIALS = 1000
 DEFAULT_SEED = 0
@@ -461,7 +461,7 @@ class StudyConfig:
         A user technology file (``[study] tech``), absolute.
     description : str
         Free text.
-    conditions : dict of str to dse.conditional.Conditional
+    conditions : dict of str to dse.search.conditional.Conditional
         Searched keys whose range depends on a categorical choice
         (``[space.when.<key>.<choice>]``); ``space`` holds the envelope of their ranges.
     """
@@ -905,7 +905,7 @@ def _conditions(
 ) -> dict[str, Conditional]:
     """``[space.when.<key>.<choice>]`` tables: ranges that depend on a categorical choice.
 
-    Each conditional key gets a :class:`dse.conditional.Conditional` (a range for every
+    Each conditional key gets a :class:`dse.search.conditional.Conditional` (a range for every
     choice of its condition key: its own, else the ``[space]`` one) and ``space[key]``
     becomes the envelope of its ranges (descriptive: labels, space edges).
     """

@@ -3,10 +3,10 @@
 A study that searches a categorical key other than the node (``memory``, ``cooling``,
 ``package``, ...) gets ``<key>_fronts.png``: the 2-D front (first two objectives) of
 the feasible designs of each choice, one colour per choice, drawn by
-:func:`dse.plotting.plot_node_fronts` from :func:`dse.plotting.node_fronts_data`
+:func:`dse.plots.plot_node_fronts` from :func:`dse.plots.node_fronts_data`
 (the node has its own figure, ``node_fronts.png``). ``summary.md`` tabulates the same
 counts as the legends (:func:`summary_lines`): every count is of distinct designs
-(:func:`dse.pareto.distinct_mask`), like the Pareto set.
+(:func:`dse.search.pareto.distinct_mask`), like the Pareto set.
 """
 
 from __future__ import annotations
@@ -37,9 +37,9 @@ def category_keys(study: Any, designs: pd.DataFrame) -> list[str]:
 def category_fronts(
     designs: pd.DataFrame, study: Any, objectives: Mapping[str, str], keys: list[str] | None = None
 ) -> dict[str, Any]:
-    """Key -> :class:`dse.plotting.NodeFrontsData` grouped by that key (first two
+    """Key -> :class:`dse.plots.NodeFrontsData` grouped by that key (first two
     objectives), choices in the study's order."""
-    from dse.plotting import node_fronts_data
+    from dse.plots import node_fronts_data
 
     names = list(objectives)
     if len(names) < 2:
@@ -57,7 +57,7 @@ def write_figures(
     fronts: Mapping[str, Any], out: Path, title: str, figure: Any, save: Any
 ) -> dict[str, Path]:
     """``<key>_fronts.png`` for each key of :func:`category_fronts`."""
-    from dse.plotting import plot_node_fronts
+    from dse.plots import plot_node_fronts
 
     files = {}
     for key, data in fronts.items():
@@ -78,8 +78,8 @@ def summary_lines(
     """``summary.md`` section: per choice, the counts of the figure's legend and how many
     of the study's Pareto designs have that choice (and, given ``designs``, how many
     distinct designs the feasible trials are)."""
-    from dse.pareto import distinct_mask
-    from dse.plotting import feasible_mask
+    from dse.plots import feasible_mask
+    from dse.search.pareto import distinct_mask
 
     out: list[str] = []
     repeats = ""

@@ -11,7 +11,7 @@ The page is a list of :class:`Section` objects. A section is an id, a title and 
 function that returns the section's HTML from the :class:`ReportData`; it may draw
 plotly figures with :func:`figure_html`. To add one (e.g. a convergence figure)::
 
-    from dse.report_html import DEFAULT_SECTIONS, Section, figure_html
+    from dse.report.html import DEFAULT_SECTIONS, Section, figure_html
 
     def convergence(data):
         fig = {"data": [{"x": [...], "y": [...], "type": "scatter"}],
@@ -37,9 +37,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dse.category_fronts import category_fronts
 from dse.errors import DseInputError
 from dse.metrics import METRICS, unit_of
+from dse.report.category_fronts import category_fronts
 from dse.spec import CHIP_KEYS
 
 __all__ = [
@@ -107,12 +107,12 @@ class ReportData:
         Trial number -> pre-rendered detail (:func:`design_detail`) of Pareto designs.
     kind : str
         ``optuna`` or ``grid``.
-    convergence : dse.plotting.ConvergenceData or None
+    convergence : dse.plots.ConvergenceData or None
         The front's hypervolume against trials (:func:`dse.report.convergence_of`; None
         for a grid).
     category_fronts : dict
         Categorical key -> its fronts per choice, from all designs
-        (:func:`dse.category_fronts.category_fronts`: the data of ``<key>_fronts.png``).
+        (:func:`dse.report.category_fronts.category_fronts`: the data of ``<key>_fronts.png``).
     """
 
     study: Any
@@ -186,8 +186,8 @@ def design_detail(row: Mapping[str, Any], study: Any, tech: Any = None) -> dict[
         outlines) and ``errors`` (what could not be computed).
     """
     from dse.chain import op_breakdown, power_breakdown, roofline_ceilings, thermal_map
-    from dse.plotting import roofline_data
-    from dse.plotting_thermal import thermal_map_data
+    from dse.plots import roofline_data
+    from dse.plots.thermal import thermal_map_data
     from dse.report import chip_from_row
 
     trial = row.get("trial")
@@ -276,15 +276,11 @@ def report_data(
     detail_max : int
         Pareto designs pre-rendered at most (spread along the first objective).
     """
-    from dse.report import (
-        _complete_keys,
-        _directions,
-        _pareto_labels,
-        _study_tech,
-        choose_design,
-        convergence_of,
-        trials_for_csv,
-    )
+    from dse.report import choose_design, convergence_of, trials_for_csv
+    from dse.report.choice import _directions
+    from dse.report.figures import _pareto_labels
+    from dse.report.metadata import _study_tech
+    from dse.report.tables import _complete_keys
 
     study = result.study
     designs = _complete_keys(result.designs, study)
@@ -341,7 +337,7 @@ def _payload(data: ReportData, webgl_above: int = WEBGL_ABOVE) -> dict[str, Any]
     cols["pareto"] = [int(bool(x)) for x in d["pareto"]]
     cols["violations"] = [str(x) for x in d["violations"]]
     units = {k: unit_of(k) for k in keys}
-    from dse.plotting import _focus_values, _padded_limits, use_log_scale
+    from dse.plots import _focus_values, _padded_limits, use_log_scale
 
     feas = d["feasible"].fillna(False).to_numpy(dtype=bool)
     front = d["pareto"].to_numpy(dtype=bool)
@@ -835,9 +831,10 @@ def load_result(out_dir: str | Path, study: str | Path | None = None) -> Any:
     DseInputError
         The folder holds no study outputs, or the study file is gone.
     """
-    from dse.report import input_name, read_csv_metadata
+    from dse.metrics import input_name
+    from dse.report import read_csv_metadata
     from dse.search import StudyResult
-    from dse.study import load_study
+    from dse.search.study import load_study
 
     out = Path(out_dir)
     if not out.is_dir():

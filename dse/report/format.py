@@ -1,0 +1,18 @@
+"""Numbers and units as the report prints them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dse.fmt import number
+from dse.metrics import unit_of
+
+
+def _fmt(value: Any) -> str:
+    return number(value)
+
+
+def _with_unit(key: str, value: Any) -> str:
+    unit = unit_of(key)
+    text = _fmt(value)
+    return f"{text} {unit}" if unit and unit != "count" and text else text

@@ -1,0 +1,352 @@
+"""A study's designs as tables: evaluating suggested designs, the constraint matrix and violation text, the Pareto front of a result, and the result itself (:class:`StudyResult`)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dse.fmt import number as fmt_number
+from dse.metrics import METRICS, input_name
+from dse.search import conditional
+from dse.search.pareto import crowding_distance, distinct_mask, pareto_ranks
+from dse.search.study import StudyConfig
+from dse.spec import CHIP_KEYS
+
+
+@dataclass
+class StudyResult:
+    """What a search returns.
+
+    Attributes
+    ----------
+    study : StudyConfig
+        The study searched.
+    designs : pandas.DataFrame
+        One row per trial (optuna) or grid point (a grid larger than
+        :data:`GRID_KEEP_ROWS` keeps a seeded uniform sample plus the whole front):
+        ``trial`` (trial number or flat grid index), the chip keys, every metric,
+        ``constraint_<name>`` values (<= 0 satisfied), ``feasible`` (model and study
+        constraints), ``violations`` (``;``-separated) and ``pareto_rank`` (0 = front,
+        among the rows kept; NA when infeasible).
+    pareto : pandas.DataFrame
+        Feasible non-dominated designs (duplicates of a design dropped), with
+        ``pareto_rank`` and ``crowding_distance``, sorted by the first objective.
+    kind : str
+        ``"optuna"`` or ``"grid"``.
+    storage : str or None
+        Where the trials are (journal path or storage URL); None in memory / grid.
+    elapsed : float
+        Wall time of the search in this call [s].
+    trials_per_s : float
+        Designs evaluated in this call per second of ``elapsed`` [1/s].
+    n_new : int
+        Trials (grid points) evaluated in this call.
+    n_evaluated : int
+        Trials in the study / grid points enumerated in total.
+    n_feasible : int
+        Of those, feasible.
+    sampler : str
+        Sampler name (``"grid"`` for the grid).
+    seed : int or None
+        Seed of the run (optuna: the sampler seed asked for, worker ``i`` used
+        ``seed + i``; grid: the seed of the kept sample).
+    workers : int
+        Processes that ran the search in this call.
+    """
+
+    study: StudyConfig
+    designs: pd.DataFrame
+    pareto: pd.DataFrame
+    kind: str
+    storage: str | None = None
+    elapsed: float = 0.0
+    trials_per_s: float = math.nan
+    n_new: int = 0
+    n_evaluated: int = 0
+    n_feasible: int = 0
+    sampler: str = ""
+    seed: int | None = None
+    workers: int = 1
+
+    @property
+    def objectives(self) -> dict[str, str]:
+        """Objective metric -> direction."""
+        return dict(self.study.objectives)
+
+    def front_values(self) -> np.ndarray:
+        """Objective values of the Pareto designs, shape (n, n_objectives)."""
+        return self.pareto[self.study.metric_names].to_numpy(dtype=float)
+
+
+def _default_evaluate(designs: pd.DataFrame, workload: str, tech: Any = None) -> pd.DataFrame:
+    import dse
+
+    return dse.evaluate_many(designs, workload, tech=tech)
+
+
+def _with_fixed(study: StudyConfig, params: pd.DataFrame) -> pd.DataFrame:
+    frame = params.copy() if not params.columns.empty else pd.DataFrame(index=params.index)
+    for key, value in study.fixed.items():
+        frame[key] = value
+    return frame
+
+
+def evaluate_designs(
+    study: StudyConfig,
+    params: pd.DataFrame,
+    *,
+    evaluate: Callable[..., pd.DataFrame] | None = None,
+    tech: Any = None,
+    violations: bool = True,
+) -> pd.DataFrame:
+    """Evaluate designs of a study and apply its constraints.
+
+    Parameters
+    ----------
+    study : StudyConfig
+        The study (fixed keys, workload, constraints).
+    params : pandas.DataFrame
+        Values of the searched keys, one row per design.
+    evaluate : callable, optional
+        ``evaluate(designs, workload, tech=...) -> DataFrame`` (default
+        :func:`dse.evaluate_many`).
+    tech : dse.tech.Technology, optional
+        Technology tables (default: the study's).
+    violations : bool
+        Build the ``violations`` text (skip it for speed, e.g. grid rows not kept).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Chip keys, metrics, ``constraint_<name>`` columns, ``model_feasible``,
+        ``feasible`` and (when asked) ``violations``.
+    """
+    designs = _with_fixed(study, params)
+    evaluate = evaluate or _default_evaluate
+    out = evaluate(designs, study.workload, tech=tech if tech is not None else study.load_tech())
+    new: dict[str, Any] = {"model_feasible": out["feasible"].to_numpy(dtype=bool)}
+    cons = constraint_matrix(study, out, model_ok=new["model_feasible"])
+    for j, name in enumerate(study.constraint_names):
+        new[f"constraint_{name}"] = cons[:, j]
+    obj = out[study.metric_names].to_numpy(dtype=float)
+    new["feasible"] = np.all(cons <= 0, axis=1) & np.isfinite(obj).all(axis=1)
+    model_text = out["violations"] if "violations" in out else None
+    out = pd.concat(
+        [
+            out.drop(columns=["feasible", "violations"], errors="ignore"),
+            pd.DataFrame(new, index=out.index),
+        ],
+        axis=1,
+    )
+    if violations:
+        out["violations"] = violation_text(study, out, model_text)
+    elif model_text is not None:
+        out["violations"] = model_text
+    return out
+
+
+def constraint_matrix(
+    study: StudyConfig, out: pd.DataFrame, model_ok: np.ndarray | None = None
+) -> np.ndarray:
+    """Constraint values per design, columns in ``study.constraint_names`` order.
+
+    Notes
+    -----
+    ``model``: number of the model's violations (``;``-separated in ``violations``);
+    ``max_<m>``: (m - limit) / |limit|; ``min_<m>``: (limit - m) / |limit| (a limit of 0
+    uses the difference); a NaN metric counts as 1. ``export_class``: 0 allowed, 1 not.
+    ``memory_count_max``: (count - cap) / max(cap, 1) for a capped memory, else 0.
+    All are <= 0 when satisfied; relative values keep optuna's summed violation
+    (constrained domination) comparable across units.
+    """
+    n = len(out)
+    cols: list[np.ndarray] = []
+    if model_ok is None:
+        model_ok = out["model_feasible" if "model_feasible" in out else "feasible"].to_numpy(
+            dtype=bool
+        )
+    model = np.zeros(n)
+    bad = np.flatnonzero(~model_ok)
+    if bad.size:
+        text = (
+            out["violations"].to_numpy(dtype=object)[bad]
+            if "violations" in out
+            else [""] * bad.size
+        )
+        model[bad] = [max(1.0, float(str(t).count(";") + 1)) for t in text]
+    cols.append(model)
+    for _key, kind, metric, limit in study.bounds:
+        x = out[metric].to_numpy(dtype=float)
+        scale = abs(limit) if limit != 0 else 1.0
+        c = (x - limit) / scale if kind == "max" else (limit - x) / scale
+        absent = 0.0 if metric in METRICS and METRICS[metric].absent_ok else 1.0
+        cols.append(np.where(np.isnan(c), absent, c))
+    allowed = study.constraints.get("export_class")
+    if allowed:
+        cols.append(np.where(out["export_class"].isin(allowed).to_numpy(), 0.0, 1.0))
+    caps = study.constraints.get("memory_count_max")
+    if caps:
+        mem = out["memory"].astype(str)
+        cap = mem.map(caps).to_numpy(dtype=float)  # NaN where uncapped
+        count = out["memory_count"].to_numpy(dtype=float)
+        c = (count - cap) / np.maximum(cap, 1.0)
+        cols.append(np.where(np.isnan(cap), 0.0, c))
+    return np.column_stack(cols) if cols else np.zeros((n, 0))
+
+
+def _g(x: float) -> str:
+    return fmt_number(float(x), grouping=False)
+
+
+def violation_text(
+    study: StudyConfig, out: pd.DataFrame, model: pd.Series | None = None
+) -> pd.Series:
+    """``;``-separated violations per design: the model's, then the study's.
+
+    The study's read ``max_power_w: 512 > 400``, ``min_tokens_per_s: 90 < 100``,
+    ``export_class: 3A090.a not allowed``, ``memory_count_max: 6 x hbm2e > 4``.
+    """
+    if model is None:
+        model = out["violations"] if "violations" in out else pd.Series("", index=out.index)
+    parts = [model.fillna("").astype(str).to_numpy(dtype=object)]
+    n = len(out)
+    for key, kind, metric, limit in study.bounds:
+        c = out[f"constraint_{key}"].to_numpy(dtype=float)
+        bad = np.flatnonzero(c > 0)
+        col = np.full(n, "", dtype=object)
+        if bad.size:
+            x = out[metric].to_numpy(dtype=float)[bad]
+            sign = ">" if kind == "max" else "<"
+            col[bad] = [f"{key}: {_g(v)} {sign} {_g(limit)}" for v in x]
+        parts.append(col)
+    if "constraint_export_class" in out:
+        bad = np.flatnonzero(out["constraint_export_class"].to_numpy() > 0)
+        col = np.full(n, "", dtype=object)
+        if bad.size:
+            col[bad] = [
+                f"export_class: {v} not allowed" for v in out["export_class"].to_numpy()[bad]
+            ]
+        parts.append(col)
+    if "constraint_memory_count_max" in out:
+        bad = np.flatnonzero(out["constraint_memory_count_max"].to_numpy() > 0)
+        col = np.full(n, "", dtype=object)
+        caps = study.constraints["memory_count_max"]
+        if bad.size:
+            mem = out["memory"].to_numpy()[bad]
+            cnt = out["memory_count"].to_numpy()[bad]
+            col[bad] = [
+                f"memory_count_max: {c} x {m} > {caps[m]}" for m, c in zip(mem, cnt, strict=True)
+            ]
+        parts.append(col)
+    obj = out[study.metric_names].to_numpy(dtype=float)
+    nan_rows = np.flatnonzero(~np.isfinite(obj).all(axis=1))
+    if nan_rows.size:
+        col = np.full(n, "", dtype=object)
+        col[nan_rows] = "objective_not_finite"
+        parts.append(col)
+    joined = parts[0].copy()
+    extra = [p for p in parts[1:] if any(p)]
+    if extra:
+        rows = np.flatnonzero(np.logical_or.reduce([p != "" for p in extra]))
+        joined[rows] = [
+            ";".join(x for x in (parts[0][i], *(p[i] for p in extra)) if x) for i in rows
+        ]
+    return pd.Series(joined, index=out.index, dtype=object)
+
+
+def _objective_values(study: StudyConfig, out: pd.DataFrame) -> np.ndarray:
+    """Objective matrix with NaN replaced by the worst value (+inf / -inf)."""
+    obj = out[study.metric_names].to_numpy(dtype=float)
+    worst = np.array([np.inf if d == "minimize" else -np.inf for d in study.directions])
+    return np.where(np.isnan(obj), worst, obj)
+
+
+def _chip_columns(study: StudyConfig, frame: pd.DataFrame) -> list[str]:
+    return [k for k in CHIP_KEYS if k in frame.columns and k != "name"]
+
+
+def pareto_front(study: StudyConfig, designs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rank the feasible designs and extract the Pareto set.
+
+    Parameters
+    ----------
+    study : StudyConfig
+        Objectives and directions.
+    designs : pandas.DataFrame
+        Evaluated designs with ``feasible``.
+
+    Returns
+    -------
+    designs : pandas.DataFrame
+        The input with ``pareto_rank`` (``Int64``; NA for infeasible rows).
+    pareto : pandas.DataFrame
+        Feasible rank-0 designs, one row per distinct design, with ``pareto_rank`` and
+        ``crowding_distance``, sorted by the first objective (best first).
+    """
+    designs = designs.copy()
+    feas = designs["feasible"].to_numpy(dtype=bool)
+    ranks = pd.array([pd.NA] * len(designs), dtype="Int64")
+    if feas.any():
+        vals = designs.loc[feas, study.metric_names].to_numpy(dtype=float)
+        r = pareto_ranks(vals, study.directions)
+        ranks[np.flatnonzero(feas)] = r
+    designs["pareto_rank"] = ranks
+    front = designs[(designs["pareto_rank"] == 0).fillna(False).to_numpy(dtype=bool)]
+    front = front[distinct_mask(front)]
+    front = front.copy()
+    if len(front):
+        front["crowding_distance"] = crowding_distance(
+            front[study.metric_names].to_numpy(dtype=float)
+        )
+        first, direction = study.metric_names[0], study.directions[0]
+        front = front.sort_values(
+            [first, "trial"], ascending=[direction == "minimize", True], kind="stable"
+        )
+    else:
+        front["crowding_distance"] = pd.Series(dtype=float)
+    return designs, front.reset_index(drop=True)
+
+
+def _designs_from_trials(config: StudyConfig, trials: list[Any]) -> pd.DataFrame:
+    rows = []
+    for t in trials:
+        row = {
+            "trial": t.number,
+            **conditional.design_params(config.space, config.conditions, t.params),
+        }
+        # user attributes carry the unit in their name (output_name); older stores not
+        row.update({input_name(k): v for k, v in t.user_attrs.items()})
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    for key, value in config.fixed.items():
+        if key not in frame:
+            frame[key] = value
+    for col in ("feasible", "model_feasible", "weights_resident"):
+        if col in frame:
+            frame[col] = frame[col].fillna(False).astype(bool)
+    for col in frame.columns:
+        if (
+            col in METRICS
+            and METRICS[col].kind in ("float", "int")
+            or col.startswith("constraint_")
+        ):
+            frame[col] = pd.to_numeric(frame[col], errors="coerce")
+    if "violations" in frame:
+        frame["violations"] = frame["violations"].fillna("")
+    return _order_columns(config, frame)
+
+
+def _order_columns(config: StudyConfig, frame: pd.DataFrame) -> pd.DataFrame:
+    lead = ["trial"] + [k for k in CHIP_KEYS if k in frame.columns]
+    metrics = [m for m in METRICS if m in frame.columns and m not in ("feasible", "violations")]
+    cons = [c for c in frame.columns if c.startswith("constraint_")]
+    tail = ["model_feasible", "feasible", "violations", "pareto_rank", "crowding_distance"]
+    cols = list(dict.fromkeys(lead + metrics + cons + [c for c in tail if c in frame.columns]))
+    return frame[cols + [c for c in frame.columns if c not in cols]]

@@ -1,0 +1,452 @@
+"""The run loop of a study: workers asking the sampler for batches of designs, evaluating them with the chain and telling optuna the objectives and constraints; ``run_study`` resumes a study from its storage."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import multiprocessing
+import sys
+import time
+import uuid
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dse.errors import DseInputError, close_match_hint
+from dse.metrics import output_name
+from dse.search import conditional, optuna_private
+from dse.search.progress import _Progress
+from dse.search.result import (
+    StudyResult,
+    _designs_from_trials,
+    _objective_values,
+    _order_columns,
+    evaluate_designs,
+    pareto_front,
+)
+from dse.search.samplers import _batch_size, _options, make_sampler
+from dse.search.storage import (
+    _ORIGIN,
+    _check_journal,
+    _Durable,
+    _is_journal,
+    _journal_lock,
+    _jsonable,
+    _storage_spec,
+)
+from dse.search.study import SAMPLERS, StudyConfig, load_study
+
+_POLL_S = 0.25
+
+
+@contextlib.contextmanager
+def _quiet_optuna():
+    import optuna
+
+    level = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        try:
+            yield
+        finally:
+            optuna.logging.set_verbosity(level)
+
+
+def _worker_seed(seed: int, index: int, completed: int) -> int:
+    # a fresh run uses seed + index; a resumed one also mixes in the count, so a
+    # resumed random sampler does not replay the first run's points
+    return int(seed + index + 1_000_003 * completed) % (2**32)
+
+
+def _loop(
+    config: StudyConfig,
+    durable: _Durable | None,
+    *,
+    target: int,
+    quota: int,
+    seed: int,
+    sampler_name: str,
+    worker: str,
+    evaluate: Callable[..., pd.DataFrame] | None,
+    progress: Callable[[int, np.ndarray, np.ndarray], None] | None,
+    frames: list[pd.DataFrame] | None = None,
+    state: dict[str, Any] | None = None,
+) -> int:
+    """Ask/evaluate/tell/persist batches until this worker's quota is done.
+
+    Before each batch the other writers' new trials are loaded into the sampler (on a
+    journal only when it grew); the loop stops when the storage holds ``target``
+    trials, whoever wrote them. The evaluated batches are collected in ``frames`` with
+    their storage trial numbers (valid while ``durable.shared`` is False: nobody else
+    wrote), and ``state["old"]`` holds the trials stored before.
+    ``progress(n, objective_values, feasible)`` is called after each batch.
+    """
+    import optuna
+
+    pending: dict[int, tuple[float, ...]] = {}
+
+    def constraints_func(trial: Any) -> tuple[float, ...]:
+        return pending.pop(trial.number)
+
+    sampler = make_sampler(
+        sampler_name,
+        seed=seed,
+        constraints_func=constraints_func,
+        options=_options(config, sampler_name),
+    )
+    mem = optuna.create_study(directions=config.directions, sampler=sampler)
+    dists = conditional.distributions(config.space, config.conditions)
+    tech = config.load_tech()
+    batch = _batch_size(config, sampler_name)
+    metric_cols: list[str] | None = None
+    attr_names: dict[str, str] = {}
+    done = 0
+    base = 0
+    if durable is not None:
+        durable.worker = worker
+        old = durable.load()
+        if old:
+            mem.add_trials(old)
+        base = durable.n_seen
+        if state is not None:
+            state["old"] = old
+    while done < quota:
+        if durable is not None and done:
+            others = durable.take_others()
+            if others:
+                mem.add_trials(others)
+        b = (
+            min(batch, quota - done, target - durable.n_stored)
+            if durable is not None
+            else min(batch, quota - done)
+        )
+        if b <= 0:
+            break
+        trials = [mem.ask(dists) for _ in range(b)]
+        params = pd.DataFrame(
+            [conditional.design_params(config.space, config.conditions, t.params) for t in trials],
+            columns=list(config.space),
+        )
+        out = evaluate_designs(config, params, evaluate=evaluate, tech=tech)
+        if metric_cols is None:
+            metric_cols = [
+                c for c in out.columns if c not in config.space and c not in config.fixed
+            ]
+            attr_names = {c: output_name(c) for c in metric_cols}
+        values = _objective_values(config, out)
+        cons = out[[f"constraint_{n}" for n in config.constraint_names]].to_numpy(dtype=float)
+        records = out[metric_cols].to_dict(orient="records")
+        for i, t in enumerate(trials):
+            pending[t.number] = tuple(float(c) for c in cons[i])
+            mem.tell(t, values[i].tolist())
+            pending.pop(t.number, None)
+        if durable is not None:
+            told = [optuna_private.stored_trial(mem, t) for t in trials]
+            frozen = []
+            for i, t in enumerate(told):
+                ua = {attr_names[k]: _jsonable(v) for k, v in records[i].items()}
+                sa = dict(t.system_attrs)
+                sa[optuna_private.CONSTRAINTS_ATTR] = [float(c) for c in cons[i]]
+                sa[_ORIGIN] = worker
+                frozen.append(
+                    optuna.trial.FrozenTrial(
+                        number=-1,
+                        trial_id=-1,
+                        state=t.state,
+                        value=None,
+                        values=t.values,
+                        datetime_start=t.datetime_start,
+                        datetime_complete=t.datetime_complete,
+                        params=t.params,
+                        distributions=t.distributions,
+                        user_attrs=ua,
+                        system_attrs=sa,
+                        intermediate_values={},
+                    )
+                )
+            stored = durable.add(frozen, target)
+            if stored < b:  # the study is complete (other writers): drop the rest
+                out = out.iloc[:stored]
+                values = values[:stored]
+                b = stored
+        if frames is not None and b:
+            numbers = (
+                [t.number for t in trials]
+                if durable is None
+                else list(range(base + done, base + done + b))
+            )
+            out.insert(0, "trial", numbers)
+            frames.append(out)
+        done += b
+        if progress is not None and b:
+            progress(b, values, out["feasible"].to_numpy(dtype=bool))
+        if b == 0:
+            break
+    return done
+
+
+def _worker_main(
+    config: StudyConfig,
+    spec: str,
+    target: int,
+    quota: int,
+    seed: int,
+    sampler_name: str,
+    worker: str,
+    evaluate: Callable[..., pd.DataFrame] | None,
+) -> None:
+    """Entry point of a `--workers` process."""
+    try:
+        with _quiet_optuna():
+            durable = _Durable(spec)
+            durable.open(config, create=False)
+            _loop(
+                config,
+                durable,
+                target=target,
+                quota=quota,
+                seed=seed,
+                sampler_name=sampler_name,
+                worker=worker,
+                evaluate=evaluate,
+                progress=None,
+            )
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+def run_study(
+    study: StudyConfig | str | Path,
+    *,
+    trials: int | None = None,
+    storage: str | None = None,
+    workers: int = 1,
+    out: str | Path | None = None,
+    seed: int | None = None,
+    sampler: str | None = None,
+    progress: bool = True,
+    evaluate: Callable[..., pd.DataFrame] | None = None,
+) -> StudyResult:
+    """Run (or resume) an optuna multi-objective study.
+
+    Parameters
+    ----------
+    study : StudyConfig or path
+        The study (a path is loaded with :func:`dse.search.study.load_study`).
+    trials : int, optional
+        Total number of trials the study should hold when done (default: the study's
+        ``trials``); a resumed study continues up to it.
+    storage : str, optional
+        optuna storage URL (``sqlite:///x.db``, ``postgresql://...``) or a journal
+        file path (``*.journal`` / ``*.log``). Default: ``OUT/study.journal`` when
+        ``out`` is given, else in memory (not resumable).
+    workers : int
+        Processes on the same storage (needs a storage or ``out``).
+    out : str or pathlib.Path, optional
+        Output folder (holds the default storage; files are written by
+        :func:`dse.report.write_outputs`, see :func:`cmd_run`).
+    seed : int, optional
+        Sampler seed (default: the study's); worker ``i`` uses ``seed + i``.
+    sampler : str, optional
+        ``nsga2``, ``tpe``, ``gp`` or ``random`` (default: the study's).
+    progress : bool
+        Show a progress bar on stderr (a widget in Jupyter when ipywidgets is
+        installed): trials done, rate, ETA, the feasible count, the number of
+        Pareto-optimal designs so far and the best feasible value of each objective.
+    evaluate : callable, optional
+        Replacement for :func:`dse.evaluate_many` (``evaluate(designs, workload,
+        tech=...)``; must be picklable with ``workers > 1``).
+
+    Returns
+    -------
+    StudyResult
+    """
+    config = study if isinstance(study, StudyConfig) else load_study(study)
+    target = config.trials if trials is None else int(trials)
+    if target < 1:
+        raise DseInputError(f"--trials must be >= 1, got {target}")
+    if workers < 1:
+        raise DseInputError(f"--workers must be >= 1, got {workers}")
+    seed = config.seed if seed is None else int(seed)
+    sampler_name = (sampler or config.sampler).lower()
+    if sampler_name not in SAMPLERS:
+        raise DseInputError(
+            f"unknown sampler '{sampler_name}'"
+            + close_match_hint(sampler_name, SAMPLERS)
+            + f"; known: {', '.join(SAMPLERS)}"
+        )
+    make_sampler(
+        sampler_name, seed=seed, options=_options(config, sampler_name)
+    )  # validate options early
+    spec = _storage_spec(storage, out)
+    if workers > 1 and spec is None:
+        raise DseInputError("--workers > 1 needs a storage (--storage or --out)")
+
+    with _quiet_optuna():
+        t0 = time.perf_counter()
+        if spec is None:
+            frames: list[pd.DataFrame] = []
+            bar = _Progress(config, target, 0, enabled=progress)
+            n_new = _loop(
+                config,
+                None,
+                target=target,
+                quota=target,
+                seed=seed,
+                sampler_name=sampler_name,
+                worker="0",
+                evaluate=evaluate,
+                progress=bar.step,
+                frames=frames,
+            )
+            bar.close()
+            elapsed = time.perf_counter() - t0
+            designs = pd.concat(frames, ignore_index=True)
+            designs = _order_columns(config, designs)
+        else:
+            if _is_journal(spec):
+                path = Path(spec)
+                if path.is_dir():
+                    raise DseInputError(f"storage {path} is a folder, not a journal file")
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with _journal_lock(spec):
+                    warning = _check_journal(path)
+                if warning:
+                    print(warning, file=sys.stderr)
+            durable = _Durable(spec)
+            durable.open(config, create=True)
+            stored = durable.complete()
+            completed = len(stored)
+            remaining = max(0, target - completed)
+            bar = _Progress(config, target, min(completed, target), enabled=progress)
+            bar.record_trials(stored)
+            del stored
+            frames = []
+            state: dict[str, Any] = {}
+            single = workers == 1 and durable.journal
+            if remaining == 0:
+                n_new = 0
+            elif workers == 1:
+                n_new = _loop(
+                    config, durable, target=target, quota=remaining, seed=_worker_seed(seed, 0, completed),
+                    sampler_name=sampler_name, worker=f"{uuid.uuid4().hex[:8]}-0", evaluate=evaluate, progress=bar.step,
+                    frames=frames if single else None, state=state,
+                )  # fmt: skip
+            else:
+                n_new = _run_workers(
+                    config,
+                    spec,
+                    durable,
+                    target,
+                    remaining,
+                    completed,
+                    workers,
+                    seed,
+                    sampler_name,
+                    evaluate,
+                    bar,
+                )
+            bar.close()
+            if single and frames and not durable.shared and durable.sole_writer():
+                # nobody else wrote: the trials are the ones loaded plus the batches
+                # evaluated here (no need to replay our own journal records)
+                old = _designs_from_trials(config, state.get("old", []))
+                designs = (
+                    pd.concat([old, *frames], ignore_index=True)
+                    if len(old)
+                    else pd.concat(frames, ignore_index=True)
+                )
+                designs = _order_columns(config, designs)
+            else:
+                designs = _designs_from_trials(config, durable.complete())
+            elapsed = time.perf_counter() - t0
+    designs, pareto = pareto_front(config, designs)
+    return StudyResult(
+        study=config,
+        designs=designs,
+        pareto=pareto,
+        kind="optuna",
+        storage=spec,
+        elapsed=elapsed,
+        trials_per_s=n_new / elapsed if elapsed > 0 else math.nan,
+        n_new=n_new,
+        n_evaluated=len(designs),
+        n_feasible=int(designs["feasible"].sum()) if len(designs) else 0,
+        sampler=sampler_name,
+        seed=seed,
+        workers=workers,
+    )
+
+
+def _run_workers(
+    config: StudyConfig,
+    spec: str,
+    durable: _Durable,
+    target: int,
+    remaining: int,
+    completed: int,
+    workers: int,
+    seed: int,
+    sampler_name: str,
+    evaluate: Callable[..., pd.DataFrame] | None,
+    bar: _Progress,
+) -> int:
+    ctx = multiprocessing.get_context("spawn")
+    run_id = uuid.uuid4().hex[:8]
+    quotas = [remaining // workers + (1 if i < remaining % workers else 0) for i in range(workers)]
+    procs = []
+    for i, quota in enumerate(quotas):
+        if quota == 0:
+            continue
+        p = ctx.Process(
+            target=_worker_main,
+            args=(
+                config,
+                spec,
+                target,
+                quota,
+                _worker_seed(seed, i, completed),
+                sampler_name,
+                f"{run_id}-{i}",
+                evaluate,
+            ),
+            daemon=False,
+        )
+        p.start()
+        procs.append(p)
+    last = completed
+
+    def poll() -> int:
+        nonlocal last
+        trials = durable.complete()
+        now = len(trials)
+        if now > last:
+            bar.record_trials(trials[last:])
+        bar.update(max(0, min(now, target) - min(last, target)))
+        last = now
+        return now
+
+    try:
+        while any(p.is_alive() for p in procs):
+            time.sleep(_POLL_S)
+            poll()
+        for p in procs:
+            p.join()
+    except KeyboardInterrupt:
+        for p in procs:
+            p.join(timeout=10)
+            if p.is_alive():
+                p.terminate()
+        raise
+    failed = [p.exitcode for p in procs if p.exitcode != 0]
+    now = poll()
+    if failed:
+        raise RuntimeError(
+            f"{len(failed)} of {len(procs)} workers failed (exit codes {failed}); rerun the same command to resume"
+        )
+    return now - completed
