@@ -464,7 +464,8 @@ def cmd_grid(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from dse.report.html import load_result, write_report
+    from dse.report.html import write_report
+    from dse.report.html_data import load_result
 
     result = load_result(args.dir, args.study)
     path = write_report(result, args.dir)

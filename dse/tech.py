@@ -23,7 +23,7 @@ from dse.errors import DseInputError, close_match_hint
 
 DATA_DIR = Path(__file__).parent / "data"
 
-#: optional node columns of the program cost and carbon (``dse.program``): a node without
+#: optional node columns of the program cost and carbon (:mod:`dse.model.cost`, :mod:`dse.model.carbon`): a node without
 #: them reports NaN for nre_usd and the embodied carbon
 NODE_PROGRAM = (
     "mask_set_usd", "design_nre_usd", "ip_licence_usd",
@@ -61,7 +61,7 @@ MEMORY_NUMERIC = (
     "max_temp_c", "refresh_temp_c", "r_unit_k_per_w", "refresh_bw_loss", "phy_edge_mm_per_unit",
     "embodied_gco2_per_gb", "embodied_gco2_per_gb_low", "embodied_gco2_per_gb_high",
 )  # fmt: skip
-#: optional memory column of the embodied carbon (``dse.program``)
+#: optional memory column of the embodied carbon (:mod:`dse.model.cost`, :mod:`dse.model.carbon`)
 MEMORY_PROGRAM = ("embodied_gco2_per_gb",)
 MEMORY_BOOL = ("export_controlled", "domestic_china_supply")
 MEMORY_TEXT = ("aliases", "name", "kind", "price_date", "source", "notes")

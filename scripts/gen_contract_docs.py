@@ -40,7 +40,7 @@ import dse  # noqa: E402
 from dse import cli, workloads  # noqa: E402
 from dse.chain import Metrics  # noqa: E402
 from dse.metrics import METRICS, column_name  # noqa: E402
-from dse.search import study  # noqa: E402
+from dse.search import scenario, space, study  # noqa: E402
 from dse.spec import CHIP_KEYS, FILE_ONLY_KEYS  # noqa: E402
 
 CONTRACT = ROOT / "docs" / "contract.md"
@@ -97,7 +97,7 @@ RANGE_KEYS = {
 
 LIST_CONSTRAINTS = {
     "export_class": 'allowed ECCN 3A090 classes, e.g. `["3A090.b", "not-controlled"]` (one of '
-    + ", ".join(f"`{c}`" for c in study.EXPORT_CLASSES)
+    + ", ".join(f"`{c}`" for c in scenario.EXPORT_CLASSES)
     + ")",
     "nodes_allowed": "node ids a design may use (intersected with the scenario's)",
     "memory_allowed": "memory ids a design may use (intersected with the scenario's)",
@@ -387,16 +387,16 @@ def command_line() -> str:
 def study_keys() -> str:
     _check_described("study tables", study._TOP_LEVEL, TOP_LEVEL_TABLES)
     _check_described("[study] keys", study._STUDY_KEYS, STUDY_KEYS)
-    _check_described("range keys", study._RANGE_KEYS, RANGE_KEYS)
-    _check_described("list constraints", study._LIST_CONSTRAINTS, LIST_CONSTRAINTS)
-    _check_described("scenario keys", study._SCENARIO_KEYS, SCENARIO_KEYS)
+    _check_described("range keys", space._RANGE_KEYS, RANGE_KEYS)
+    _check_described("list constraints", scenario._LIST_CONSTRAINTS, LIST_CONSTRAINTS)
+    _check_described("scenario keys", scenario._SCENARIO_KEYS, SCENARIO_KEYS)
     top = _table(["table", "holds"], [[f"`[{t}]`", d] for t, d in TOP_LEVEL_TABLES.items()])
     st = _table(
         ["key", "default", "meaning"],
         [[f"`{k}`", STUDY_KEYS[k][0], STUDY_KEYS[k][1]] for k in study._STUDY_KEYS],
     )
-    rng = _table(["key", "meaning"], [[f"`{k}`", RANGE_KEYS[k]] for k in study._RANGE_KEYS])
-    limits = ", ".join(f"`{k}`" for k in study._SCENARIO_LIMITS)
+    rng = _table(["key", "meaning"], [[f"`{k}`", RANGE_KEYS[k]] for k in space._RANGE_KEYS])
+    limits = ", ".join(f"`{k}`" for k in scenario._SCENARIO_LIMITS)
     cons = _table(
         ["key", "value", "meaning"],
         [
@@ -413,7 +413,7 @@ def study_keys() -> str:
             ],
         ],
     )
-    scen = _table(["key", "meaning"], [[f"`{k}`", SCENARIO_KEYS[k]] for k in study._SCENARIO_KEYS])
+    scen = _table(["key", "meaning"], [[f"`{k}`", SCENARIO_KEYS[k]] for k in scenario._SCENARIO_KEYS])
     return (
         "A study file has the tables:\n\n"
         + top

@@ -35,7 +35,8 @@ from _script import parse_args, study_outputs  # noqa: E402
 from dse import plots  # noqa: E402
 from dse.search import grid  # noqa: E402
 from dse.search.pareto import non_dominated_mask  # noqa: E402
-from dse.search.study import Param, load_study  # noqa: E402
+from dse.search.space import Param  # noqa: E402
+from dse.search.study import load_study  # noqa: E402
 
 STUDY = HERE / "harvest_spares_smic_n2.toml"
 #: SMIC N+2 copies with another defect density [1/cm2] (D0 range of nodes.csv: 0.10-0.30)

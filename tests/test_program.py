@@ -13,7 +13,8 @@ import dse
 from dse.analysis.uncertainty import evaluate_samples
 from dse.chain import example_chip
 from dse.model import carbon, cost
-from dse.search.study import load_scenario, load_study
+from dse.search.scenario import load_scenario
+from dse.search.study import load_study
 from dse.tech import default_tech
 
 DECODE = "llm-decode:llama-3-8b:batch=16,context=2048"

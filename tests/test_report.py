@@ -292,7 +292,7 @@ def test_binding_constraints_supply_cap_and_space_edges():
     )
     constraints = {"memory_count_max": {"hbm2e": 4, "hbm2": 2}}
     space = {
-        "cores": SimpleNamespace(choices=(), low=16, high=256),  # a dse.search.study.Param range
+        "cores": SimpleNamespace(choices=(), low=16, high=256),  # a dse.search.space.Param range
         "sram_mb": {"low": 16.0, "high": 256.0},  # plain data
         "memory_count": [1, 2, 4],  # a numeric list
         "node": ["smic-n2", "smic-n1"],  # not numeric: no edge

@@ -21,14 +21,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dse.report.html import (
-    DEFAULT_SECTIONS,
-    THERMAL_CELLS,
-    Section,
-    figure_html,
-    load_result,
-    write_report,
-)
+from dse.report.html import DEFAULT_SECTIONS, Section, figure_html, write_report
+from dse.report.html_data import THERMAL_CELLS, load_result
 from dse.search.study import load_study
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,12 +11,9 @@ import numpy as np
 import pytest
 
 from dse.errors import DseInputError
-from dse.search.study import (
-    Param,
-    load_scenario,
-    load_study,
-    scenario_names,
-)
+from dse.search.scenario import load_scenario, scenario_names
+from dse.search.space import Param
+from dse.search.study import load_study
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -180,34 +180,8 @@ def _apply_limits(ax: Axes, data: ParetoFrontData, chosen: Mapping[str, Any] | N
             _tidy_log_axis(axis)
 
 
-def plot_pareto_front(
-    data: ParetoFrontData,
-    *,
-    chosen: Any = None,
-    ax: Axes | None = None,
-    title: str | None = None,
-) -> Axes:
-    """Draw one pairwise Pareto-front panel.
-
-    Infeasible designs grey, feasible dominated designs light blue, the 2-D front red and
-    joined by its attainment staircase, the chosen design a gold star.
-
-    Parameters
-    ----------
-    data : ParetoFrontData
-        From :func:`pareto_front_data`.
-    chosen : pandas.Series or mapping, optional
-        The chosen design (must hold ``data.x`` and ``data.y``).
-    ax : matplotlib.axes.Axes, optional
-        Where to draw; a new figure when omitted.
-    title : str, optional
-        Defaults to ``"Pareto front: <y> vs <x>"``.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-    """
-    ax = _new_axes(ax)
+def _draw_design_points(ax: Axes, data: ParetoFrontData) -> None:
+    """The infeasible, the feasible dominated and the front's designs of one panel."""
     x, y = data.x, data.y
     if len(data.infeasible):
         ax.scatter(
@@ -253,6 +227,38 @@ def plot_pareto_front(
             label=f"Pareto front of this pair ({len(data.front)})",
             zorder=4,
         )
+
+
+def plot_pareto_front(
+    data: ParetoFrontData,
+    *,
+    chosen: Any = None,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Draw one pairwise Pareto-front panel.
+
+    Infeasible designs grey, feasible dominated designs light blue, the 2-D front red and
+    joined by its attainment staircase, the chosen design a gold star.
+
+    Parameters
+    ----------
+    data : ParetoFrontData
+        From :func:`pareto_front_data`.
+    chosen : pandas.Series or mapping, optional
+        The chosen design (must hold ``data.x`` and ``data.y``).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure when omitted.
+    title : str, optional
+        Defaults to ``"Pareto front: <y> vs <x>"``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _new_axes(ax)
+    x, y = data.x, data.y
+    _draw_design_points(ax, data)
     row = _as_mapping(chosen)
     if row is not None and x in row and y in row:
         ax.scatter(

@@ -80,7 +80,7 @@ def _constraint_text(key: str, value: Any) -> str:
 
 
 def _space_text(key: str, param: Any) -> str:
-    """One searched key: its choices or its range (a ``dse.search.study.Param`` or plain data)."""
+    """One searched key: its choices or its range (a ``dse.search.space.Param`` or plain data)."""
     choices = getattr(param, "choices", None)
     if isinstance(param, list | tuple):
         choices = param
@@ -144,6 +144,194 @@ def _design_columns(
     return [k for k in keys if k in present]
 
 
+def _study_lines(
+    result: Any, objectives: Mapping[str, str], constraints: Mapping[str, Any],
+    space: Mapping[str, Any], files: Mapping[str, Path] | None,
+) -> list[str]:
+    """The study: workload, objectives, constraints, scenario, method, space, rerun."""
+    study = result.study
+    fixed = dict(getattr(study, "fixed", None) or {})
+    out = [f"# Study `{study.name}`", ""]
+    kind = getattr(result, "kind", "")
+    how = {"optuna": "optuna multi-objective search", "grid": "exhaustive grid"}.get(
+        kind, str(kind)
+    )
+    out.append(f"- Workload: `{study.workload}`")
+    out.append(
+        "- Objectives: "
+        + "; ".join(f"{d} `{m}` [{unit_of(m) or '-'}]" for m, d in objectives.items())
+    )
+    out.append(
+        "- Constraints: "
+        + ("; ".join(_constraint_text(k, v) for k, v in constraints.items()) or "none")
+    )
+    out += _scenario_lines(study)
+    if how:
+        elapsed = getattr(result, "elapsed", None)
+        took = f", {float(elapsed):.1f} s" if isinstance(elapsed, int | float) else ""
+        out.append(f"- Method: {how}{took}")
+    if space:
+        out.append("- Searched: " + "; ".join(_space_text(k, v) for k, v in space.items()))
+        out += _conditions_lines(study)
+    if fixed:
+        out.append("- Fixed: " + "; ".join(f"`{k}` = {_with_unit(k, v)}" for k, v in fixed.items()))
+    path = getattr(study, "path", None)
+    if path:
+        out.append(f"- Study file: `{path}`")
+    out_dir = Path(next(iter(files.values()))).parent if files else None
+    rerun = rerun_command(result, out_dir)
+    if rerun:
+        out.append(f"- Rerun: `{rerun}`")
+    description = getattr(study, "description", "")
+    if description:
+        out += ["", str(description).strip()]
+    return out
+
+
+def _counts_lines(result: Any, n_rows: int, n_feasible_rows: int, n_pareto: int) -> list[str]:
+    """The counts table: designs evaluated, feasible, Pareto-optimal."""
+    # a large grid keeps a sample of its points in ``designs``; the search counts them all
+    n_total = int(getattr(result, "n_evaluated", 0) or 0) or n_rows
+    sampled = n_total > n_rows
+    n_feasible = int(getattr(result, "n_feasible", 0) or 0) if sampled else n_feasible_rows
+    out = ["", "## Counts", ""]
+    share = f" ({100 * n_feasible / n_total:.1f} %)" if n_total else ""
+    out += _md_table(
+        ["designs evaluated", "feasible", "Pareto-optimal (feasible, non-dominated)"],
+        [[f"{n_total:,}", f"{n_feasible:,}{share}", f"{n_pareto:,}"]],
+    )
+    if sampled:
+        out += [
+            "",
+            f"The result keeps {n_rows:,} of the {n_total:,} designs (a seeded uniform sample "
+            "plus the whole Pareto front); the violation counts and the plots are over those "
+            "rows, the Pareto set is exact.",
+        ]
+    return out
+
+
+def _shown_designs(
+    pareto: pd.DataFrame, objectives: Mapping[str, str], chosen: pd.Series | None
+) -> dict[str, pd.Series]:
+    """The designs the summary shows: the chosen one, then the best per objective."""
+    best = _best_rows(pareto, objectives) if len(pareto) else {}
+    shown: dict[str, pd.Series] = {}
+    if chosen is not None:
+        shown["chosen (knee)"] = chosen
+    for m, r in best.items():
+        shown[f"best {m}"] = r
+    return shown
+
+
+def _best_design_lines(
+    shown: Mapping[str, pd.Series], space: Mapping[str, Any], objectives: Mapping[str, str]
+) -> list[str]:
+    """The best designs: what the chosen design is, and a table of the shown designs."""
+    out = ["", "## Best designs", ""]
+    if not shown:
+        out.append("No feasible design: nothing to recommend. See what limited the designs below.")
+        return out
+    out.append(
+        "The chosen design is the knee of the Pareto set: each objective scaled to [0, 1] "
+        "over the Pareto set (0 = best), the design closest (Euclidean) to the ideal "
+        "point where every objective is at its best. `best <metric>` is the Pareto design "
+        "with the best value of that objective (ties: the knee among them)."
+    )
+    out.append("")
+    cols = _design_columns(shown, list(space), list(objectives))
+    header = ["quantity", *shown]
+    rows = []
+    if any("trial" in r.index for r in shown.values()):
+        rows.append(["trial", *(_trial_id(r.get("trial", "")) for r in shown.values())])
+    for k in cols:
+        label = column_name(k) + (" (objective)" if k in objectives else "")
+        rows.append([label, *(_fmt(r.get(k, "")) for r in shown.values())])
+    out += _md_table(header, rows)
+    return out
+
+
+def _violation_lines(designs: pd.DataFrame, n_rows: int, n_feasible_rows: int) -> list[str]:
+    """What limited the designs: infeasible designs by constraint and by violation."""
+    out = ["", "## What limited the designs", ""]
+    by_type, by_cat = violation_counts(designs)
+    n_infeasible = n_rows - n_feasible_rows
+    if n_infeasible == 0:
+        out.append("Every evaluated design was feasible.")
+        return out
+    out.append(
+        f"{n_infeasible:,} of {n_rows:,} designs were infeasible. A design can break "
+        "several limits, so the counts overlap; *sole cause* counts designs that broke "
+        "only that one."
+    )
+    out += ["", "By constraint:", ""]
+    out += _md_table(
+        ["constraint", "infeasible designs", "sole cause"],
+        [[r.category, f"{r.designs:,}", f"{r.sole_cause:,}"] for r in by_cat.itertuples()],
+    )
+    out += ["", "By violation:", ""]
+    out += _md_table(
+        ["violation", "constraint", "meaning", "infeasible designs", "sole cause"],
+        [
+            [f"`{r.violation}`", r.category, r.meaning, f"{r.designs:,}", f"{r.sole_cause:,}"]
+            for r in by_type.itertuples()
+        ],
+    )
+    return out
+
+
+def _binding_lines(
+    study: Any, shown: Mapping[str, pd.Series], constraints: Mapping[str, Any],
+    space: Mapping[str, Any],
+) -> list[str]:
+    """The limits active or near-binding at the shown designs, with their slack."""
+    out = [
+        "",
+        f"Limits active or within {100 * NEAR_BINDING:.0f} % at the best designs "
+        "(slack = distance to the limit relative to it; a throttled clock is shown "
+        "as its fraction below `clock_ghz`):",
+        "",
+    ]
+    rows = []
+    edges = False
+    thresholds = _export_thresholds() if "export_class" in constraints else {}
+    try:
+        tech = _study_tech(study)
+    except Exception:  # noqa: BLE001 - fall back to the packaged node table
+        tech = None
+    for label, r in shown.items():
+        ret = _reticle_mm2(r["node"], tech) if "node" in r.index else None
+        b = binding_constraints(
+            r,
+            constraints,
+            reticle_mm2=ret,
+            export_thresholds=thresholds,
+            space=_design_space(study, space, r),
+        )
+        edges |= bool((b["status"] == "space edge").any())
+        if b.empty:
+            rows.append([label, f"none within {100 * NEAR_BINDING:.0f} %", "", "", "", ""])
+        for x in b.itertuples():
+            rows.append(
+                [
+                    label,
+                    x.limit,
+                    x.status,
+                    _fmt(x.value),
+                    _fmt(x.bound),
+                    f"{100 * x.slack:+.1f} %",
+                ]
+            )
+    out += _md_table(["design", "limit", "status", "value", "limit value", "slack"], rows)
+    if edges:
+        out += [
+            "",
+            "A `space edge` is a searched key at the lowest or highest value the study "
+            "allows: the search space, not the physics, may be what holds that design "
+            "back; widen the range to find out.",
+        ]
+    return out
+
+
 def summary_markdown(
     result: Any,
     *,
@@ -186,160 +374,15 @@ def summary_markdown(
     objectives = _directions(dict(study.objectives))
     constraints = dict(getattr(study, "constraints", None) or {})
     space = dict(getattr(study, "space", None) or {})
-    fixed = dict(getattr(study, "fixed", None) or {})
     n_rows = len(designs)
     n_feasible_rows = int(feasible_mask(designs).sum())
-    # a large grid keeps a sample of its points in ``designs``; the search counts them all
-    n_total = int(getattr(result, "n_evaluated", 0) or 0) or n_rows
-    sampled = n_total > n_rows
-    n_feasible = int(getattr(result, "n_feasible", 0) or 0) if sampled else n_feasible_rows
-
-    out = [f"# Study `{study.name}`", ""]
-    kind = getattr(result, "kind", "")
-    how = {"optuna": "optuna multi-objective search", "grid": "exhaustive grid"}.get(
-        kind, str(kind)
-    )
-    out.append(f"- Workload: `{study.workload}`")
-    out.append(
-        "- Objectives: "
-        + "; ".join(f"{d} `{m}` [{unit_of(m) or '-'}]" for m, d in objectives.items())
-    )
-    out.append(
-        "- Constraints: "
-        + ("; ".join(_constraint_text(k, v) for k, v in constraints.items()) or "none")
-    )
-    out += _scenario_lines(study)
-    if how:
-        elapsed = getattr(result, "elapsed", None)
-        took = f", {float(elapsed):.1f} s" if isinstance(elapsed, int | float) else ""
-        out.append(f"- Method: {how}{took}")
-    if space:
-        out.append("- Searched: " + "; ".join(_space_text(k, v) for k, v in space.items()))
-        out += _conditions_lines(study)
-    if fixed:
-        out.append("- Fixed: " + "; ".join(f"`{k}` = {_with_unit(k, v)}" for k, v in fixed.items()))
-    path = getattr(study, "path", None)
-    if path:
-        out.append(f"- Study file: `{path}`")
-    out_dir = Path(next(iter(files.values()))).parent if files else None
-    rerun = rerun_command(result, out_dir)
-    if rerun:
-        out.append(f"- Rerun: `{rerun}`")
-    description = getattr(study, "description", "")
-    if description:
-        out += ["", str(description).strip()]
-    out += ["", "## Counts", ""]
-    share = f" ({100 * n_feasible / n_total:.1f} %)" if n_total else ""
-    out += _md_table(
-        ["designs evaluated", "feasible", "Pareto-optimal (feasible, non-dominated)"],
-        [[f"{n_total:,}", f"{n_feasible:,}{share}", f"{len(pareto):,}"]],
-    )
-    if sampled:
-        out += [
-            "",
-            f"The result keeps {n_rows:,} of the {n_total:,} designs (a seeded uniform sample "
-            "plus the whole Pareto front); the violation counts and the plots are over those "
-            "rows, the Pareto set is exact.",
-        ]
-
-    best = _best_rows(pareto, objectives) if len(pareto) else {}
-    shown: dict[str, pd.Series] = {}
-    if chosen is not None:
-        shown["chosen (knee)"] = chosen
-    for m, r in best.items():
-        shown[f"best {m}"] = r
-    out += ["", "## Best designs", ""]
-    if not shown:
-        out.append("No feasible design: nothing to recommend. See what limited the designs below.")
-    else:
-        out.append(
-            "The chosen design is the knee of the Pareto set: each objective scaled to [0, 1] "
-            "over the Pareto set (0 = best), the design closest (Euclidean) to the ideal "
-            "point where every objective is at its best. `best <metric>` is the Pareto design "
-            "with the best value of that objective (ties: the knee among them)."
-        )
-        out.append("")
-        cols = _design_columns(shown, list(space), list(objectives))
-        header = ["quantity", *shown]
-        rows = []
-        if any("trial" in r.index for r in shown.values()):
-            rows.append(["trial", *(_trial_id(r.get("trial", "")) for r in shown.values())])
-        for k in cols:
-            label = column_name(k) + (" (objective)" if k in objectives else "")
-            rows.append([label, *(_fmt(r.get(k, "")) for r in shown.values())])
-        out += _md_table(header, rows)
-
-    out += ["", "## What limited the designs", ""]
-    by_type, by_cat = violation_counts(designs)
-    n_infeasible = n_rows - n_feasible_rows
-    if n_infeasible == 0:
-        out.append("Every evaluated design was feasible.")
-    else:
-        out.append(
-            f"{n_infeasible:,} of {n_rows:,} designs were infeasible. A design can break "
-            "several limits, so the counts overlap; *sole cause* counts designs that broke "
-            "only that one."
-        )
-        out += ["", "By constraint:", ""]
-        out += _md_table(
-            ["constraint", "infeasible designs", "sole cause"],
-            [[r.category, f"{r.designs:,}", f"{r.sole_cause:,}"] for r in by_cat.itertuples()],
-        )
-        out += ["", "By violation:", ""]
-        out += _md_table(
-            ["violation", "constraint", "meaning", "infeasible designs", "sole cause"],
-            [
-                [f"`{r.violation}`", r.category, r.meaning, f"{r.designs:,}", f"{r.sole_cause:,}"]
-                for r in by_type.itertuples()
-            ],
-        )
+    out = _study_lines(result, objectives, constraints, space, files)
+    out += _counts_lines(result, n_rows, n_feasible_rows, len(pareto))
+    shown = _shown_designs(pareto, objectives, chosen)
+    out += _best_design_lines(shown, space, objectives)
+    out += _violation_lines(designs, n_rows, n_feasible_rows)
     if shown:
-        out += [
-            "",
-            f"Limits active or within {100 * NEAR_BINDING:.0f} % at the best designs "
-            "(slack = distance to the limit relative to it; a throttled clock is shown "
-            "as its fraction below `clock_ghz`):",
-            "",
-        ]
-        rows = []
-        edges = False
-        thresholds = _export_thresholds() if "export_class" in constraints else {}
-        try:
-            tech = _study_tech(study)
-        except Exception:  # noqa: BLE001 - fall back to the packaged node table
-            tech = None
-        for label, r in shown.items():
-            ret = _reticle_mm2(r["node"], tech) if "node" in r.index else None
-            b = binding_constraints(
-                r,
-                constraints,
-                reticle_mm2=ret,
-                export_thresholds=thresholds,
-                space=_design_space(study, space, r),
-            )
-            edges |= bool((b["status"] == "space edge").any())
-            if b.empty:
-                rows.append([label, f"none within {100 * NEAR_BINDING:.0f} %", "", "", "", ""])
-            for x in b.itertuples():
-                rows.append(
-                    [
-                        label,
-                        x.limit,
-                        x.status,
-                        _fmt(x.value),
-                        _fmt(x.bound),
-                        f"{100 * x.slack:+.1f} %",
-                    ]
-                )
-        out += _md_table(["design", "limit", "status", "value", "limit value", "slack"], rows)
-        if edges:
-            out += [
-                "",
-                "A `space edge` is a searched key at the lowest or highest value the study "
-                "allows: the search space, not the physics, may be what holds that design "
-                "back; widen the range to find out.",
-            ]
-
+        out += _binding_lines(study, shown, constraints, space)
     out += _convergence_lines(result, convergence, files)
     out += list(sections)
 

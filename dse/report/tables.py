@@ -305,7 +305,7 @@ def binding_constraints(
     export_thresholds : mapping, optional
         ``tpp_threshold_*`` / ``pd_threshold_*`` (default: the model constants).
     space : mapping, optional
-        The study's searched keys (``StudyConfig.space``: :class:`dse.search.study.Param`, or
+        The study's searched keys (``StudyConfig.space``: :class:`dse.search.space.Param`, or
         plain lists / ``{low, high}`` tables); numeric keys at the lowest or highest
         value of their range or list are reported as ``"space edge"``.
 

@@ -72,14 +72,7 @@ def write_outputs(result: Any, out_dir: str | Path, *, chosen: Any = None) -> di
         summary; a failure of the model while building the roofline is reported as a
         warning and a note, never raised.
     """
-    from dse.plots import (
-        node_fronts_data,
-        parallel_coords_data,
-        pareto_fronts_figure,
-        plot_node_fronts,
-        plot_parallel_coords,
-        save_figure,
-    )
+    from dse.plots import pareto_fronts_figure, save_figure
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -120,41 +113,11 @@ def write_outputs(result: Any, out_dir: str | Path, *, chosen: Any = None) -> di
     else:
         notes.append("roofline.png not drawn: no feasible Pareto design.")
 
-    if "node" in designs.columns and len(names) >= 2:
-        nodes = list(dict.fromkeys(designs["node"].astype(str)))
-        data = node_fronts_data(designs, names[0], names[1], objectives, order=_node_order(nodes))
-        fig = _single_axes_figure(8.0, 5.8)
-        plot_node_fronts(
-            data,
-            ax=fig.axes[0],
-            title=f"Best feasible designs per node ({names[0]} vs {names[1]})\n{title}",
-        )
-        files["node_fronts"] = save_figure(fig, out / "node_fronts.png")
-    else:
-        notes.append("node_fronts.png not drawn: needs a node column and two objectives.")
+    _write_node_fronts(designs, objectives, title, out, files, notes)
     fronts = category_fronts(designs, study, objectives)
     files.update(write_figures(fronts, out, title, _single_axes_figure, save_figure))
 
-    if len(pareto):
-        keys = _parallel_keys(study, pareto)
-        cats = {
-            k: [str(c) for c in getattr(p, "choices", None) or ()]
-            for k, p in (getattr(study, "space", None) or {}).items()
-            if getattr(p, "choices", None)
-        }
-        pc = parallel_coords_data(pareto, keys, names, categories=cats)
-        n_axes = len(pc.axes)
-        fig = _single_axes_figure(max(8.0, 1.25 * n_axes + 2.5), 5.8)
-        highlight = _pareto_label_of(chosen_row, pareto)
-        plot_parallel_coords(
-            pc,
-            highlight=highlight,
-            ax=fig.axes[0],
-            title=f"Pareto set ({len(pareto)} designs), parallel coordinates — {title}",
-        )
-        files["parallel_coordinates"] = save_figure(fig, out / "parallel_coordinates.png")
-    else:
-        notes.append("parallel_coordinates.png not drawn: the Pareto set is empty.")
+    _write_parallel_coords(study, pareto, names, chosen_row, title, out, files, notes)
 
     convergence = convergence_of(result)
     if convergence is not None and not len(convergence.trials):
@@ -188,6 +151,57 @@ def write_outputs(result: Any, out_dir: str | Path, *, chosen: Any = None) -> di
     summary_path.write_text(text, encoding="utf-8")
     files["summary"] = summary_path
     return files
+
+
+def _write_node_fronts(
+    designs: pd.DataFrame, objectives: dict[str, str], title: str, out: Path,
+    files: dict[str, Path], notes: list[str],
+) -> None:
+    """``node_fronts.png``: the best feasible designs per node (first two objectives)."""
+    from dse.plots import node_fronts_data, plot_node_fronts, save_figure
+
+    names = list(objectives)
+    if "node" in designs.columns and len(names) >= 2:
+        nodes = list(dict.fromkeys(designs["node"].astype(str)))
+        data = node_fronts_data(designs, names[0], names[1], objectives, order=_node_order(nodes))
+        fig = _single_axes_figure(8.0, 5.8)
+        plot_node_fronts(
+            data,
+            ax=fig.axes[0],
+            title=f"Best feasible designs per node ({names[0]} vs {names[1]})\n{title}",
+        )
+        files["node_fronts"] = save_figure(fig, out / "node_fronts.png")
+    else:
+        notes.append("node_fronts.png not drawn: needs a node column and two objectives.")
+
+
+def _write_parallel_coords(
+    study: Any, pareto: pd.DataFrame, names: list[str], chosen_row: Any, title: str,
+    out: Path, files: dict[str, Path], notes: list[str],
+) -> None:
+    """``parallel_coordinates.png``: the Pareto set on parallel axes, the chosen design marked."""
+    from dse.plots import parallel_coords_data, plot_parallel_coords, save_figure
+
+    if len(pareto):
+        keys = _parallel_keys(study, pareto)
+        cats = {
+            k: [str(c) for c in getattr(p, "choices", None) or ()]
+            for k, p in (getattr(study, "space", None) or {}).items()
+            if getattr(p, "choices", None)
+        }
+        pc = parallel_coords_data(pareto, keys, names, categories=cats)
+        n_axes = len(pc.axes)
+        fig = _single_axes_figure(max(8.0, 1.25 * n_axes + 2.5), 5.8)
+        highlight = _pareto_label_of(chosen_row, pareto)
+        plot_parallel_coords(
+            pc,
+            highlight=highlight,
+            ax=fig.axes[0],
+            title=f"Pareto set ({len(pareto)} designs), parallel coordinates — {title}",
+        )
+        files["parallel_coordinates"] = save_figure(fig, out / "parallel_coordinates.png")
+    else:
+        notes.append("parallel_coordinates.png not drawn: the Pareto set is empty.")
 
 
 def write_result(result: Any, out: Path) -> list[str]:

@@ -62,7 +62,7 @@ class Conditional:
     on : str
         The categorical chip key it depends on (e.g. ``memory``).
     cases : tuple of (choice, Param)
-        The range (a :class:`dse.search.study.Param`) of every choice of ``on``, in the order
+        The range (a :class:`dse.search.space.Param`) of every choice of ``on``, in the order
         of ``on``'s list (choices without their own range get the ``[space]`` one).
     """
 
