@@ -499,6 +499,8 @@ def test_nsga2_sampler_proposes_what_optunas_own_does(small, monkeypatch):
 
 
 def test_nsga2_resume_matches_optunas_own(small, tmp_path, monkeypatch):
+    """Resumed in the middle of a generation, dse's NSGA-II proposes the trials of an
+    uninterrupted run of optuna's own sampler (and of its own), trial for trial."""
     import optuna
 
     import dse.search.samplers as search
@@ -506,10 +508,11 @@ def test_nsga2_resume_matches_optunas_own(small, tmp_path, monkeypatch):
     cfg = load_study(small)
     run_study(cfg, trials=40, out=tmp_path / "a", progress=False)
     ours = run_study(cfg, trials=100, out=tmp_path / "a", progress=False)
+    whole = run_study(cfg, trials=100, out=tmp_path / "b", progress=False)
     monkeypatch.setattr(search, "_fast_nsga2_class", lambda: optuna.samplers.NSGAIISampler)
-    run_study(cfg, trials=40, out=tmp_path / "b", progress=False)
-    theirs = run_study(cfg, trials=100, out=tmp_path / "b", progress=False)
+    theirs = run_study(cfg, trials=100, out=tmp_path / "c", progress=False)
     cols = ["trial", *cfg.space]
+    pd.testing.assert_frame_equal(ours.designs[cols], whole.designs[cols])
     pd.testing.assert_frame_equal(ours.designs[cols], theirs.designs[cols])
 
 

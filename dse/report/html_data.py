@@ -292,8 +292,8 @@ def _payload(data: ReportData, webgl_above: int = WEBGL_ABOVE) -> dict[str, Any]
     cols["pareto"] = [int(bool(x)) for x in d["pareto"]]
     cols["violations"] = [str(x) for x in d["violations"]]
     units = {k: unit_of(k) for k in keys}
-    from dse.plots.pareto import _focus_values, _padded_limits
     from dse.plots import use_log_scale
+    from dse.plots.pareto import _focus_values, _padded_limits
 
     feas = d["feasible"].fillna(False).to_numpy(dtype=bool)
     front = d["pareto"].to_numpy(dtype=bool)

@@ -15,7 +15,10 @@ durable storage in one go: one journal record per trial and one ``fsync`` per ba
 (for an RDB URL, ``Study.add_trials``). A trial counts once it is in the durable
 storage; a kill loses at most the batch being evaluated. On start the stored trials
 are loaded into the in-memory study, so re-running the same command resumes: the
-count continues to the requested total.
+count continues to the requested total. A single-worker run stores the sampler's random
+state with the last trial of each batch and a resume restores it and keeps the batches
+at the same trial numbers, so with the same seed it continues with the trials of an
+uninterrupted run (:func:`_rng_checkpoint`; the conditions are in docs/search.md).
 
 ``workers=N`` starts N processes (``spawn``) on the same storage, each with its own
 seed (``seed + worker index``) and its share of the remaining trials, so together they

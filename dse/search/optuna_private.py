@@ -19,6 +19,11 @@ major versions this was written and tested against, 4 and 5):
   of ``optuna.samplers.NSGAIISampler`` that overrides its generation bookkeeping and reads
   its private attributes (``_population_size``, ``_search_space``, the generation key,
   the study's trial cache).
+* **A sampler's random state, saved and restored** (:func:`sampler_rng_state`,
+  :func:`set_sampler_rng_state`): the numpy ``RandomState`` objects optuna's samplers
+  keep in private attributes (a ``LazyRandomState`` in ``_rng``, nested samplers such as
+  ``_random_sampler``), so that a resumed study continues the random stream of the
+  uninterrupted run (``tests/test_resume_equal.py``).
 """
 
 from __future__ import annotations
@@ -179,6 +184,14 @@ def fast_nsga2_class() -> Any:
     once and then served from memory in optuna's order (trial order). Used on the
     in-memory study of :func:`_loop` (single study, trials numbered 0, 1, ...); optuna
     versions without the genetic-sampler base class get optuna's sampler unchanged.
+
+    One difference, on resume only: a generation whose parents are asked for while it
+    already holds complete trials (loaded from the storage) gets them in trial order, as
+    the uninterrupted run does after its first trial; optuna's sampler, which keeps its
+    cache of parents in the in-memory study, selects them afresh and serves the first
+    asker in the order of the selection, so its resumed study drifts from its
+    uninterrupted one where the order matters (a parent drawn by index, ties in the
+    crowding-distance cut of the next generation).
     """
     from optuna.samplers import NSGAIISampler
 
@@ -224,7 +237,7 @@ def fast_nsga2_class() -> Any:
         def get_parent_population(self, study: Any, generation: int) -> list[Any]:
             if generation == 0:
                 return []
-            self._trials(study)
+            _, index = self._trials(study)
             key = (study._study_id, generation)
             cached = self._parents.get(key)
             if cached is not None:
@@ -232,9 +245,85 @@ def fast_nsga2_class() -> Any:
             parents = super().get_parent_population(study, generation)
             # later calls of optuna's sampler return the cached parents in trial order
             self._parents[key] = sorted(parents, key=lambda t: t.number)
+            if index.count(generation):
+                # the generation has complete trials: its parents were selected when its
+                # first trial was asked, by an earlier run of a resumed study, and the
+                # uninterrupted run serves them in trial order from then on
+                return self._parents[key]
             return parents
 
     # the same system-attribute names as optuna's sampler: stored trials stay readable
     _NSGAIISampler._GENERATION_KEY = NSGAIISampler._GENERATION_KEY
     _NSGAIISampler._PARENT_CACHE_KEY_PREFIX = NSGAIISampler._PARENT_CACHE_KEY_PREFIX
     return _NSGAIISampler
+
+
+def _sampler_rngs(sampler: Any) -> list[Any]:
+    """The numpy ``RandomState`` objects of an optuna sampler and of the samplers it
+    holds (NSGA-II and TPE: their own and their ``RandomSampler``'s; GP: its own and its
+    independent sampler's), in a fixed order (attribute names sorted, depth first), each
+    once (NSGA-II's child-generation strategy shares the sampler's)."""
+    import numpy as np
+    from optuna.samplers import BaseSampler
+    from optuna.samplers._lazy_random_state import LazyRandomState
+
+    found: list[Any] = []
+    seen: set[int] = set()
+
+    def walk(obj: Any) -> None:
+        attrs = vars(obj)
+        for name in sorted(attrs):
+            value = attrs[name]
+            if isinstance(value, BaseSampler):
+                walk(value)
+                continue
+            if isinstance(value, LazyRandomState):
+                value = value.rng
+            if isinstance(value, np.random.RandomState) and id(value) not in seen:
+                seen.add(id(value))
+                found.append(value)
+
+    walk(sampler)
+    return found
+
+
+def sampler_rng_state(sampler: Any) -> list[list[Any]]:
+    """The random state of an optuna sampler as JSON values (one ``[key, pos,
+    has_gauss, cached_gaussian]`` per ``RandomState``, the 624-word Mersenne Twister
+    key in base64: about 3.4 kB each)."""
+    import base64
+
+    import numpy as np
+
+    out = []
+    for rs in _sampler_rngs(sampler):
+        kind, key, pos, has_gauss, gauss = rs.get_state(legacy=True)
+        if kind != "MT19937":  # pragma: no cover - RandomState is always MT19937
+            raise ValueError(f"unexpected bit generator {kind}")
+        raw = np.asarray(key, dtype="<u4").tobytes()
+        out.append([base64.b64encode(raw).decode("ascii"), int(pos), int(has_gauss), float(gauss)])
+    return out
+
+
+def set_sampler_rng_state(sampler: Any, state: Any) -> bool:
+    """Restore a state from :func:`sampler_rng_state` into a sampler of the same kind.
+    Returns False (and changes nothing) when the state does not fit the sampler."""
+    import base64
+
+    import numpy as np
+
+    rngs = _sampler_rngs(sampler)
+    if not isinstance(state, list) or len(state) != len(rngs):
+        return False
+    parsed = []
+    try:
+        for key, pos, has_gauss, gauss in state:
+            words = np.frombuffer(base64.b64decode(key, validate=True), dtype="<u4")
+            if words.size != 624 or not 0 <= int(pos) <= 624:
+                return False
+            parsed.append(("MT19937", words.astype(np.uint32), int(pos), int(has_gauss), float(gauss)))
+    except (TypeError, ValueError):
+        return False
+    for rs, st in zip(rngs, parsed, strict=True):
+        rs.set_state(st)
+    return True

@@ -40,6 +40,9 @@ from dse.search.storage import (
 )
 from dse.search.study import SAMPLERS, StudyConfig, load_study
 
+#: system attribute of the last trial of each batch a single-worker run stores: the
+#: sampler's random state after that batch (:func:`_rng_checkpoint`)
+_RNG_ATTR = "dse:sampler_rng"
 _POLL_S = 0.25
 
 
@@ -59,8 +62,31 @@ def _quiet_optuna():
 
 def _worker_seed(seed: int, index: int, completed: int) -> int:
     # a fresh run uses seed + index; a resumed one also mixes in the count, so a
-    # resumed random sampler does not replay the first run's points
+    # resumed random sampler does not replay the first run's points (a single-worker
+    # run that finds its sampler's state in the storage continues from that instead)
     return int(seed + index + 1_000_003 * completed) % (2**32)
+
+
+def _rng_tag(config: StudyConfig, sampler_name: str, seed: int) -> str:
+    """What a stored sampler state belongs to: the sampler, its options and the run's
+    seed (a resume with another seed, sampler or options starts a stream of its own)."""
+    import json
+
+    return json.dumps([sampler_name, int(seed), _options(config, sampler_name)], sort_keys=True, default=str)
+
+
+def _rng_checkpoint(sampler: Any, tag: str) -> dict[str, Any]:
+    """The sampler's random state after a batch, stored with the batch's last trial."""
+    return {"tag": tag, "state": optuna_private.sampler_rng_state(sampler)}
+
+
+def _restore_rng(sampler: Any, trial: Any, tag: str) -> bool:
+    """Continue the random stream of the run that stored ``trial`` (the storage's last
+    trial), if it stored its sampler's state under the same tag."""
+    saved = trial.system_attrs.get(_RNG_ATTR)
+    if not isinstance(saved, dict) or saved.get("tag") != tag:
+        return False
+    return optuna_private.set_sampler_rng_state(sampler, saved.get("state"))
 
 
 def _loop(
@@ -76,6 +102,7 @@ def _loop(
     progress: Callable[[int, np.ndarray, np.ndarray], None] | None,
     frames: list[pd.DataFrame] | None = None,
     state: dict[str, Any] | None = None,
+    checkpoint: str | None = None,
 ) -> int:
     """Ask/evaluate/tell/persist batches until this worker's quota is done.
 
@@ -85,6 +112,12 @@ def _loop(
     their storage trial numbers (valid while ``durable.shared`` is False: nobody else
     wrote), and ``state["old"]`` holds the trials stored before.
     ``progress(n, objective_values, feasible)`` is called after each batch.
+
+    With ``checkpoint`` (a tag from :func:`_rng_tag`; single-worker runs) the loop
+    continues the run that stored the last trial: the sampler's random state stored
+    with that trial is restored when its tag matches, batches end at multiples of the
+    batch size counted from trial 0 (the batches of an uninterrupted run), and the last
+    trial of each stored batch carries the state after it.
     """
     import optuna
 
@@ -107,11 +140,15 @@ def _loop(
     attr_names: dict[str, str] = {}
     done = 0
     base = 0
+    head: list[Any] = []  # stored trials of an unfinished batch (checkpoint: evaluated again)
     if durable is not None:
         durable.worker = worker
         old = durable.load()
         if old:
             mem.add_trials(old)
+            if checkpoint is not None:
+                _restore_rng(sampler, old[-1], checkpoint)
+                head = old[len(old) - len(old) % batch :]
         base = durable.n_seen
         if state is not None:
             state["old"] = old
@@ -125,14 +162,21 @@ def _loop(
             if durable is not None
             else min(batch, quota - done)
         )
+        if checkpoint is not None and durable is not None:
+            b = min(b, batch - durable.n_stored % batch)
         if b <= 0:
             break
         trials = [mem.ask(dists) for _ in range(b)]
         params = pd.DataFrame(
-            [conditional.design_params(config.space, config.conditions, t.params) for t in trials],
+            [conditional.design_params(config.space, config.conditions, t.params) for t in head + trials],
             columns=list(config.space),
         )
+        # the batch's stored trials (a resume inside a batch) go first, so each new design
+        # sits where the uninterrupted run evaluated it (numpy's vectorised maths can round
+        # the last bit differently at another position of a batch)
         out = evaluate_designs(config, params, evaluate=evaluate, tech=tech)
+        out = out.iloc[len(head) :].reset_index(drop=True)
+        head = []
         if metric_cols is None:
             metric_cols = [
                 c for c in out.columns if c not in config.space and c not in config.fixed
@@ -153,6 +197,8 @@ def _loop(
                 sa = dict(t.system_attrs)
                 sa[optuna_private.CONSTRAINTS_ATTR] = [float(c) for c in cons[i]]
                 sa[_ORIGIN] = worker
+                if checkpoint is not None and i == len(told) - 1:
+                    sa[_RNG_ATTR] = _rng_checkpoint(sampler, checkpoint)
                 frozen.append(
                     optuna.trial.FrozenTrial(
                         number=-1,
@@ -335,7 +381,7 @@ def run_study(
                 n_new = _loop(
                     config, durable, target=target, quota=remaining, seed=_worker_seed(seed, 0, completed),
                     sampler_name=sampler_name, worker=f"{uuid.uuid4().hex[:8]}-0", evaluate=evaluate, progress=bar.step,
-                    frames=frames if single else None, state=state,
+                    frames=frames if single else None, state=state, checkpoint=_rng_tag(config, sampler_name, seed),
                 )  # fmt: skip
             else:
                 n_new = _run_workers(
