@@ -356,17 +356,26 @@ STUDY_END_TO_END = [
 ]
 
 
+#: the text twin of every notebook (jupytext "percent" script): what a diff reads
+PAIRED_FORMAT = "py:percent"
+
+
 def write(name: str, cells: list) -> Path:
+    """Write ``name`` (.ipynb) and its paired script (.py, jupytext percent format)."""
+    import jupytext
+
     for i, cell in enumerate(cells):
         cell.id = f"cell-{i:02d}"  # stable ids: regenerating changes nothing
     nb = new_notebook(
         cells=cells,
         metadata={
-            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "jupytext": {"formats": f"ipynb,{PAIRED_FORMAT}"},
         },
     )
     path = ROOT / name
     nbformat.write(nb, path)
+    jupytext.write(nb, path.with_suffix(".py"), fmt=PAIRED_FORMAT)
     return path
 
 

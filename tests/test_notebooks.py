@@ -43,3 +43,16 @@ def test_notebooks_are_generated_by_the_script():
     for name, cells in made.items():
         stored = nbformat.read(ROOT / "notebooks" / name, as_version=4)
         assert [c.source for c in stored.cells] == [c.source for c in cells], name
+
+
+def test_notebooks_are_paired_with_their_scripts():
+    """Each notebook has a jupytext twin (notebooks/NAME.py, percent format) holding the
+    same cells, so a change to a notebook reads as a diff of a Python script."""
+    jupytext = pytest.importorskip("jupytext")
+    for path in NOTEBOOKS:
+        nb = nbformat.read(path, as_version=4)
+        assert nb.metadata["jupytext"]["formats"] == "ipynb,py:percent", path.name
+        twin = jupytext.read(path.with_suffix(".py"))
+        assert [(c.cell_type, c.source) for c in twin.cells] == [
+            (c.cell_type, c.source) for c in nb.cells
+        ], path.name

@@ -267,12 +267,18 @@ def _largest_feasible(slack, idx, s_min: float):
     """
     lo = np.full(idx.size, s_min)
     bad = slack(lo, idx) > 0.0
-    hi = np.ones(idx.size)
-    for _ in range(_THROTTLE_BISECT):
-        mid = 0.5 * (lo + hi)
-        ok = slack(mid, idx) <= 0.0
-        lo, hi = np.where(ok, mid, lo), np.where(ok, hi, mid)
+    lo = _bisect(lambda s: slack(s, idx) <= 0.0, lo, np.ones(idx.size), _THROTTLE_BISECT)
     return np.where(bad, s_min, lo), bad
+
+
+def _bisect(ok, lo: np.ndarray, hi: np.ndarray, steps: int) -> np.ndarray:
+    """The largest point found in [lo, hi] where ``ok`` holds (``ok`` true below a
+    threshold, per element), after ``steps`` halvings of the bracket: its low end."""
+    for _ in range(steps):
+        mid = 0.5 * (lo + hi)
+        good = ok(mid)
+        lo, hi = np.where(good, mid, lo), np.where(good, hi, mid)
+    return lo
 
 
 def _workload_metrics(d, wl: Workload, money: Cost, perf: Performance, energy_rec: Energy, op: OperatingPoint):
@@ -449,11 +455,7 @@ def _grid_thermal(rows, d, c, geo: Geometry, pm: PowerModel, perf: Performance, 
                 lo = np.full(sel.size, smin)
                 ok_hi = ~bad(hi)
                 too_hot = bad(lo)
-                for _ in range(_BISECTION_STEPS):
-                    mid = 0.5 * (lo + hi)
-                    b = bad(mid)
-                    hi = np.where(b, mid, hi)
-                    lo = np.where(b, lo, mid)
+                lo = _bisect(lambda s: ~bad(s), lo, hi, _BISECTION_STEPS)
                 sv = np.where(ok_hi, 1.0, lo)
                 p, kinds, stack_w = blocks(sv)
                 res = solve_designs_batch(

@@ -11,6 +11,7 @@ import pandas as pd
 
 from dse.fmt import number
 from dse.metrics import unit_of
+from dse.search.pareto import normalise_direction
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -58,32 +59,6 @@ def axis_label(key: str) -> str:
     """
     unit = unit_of(key)
     return f"{key} [{unit}]" if unit else key
-
-
-def normalise_direction(direction: str) -> str:
-    """Return ``"minimize"`` or ``"maximize"`` for the spellings min/minimise/max/....
-
-    Parameters
-    ----------
-    direction : str
-        ``"minimize"``, ``"maximize"``, ``"min"``, ``"max"`` (British spellings accepted).
-
-    Returns
-    -------
-    str
-        ``"minimize"`` or ``"maximize"``.
-
-    Raises
-    ------
-    ValueError
-        For any other spelling.
-    """
-    d = str(direction).strip().lower()
-    if d in ("min", "minimize", "minimise"):
-        return "minimize"
-    if d in ("max", "maximize", "maximise"):
-        return "maximize"
-    raise ValueError(f"objective direction must be 'minimize' or 'maximize', got {direction!r}")
 
 
 def _directions_pair(

@@ -203,8 +203,9 @@ def _label_ops(ax: Axes, ops: pd.DataFrame, x_hi: float, max_labels: int) -> Non
     for label in labels:
         label.set_in_layout(False)  # the labels must not move the axes they are placed in
     try:
-        ax.figure.draw_without_rendering()  # run the layout so positions are final
-        renderer = ax.figure.canvas.get_renderer()
+        figure: Any = ax.figure
+        figure.draw_without_rendering()  # run the layout so positions are final
+        renderer = figure.canvas.get_renderer()
     except AttributeError:  # a canvas without a renderer: keep the labels where they are
         return
     from matplotlib.text import Text

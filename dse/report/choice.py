@@ -9,7 +9,7 @@ import pandas as pd
 
 
 def _directions(objectives: Mapping[str, str]) -> dict[str, str]:
-    from dse.plots import normalise_direction
+    from dse.search.pareto import normalise_direction
 
     return {k: normalise_direction(v) for k, v in objectives.items()}
 

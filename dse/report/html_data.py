@@ -95,7 +95,7 @@ class ReportData:
     category_fronts: dict[str, Any] = field(default_factory=dict)
 
 
-def _round(values: np.ndarray, digits: int = 5) -> list[Any]:
+def _round(values: Any, digits: int = 5) -> list[Any]:
     """Floats to ``digits`` significant digits (None for NaN/inf): a smaller page."""
     v = np.asarray(values, dtype=float)
     out = np.full(v.shape, np.nan)

@@ -124,7 +124,7 @@ def grid(
             kept.append(ev)
         else:
             kept.append(ev[rng.random(len(ev)) < p_keep])
-        vals = front[config.metric_names].to_numpy(dtype=float) if front is not None else ()
+        vals = front[config.metric_names].to_numpy(dtype=float) if front is not None else np.empty((0, len(config.metric_names)))
         bar.set_front(vals, n_feasible)
         bar.update(stop - start)
     bar.close()

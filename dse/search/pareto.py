@@ -42,21 +42,38 @@ __all__ = [
 _CHUNK = 512
 
 
+def normalise_direction(direction: str) -> str:
+    """Return ``"minimize"`` or ``"maximize"`` for the spellings min/minimise/max/....
+
+    Parameters
+    ----------
+    direction : str
+        ``"minimize"``, ``"maximize"``, ``"min"``, ``"max"`` (British spellings accepted).
+
+    Returns
+    -------
+    str
+        ``"minimize"`` or ``"maximize"``.
+
+    Raises
+    ------
+    ValueError
+        For any other spelling.
+    """
+    d = str(direction).strip().lower()
+    if d in ("min", "minimize", "minimise"):
+        return "minimize"
+    if d in ("max", "maximize", "maximise"):
+        return "maximize"
+    raise ValueError(f"objective direction must be 'minimize' or 'maximize', got {direction!r}")
+
+
 def _signs(directions: Sequence[str] | None, d: int) -> np.ndarray:
     if directions is None:
         return np.ones(d)
     if len(directions) != d:
         raise ValueError(f"{len(directions)} directions for {d} objectives")
-    signs = []
-    for direction in directions:
-        key = str(direction).lower()
-        if key in ("minimize", "min"):
-            signs.append(1.0)
-        elif key in ("maximize", "max"):
-            signs.append(-1.0)
-        else:
-            raise ValueError(f"direction must be 'minimize' or 'maximize', got {direction!r}")
-    return np.asarray(signs)
+    return np.array([1.0 if normalise_direction(x) == "minimize" else -1.0 for x in directions])
 
 
 def to_minimization(values: np.ndarray, directions: Sequence[str] | None = None) -> np.ndarray:

@@ -89,6 +89,54 @@ def _restore_rng(sampler: Any, trial: Any, tag: str) -> bool:
     return optuna_private.set_sampler_rng_state(sampler, saved.get("state"))
 
 
+def _next_batch(batch: int, left: int, durable: _Durable | None, target: int, aligned: bool) -> int:
+    """Trials of the next batch: the sampler's batch, within this worker's quota and the
+    study's target; ``aligned``, ending where an uninterrupted run's batch ends."""
+    if durable is None:
+        return min(batch, left)
+    b = min(batch, left, target - durable.n_stored)
+    if aligned:
+        b = min(b, batch - durable.n_stored % batch)
+    return b
+
+
+def _frozen_trials(
+    mem: Any, trials: list[Any], records: list[dict[str, Any]], attr_names: dict[str, str],
+    cons: np.ndarray, worker: str, rng_state: dict[str, Any] | None,
+) -> list[Any]:
+    """The told trials of a batch as the storage keeps them: metrics as user attributes
+    named with their units, the constraints, the worker, and (``rng_state``) the
+    sampler's random state on the batch's last trial."""
+    import optuna
+
+    told = [optuna_private.stored_trial(mem, t) for t in trials]
+    frozen = []
+    for i, t in enumerate(told):
+        ua = {attr_names[k]: _jsonable(v) for k, v in records[i].items()}
+        sa = dict(t.system_attrs)
+        sa[optuna_private.CONSTRAINTS_ATTR] = [float(c) for c in cons[i]]
+        sa[_ORIGIN] = worker
+        if rng_state is not None and i == len(told) - 1:
+            sa[_RNG_ATTR] = rng_state
+        frozen.append(
+            optuna.trial.FrozenTrial(
+                number=-1,
+                trial_id=-1,
+                state=t.state,
+                value=None,
+                values=t.values,
+                datetime_start=t.datetime_start,
+                datetime_complete=t.datetime_complete,
+                params=t.params,
+                distributions=t.distributions,
+                user_attrs=ua,
+                system_attrs=sa,
+                intermediate_values={},
+            )
+        )
+    return frozen
+
+
 def _loop(
     config: StudyConfig,
     durable: _Durable | None,
@@ -157,13 +205,7 @@ def _loop(
             others = durable.take_others()
             if others:
                 mem.add_trials(others)
-        b = (
-            min(batch, quota - done, target - durable.n_stored)
-            if durable is not None
-            else min(batch, quota - done)
-        )
-        if checkpoint is not None and durable is not None:
-            b = min(b, batch - durable.n_stored % batch)
+        b = _next_batch(batch, quota - done, durable, target, aligned=checkpoint is not None)
         if b <= 0:
             break
         trials = [mem.ask(dists) for _ in range(b)]
@@ -190,31 +232,8 @@ def _loop(
             mem.tell(t, values[i].tolist())
             pending.pop(t.number, None)
         if durable is not None:
-            told = [optuna_private.stored_trial(mem, t) for t in trials]
-            frozen = []
-            for i, t in enumerate(told):
-                ua = {attr_names[k]: _jsonable(v) for k, v in records[i].items()}
-                sa = dict(t.system_attrs)
-                sa[optuna_private.CONSTRAINTS_ATTR] = [float(c) for c in cons[i]]
-                sa[_ORIGIN] = worker
-                if checkpoint is not None and i == len(told) - 1:
-                    sa[_RNG_ATTR] = _rng_checkpoint(sampler, checkpoint)
-                frozen.append(
-                    optuna.trial.FrozenTrial(
-                        number=-1,
-                        trial_id=-1,
-                        state=t.state,
-                        value=None,
-                        values=t.values,
-                        datetime_start=t.datetime_start,
-                        datetime_complete=t.datetime_complete,
-                        params=t.params,
-                        distributions=t.distributions,
-                        user_attrs=ua,
-                        system_attrs=sa,
-                        intermediate_values={},
-                    )
-                )
+            rng = _rng_checkpoint(sampler, checkpoint) if checkpoint is not None else None
+            frozen = _frozen_trials(mem, trials, records, attr_names, cons, worker, rng)
             stored = durable.add(frozen, target)
             if stored < b:  # the study is complete (other writers): drop the rest
                 out = out.iloc[:stored]
@@ -266,6 +285,62 @@ def _worker_main(
         sys.exit(130)
 
 
+def _checked_run(config: StudyConfig, target: int, workers: int, seed: int, sampler: str | None) -> str:
+    """The sampler's name, once the run's settings are checked (bad ones: one line)."""
+    if target < 1:
+        raise DseInputError(f"--trials must be >= 1, got {target}")
+    if workers < 1:
+        raise DseInputError(f"--workers must be >= 1, got {workers}")
+    sampler_name = (sampler or config.sampler).lower()
+    if sampler_name not in SAMPLERS:
+        raise DseInputError(
+            f"unknown sampler '{sampler_name}'"
+            + close_match_hint(sampler_name, SAMPLERS)
+            + f"; known: {', '.join(SAMPLERS)}"
+        )
+    make_sampler(
+        sampler_name, seed=seed, options=_options(config, sampler_name)
+    )  # validate options early
+    return sampler_name
+
+
+def _prepare_journal(spec: str) -> None:
+    """A journal file's folder made, and the file checked (a torn tail repaired, with a
+    warning) under its lock."""
+    path = Path(spec)
+    if path.is_dir():
+        raise DseInputError(f"storage {path} is a folder, not a journal file")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _journal_lock(spec):
+        warning = _check_journal(path)
+    if warning:
+        print(warning, file=sys.stderr)
+
+
+def _in_memory_run(
+    config: StudyConfig, target: int, seed: int, sampler_name: str,
+    evaluate: Callable[..., pd.DataFrame] | None, progress: bool,
+) -> tuple[int, pd.DataFrame]:
+    """A study without storage: ``target`` trials in memory (not resumable)."""
+    frames: list[pd.DataFrame] = []
+    bar = _Progress(config, target, 0, enabled=progress)
+    n_new = _loop(
+        config,
+        None,
+        target=target,
+        quota=target,
+        seed=seed,
+        sampler_name=sampler_name,
+        worker="0",
+        evaluate=evaluate,
+        progress=bar.step,
+        frames=frames,
+    )
+    bar.close()
+    designs = pd.concat(frames, ignore_index=True)
+    return n_new, _order_columns(config, designs)
+
+
 def run_study(
     study: StudyConfig | str | Path,
     *,
@@ -314,21 +389,8 @@ def run_study(
     """
     config = study if isinstance(study, StudyConfig) else load_study(study)
     target = config.trials if trials is None else int(trials)
-    if target < 1:
-        raise DseInputError(f"--trials must be >= 1, got {target}")
-    if workers < 1:
-        raise DseInputError(f"--workers must be >= 1, got {workers}")
     seed = config.seed if seed is None else int(seed)
-    sampler_name = (sampler or config.sampler).lower()
-    if sampler_name not in SAMPLERS:
-        raise DseInputError(
-            f"unknown sampler '{sampler_name}'"
-            + close_match_hint(sampler_name, SAMPLERS)
-            + f"; known: {', '.join(SAMPLERS)}"
-        )
-    make_sampler(
-        sampler_name, seed=seed, options=_options(config, sampler_name)
-    )  # validate options early
+    sampler_name = _checked_run(config, target, workers, seed, sampler)
     spec = _storage_spec(storage, out)
     if workers > 1 and spec is None:
         raise DseInputError("--workers > 1 needs a storage (--storage or --out)")
@@ -336,34 +398,11 @@ def run_study(
     with _quiet_optuna():
         t0 = time.perf_counter()
         if spec is None:
-            frames: list[pd.DataFrame] = []
-            bar = _Progress(config, target, 0, enabled=progress)
-            n_new = _loop(
-                config,
-                None,
-                target=target,
-                quota=target,
-                seed=seed,
-                sampler_name=sampler_name,
-                worker="0",
-                evaluate=evaluate,
-                progress=bar.step,
-                frames=frames,
-            )
-            bar.close()
+            n_new, designs = _in_memory_run(config, target, seed, sampler_name, evaluate, progress)
             elapsed = time.perf_counter() - t0
-            designs = pd.concat(frames, ignore_index=True)
-            designs = _order_columns(config, designs)
         else:
             if _is_journal(spec):
-                path = Path(spec)
-                if path.is_dir():
-                    raise DseInputError(f"storage {path} is a folder, not a journal file")
-                path.parent.mkdir(parents=True, exist_ok=True)
-                with _journal_lock(spec):
-                    warning = _check_journal(path)
-                if warning:
-                    print(warning, file=sys.stderr)
+                _prepare_journal(spec)
             durable = _Durable(spec)
             durable.open(config, create=True)
             stored = durable.complete()
@@ -372,7 +411,7 @@ def run_study(
             bar = _Progress(config, target, min(completed, target), enabled=progress)
             bar.record_trials(stored)
             del stored
-            frames = []
+            frames: list[pd.DataFrame] = []
             state: dict[str, Any] = {}
             single = workers == 1 and durable.journal
             if remaining == 0:

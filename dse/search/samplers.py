@@ -101,7 +101,7 @@ def make_sampler(
     options = dict(options or {})
     if name == "nsga2":
         cls = _fast_nsga2_class()
-        kwargs = {"constraints_func": constraints_func}
+        kwargs: dict[str, Any] = {"constraints_func": constraints_func}
         options = {**DEFAULT_NSGA2_OPTIONS, **options}
         if isinstance(options.get("crossover"), str):
             options["crossover"] = _crossover(options["crossover"])

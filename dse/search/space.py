@@ -59,13 +59,21 @@ class Param:
         return column_name(self.name)
 
     @property
+    def bounds(self) -> tuple[float, float]:
+        """``(low, high)`` of a range (a list has none)."""
+        if self.low is None or self.high is None:
+            raise ValueError(f"[space] {self.name} is a list, not a range")
+        return self.low, self.high
+
+    @property
     def n_grid(self) -> int | None:
         """Number of grid values, or None for an unstepped continuous range."""
         if self.kind == "categorical":
             return len(self.choices)
         if self.step is None:
             return None
-        return int(math.floor((self.high - self.low) / self.step * (1 + _STEP_TOL) + _STEP_TOL)) + 1
+        low, high = self.bounds
+        return int(math.floor((high - low) / self.step * (1 + _STEP_TOL) + _STEP_TOL)) + 1
 
     def grid_values(self) -> np.ndarray:
         """All values the grid enumerates, in the key's unit.
@@ -83,9 +91,11 @@ class Param:
                 f"[space] {self.name} is a continuous range without 'step': `dse grid` "
                 "needs a step or a list (add step = ...)"
             )
+        low, step = self.bounds[0], self.step
+        assert step is not None  # a range without a step has no grid (n_grid is None)
         if self.kind == "int":
-            return self.low + self.step * np.arange(n, dtype=np.int64)
-        return np.round(self.low + self.step * np.arange(n, dtype=float), 12)
+            return low + step * np.arange(n, dtype=np.int64)
+        return np.round(low + step * np.arange(n, dtype=float), 12)
 
     @property
     def _text(self) -> bool:
@@ -102,22 +112,21 @@ class Param:
         if self.kind == "categorical":
             return CategoricalDistribution(list(self.choices))
         if self.kind == "int":
-            return IntDistribution(
-                int(self.low), int(self.high), log=self.log, step=int(self.step or 1)
-            )
-        return FloatDistribution(float(self.low), float(self.high), log=self.log, step=self.step)
+            low, high = self.bounds
+            return IntDistribution(int(low), int(high), log=self.log, step=int(self.step or 1))
+        low, high = self.bounds
+        return FloatDistribution(float(low), float(high), log=self.log, step=self.step)
 
     def suggest(self, trial: Any) -> Any:
         """Ask an optuna trial for a value (``trial.suggest_*``)."""
         if self.kind == "categorical":
             return trial.suggest_categorical(self.name, list(self.choices))
+        low, high = self.bounds
         if self.kind == "int":
             return trial.suggest_int(
-                self.name, int(self.low), int(self.high), step=int(self.step or 1), log=self.log
+                self.name, int(low), int(high), step=int(self.step or 1), log=self.log
             )
-        return trial.suggest_float(
-            self.name, float(self.low), float(self.high), step=self.step, log=self.log
-        )
+        return trial.suggest_float(self.name, float(low), float(high), step=self.step, log=self.log)
 
     def __str__(self) -> str:
         if self.kind == "categorical":
@@ -259,12 +268,12 @@ def _conditions(
     for key, (on, by_value) in raw.items():
         cases = []
         for choice in space[on].choices:  # a case the study cannot pick (scenario) is ignored
-            param = by_value.get(choice, space.get(key))
-            if param is None:
+            found = by_value.get(choice, space.get(key))
+            if found is None:
                 raise DseInputError(
                     f"{where}: {key} has no range for {on} '{choice}': give one in [space] or in [space.when.{on}.{choice}]"
                 )
-            cases.append((choice, param))
+            cases.append((choice, found))
         out[key] = Conditional(key, on, tuple(cases))
         space[key] = _envelope(key, [p for _, p in cases], where)
     return out
@@ -287,8 +296,8 @@ def _envelope(key: str, params: list[Param], where: str) -> Param:
     return Param(
         key,
         kind,
-        low=min(p.low for p in params),
-        high=max(p.high for p in params),
+        low=min(p.bounds[0] for p in params),
+        high=max(p.bounds[1] for p in params),
         step=step,
         log=all(p.log for p in params),
     )

@@ -360,6 +360,7 @@ class _Durable:
 
     def _append(self, trials: list[Any]) -> None:
         worker = f"dse-{os.getpid()}"
+        assert self.study_id is not None  # set by open()
         logs = [optuna_private.create_trial_record(t, self.study_id, worker) for t in trials]
         before = os.path.getsize(self.spec)
         self.backend.append_logs(logs)
