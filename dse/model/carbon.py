@@ -139,7 +139,7 @@ def embodied_part_kgco2(die_kgco2, dies, memory_kgco2, ics, package_kgco2_per_ic
     memory_kgco2 : numeric
         Embodied carbon of the memory, E_mem [kgCO2] (:func:`embodied_memory_kgco2`).
     ics : numeric
-        Integrated circuits in the package (dies and memory stacks), N_IC [count].
+        Integrated circuits in the package (logic dies and memory units), N_IC [count].
     package_kgco2_per_ic : numeric
         Packaging footprint per IC, K_r [kgCO2] (``package_kgco2_per_ic``).
     interposer_mm2 : numeric

@@ -364,7 +364,8 @@ def step_time_s(clock_scaled_s, dram_s, counts, overhead_s, clock_fraction, extr
     counts : ndarray (ops,)
         Occurrences of each op per step [-].
     overhead_s : numeric
-        Fixed overhead per op (launch, synchronisation) [s].
+        Fixed cost per op (kernel launch, prologue and epilogue; ``op_overhead_s`` or
+        ``op_overhead_static_s``) [s].
     clock_fraction : numeric
         Clock over the max clock, s [-].
     extra_s : numeric

@@ -26,8 +26,8 @@ def thermal_resistance_k_per_w(die_area_mm2, r_package_k_mm2_per_w, r_sink_k_per
     die_area_mm2 : numeric
         Die area [mm2].
     r_package_k_mm2_per_w : numeric
-        Area-normalised junction-to-case resistance of the package (die, TIM, lid)
-        [K mm2/W].
+        Area-normalised resistance of die, TIM1, lid and TIM2 [K mm2/W]
+        (``r_package_k_mm2_per_w``).
     r_sink_k_per_w : numeric
         Case-to-ambient resistance of the heat sink of the cooling class [K/W].
 
