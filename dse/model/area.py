@@ -33,22 +33,102 @@ from dse.units import MIB
 
 
 def effective_logic_density_mtr_mm2(logic_density_mtr_mm2, derate):
-    """Logic density achieved on an AI die [MTr/mm2] = quoted library density x derate."""
+    """Logic density achieved on an AI die [MTr/mm2].
+
+    Parameters
+    ----------
+    logic_density_mtr_mm2 : numeric
+        Quoted library logic density of the node [MTr/mm2] (``nodes.csv``).
+    derate : numeric
+        Fraction of the quoted density reached on a real AI die [-]
+        (``logic_derate``).
+
+    Returns
+    -------
+    numeric
+        Effective logic density [MTr/mm2].
+
+    Notes
+    -----
+    rho_eff = rho_quoted x derate.
+
+    References
+    ----------
+    ``dse/data/model_constants.csv`` ``logic_derate``: H100, 80e9 transistors on 814 mm2
+    of N4 = 98 MTr/mm2 against 146-180 quoted (``docs/reference/nodes.md`` section 1.1).
+    """
     return np.asarray(logic_density_mtr_mm2) * derate
 
 
 def logic_area_mm2(transistors, density_mtr_mm2):
-    """Area of ``transistors`` at a logic density [mm2]."""
+    """Area of ``transistors`` at a logic density [mm2].
+
+    Parameters
+    ----------
+    transistors : numeric
+        Transistor count [transistors].
+    density_mtr_mm2 : numeric
+        Logic density [MTr/mm2].
+
+    Returns
+    -------
+    numeric
+        Logic area [mm2].
+
+    Notes
+    -----
+    A = N / (rho x 1e6).
+    """
     return np.asarray(transistors) / (np.asarray(density_mtr_mm2) * 1e6)
 
 
 def mac_array_area_mm2(cores, macs_per_core, transistors_per_mac, density_mtr_mm2):
-    """Area of all MAC arrays [mm2]: cores x MACs x transistors per MAC / density."""
+    """Area of all MAC arrays [mm2].
+
+    Parameters
+    ----------
+    cores : numeric
+        Cores [-].
+    macs_per_core : numeric
+        MAC units in one core's array [-].
+    transistors_per_mac : numeric
+        All-in transistors of one MAC at the precision [transistors]
+        (``mac_transistors_*``).
+    density_mtr_mm2 : numeric
+        Derated logic density [MTr/mm2].
+
+    Returns
+    -------
+    numeric
+        Area of the MAC arrays of all cores [mm2].
+
+    Notes
+    -----
+    A = cores x MACs x transistors per MAC / (rho x 1e6).
+
+    References
+    ----------
+    M. Horowitz, ISSCC 2014 (45 nm arithmetic areas, lower bound of the transistors per
+    MAC); N. P. Jouppi et al., ISCA 2017 (TPUv1 array area, upper bound); fitted by
+    ``scripts/calibrate.py`` (``dse/data/model_constants.csv``).
+    """
     return logic_area_mm2(np.asarray(cores) * macs_per_core * transistors_per_mac, density_mtr_mm2)
 
 
 def default_vector_lanes(macs_per_core, lanes_per_sqrt_mac):
     """fp32 lanes of a core's vector datapath when the design does not give them [-].
+
+    Parameters
+    ----------
+    macs_per_core : numeric
+        MAC units in one core's array [-].
+    lanes_per_sqrt_mac : float
+        Lanes per square root of the MAC count, k [-] (``vector_lanes_per_sqrt_mac``).
+
+    Returns
+    -------
+    ndarray
+        Vector lanes of one core [-], at least 1.
 
     Notes
     -----
@@ -77,6 +157,11 @@ def core_overhead_area_mm2(cores, vector_lanes, fixed_transistors, transistors_p
     density_mtr_mm2 : numeric
         Derated logic density [MTr/mm2].
 
+    Returns
+    -------
+    numeric
+        Control and vector-datapath area of all cores [mm2].
+
     Notes
     -----
     transistors per core = fixed + per_lane x lanes. A GPU SM (128 lanes, SIMT issue) and
@@ -101,9 +186,19 @@ def sram_area_mm2(sram_mb, macro_density_mbit_mm2, area_factor=1.0):
         Cache area over bare macro area [-]: tags, ECC, redundancy, bank decoders and
         the wiring between banks (1 = macros only).
 
+    Returns
+    -------
+    numeric
+        SRAM area [mm2].
+
     Notes
     -----
     A = bits / density x area_factor.
+
+    References
+    ----------
+    AMD 3D V-Cache (Zen 3, TSMC N7): 64 MB of L3 on a 41 mm2 die (``sram_area_factor``);
+    macro densities in ``dse/data/nodes.csv``.
     """
     bits = np.asarray(sram_mb) * MIB * 8.0
     return bits / (np.asarray(macro_density_mbit_mm2) * 1e6) * area_factor
@@ -112,14 +207,47 @@ def sram_area_mm2(sram_mb, macro_density_mbit_mm2, area_factor=1.0):
 def phy_area_mm2(memory_count, phy_area_mm2_per_unit, area_factor=1.0):
     """Off-chip memory PHY + controller area on the logic die [mm2].
 
-    ``area_factor`` [-] scales the memory table's per-unit estimate (fitted for board
-    memories, whose PHYs the table under-states; see ``board_phy_area_factor``).
+    Parameters
+    ----------
+    memory_count : numeric
+        Memory units (HBM stacks or board-memory channels) [-].
+    phy_area_mm2_per_unit : numeric
+        PHY and controller area of one unit [mm2] (``memories.csv``).
+    area_factor : numeric
+        Scale on the memory table's per-unit estimate [-] (fitted for board memories,
+        whose PHYs the table under-states; ``board_phy_area_factor``).
+
+    Returns
+    -------
+    numeric
+        PHY and controller area [mm2].
+
+    Notes
+    -----
+    A = units x A_unit x area_factor.
+
+    References
+    ----------
+    AMD Navi 31 memory cache die (TSMC N6): 37.5 mm2 for 16 MB of cache and a 64-bit GDDR6
+    interface (``board_phy_area_factor``).
     """
     return np.asarray(memory_count) * phy_area_mm2_per_unit * area_factor
 
 
 def die_edges_mm(die_area_mm2, aspect_max):
     """Long and short edge of a die stretched as far as ``aspect_max`` allows [mm].
+
+    Parameters
+    ----------
+    die_area_mm2 : numeric
+        Area of one die [mm2].
+    aspect_max : numeric
+        Largest long / short edge ratio [-].
+
+    Returns
+    -------
+    long_mm, short_mm : ndarray
+        Long and short edge [mm].
 
     Notes
     -----
@@ -156,7 +284,7 @@ def memory_sites(die_area_mm2, aspect_max, stacked, d2d_edges, host_io_edge_mm, 
     -------
     numeric
         HBM: long edges left x floor(long edge / PHY length). Board memories:
-        floor((perimeter left - host interface) / PHY length). +inf for a PHY of no
+        floor((perimeter left - host interface) / PHY length) [-]. +inf for a PHY of no
         length (no off-chip memory).
     """
     long_mm, short_mm = die_edges_mm(die_area_mm2, aspect_max)
@@ -195,12 +323,22 @@ def die_transistors(logic_transistors, sram_mb, register_file_mb, uncore_logic_m
     density_mtr_mm2 : numeric
         Derated logic density [MTr/mm2].
 
+    Returns
+    -------
+    numeric
+        Transistors on the die [transistors].
+
     Notes
     -----
     T = T_logic + 6 bits_SRAM + 8 bits_RF + rho A_uncore. The published transistor count
     of a die is a second observable besides its area: it constrains the transistors the
     model puts in the cores independently of the density they are drawn at
     (``scripts/area_transistors.py``).
+
+    References
+    ----------
+    N. Weste and D. Harris, CMOS VLSI Design, 4th ed., ch. 12 (6T SRAM and 8T register-file
+    cells).
     """
     bits_sram = np.asarray(sram_mb) * MIB * 8.0
     bits_rf = np.asarray(register_file_mb) * MIB * 8.0

@@ -91,7 +91,23 @@ def _constants(constants: Mapping[str, float] | None) -> Mapping[str, float]:
 
 
 def package_code(package: Any) -> np.ndarray:
-    """Integer codes (index into :data:`PACKAGES`) from names or codes."""
+    """Integer codes (index into :data:`PACKAGES`) from names or codes [-].
+
+    Parameters
+    ----------
+    package : str or int or array
+        Package names (``"organic"``, ``"interposer"``, any case) or codes.
+
+    Returns
+    -------
+    ndarray of intp
+        Index into :data:`PACKAGES` [-], the shape of ``package``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name or a code out of range.
+    """
     arr = np.asarray(package)
     if arr.dtype.kind in "iuf":
         codes = arr.astype(np.intp)
@@ -112,10 +128,29 @@ def _by_package(package, organic_value, interposer_value):
 def d2d_energy_pj_per_bit(package, constants: Mapping[str, float] | None = None):
     """Energy to move one bit between two dies of the package [pJ/bit].
 
+    Parameters
+    ----------
+    package : str or int or array
+        ``"organic"`` / ``"interposer"`` (or codes into :data:`PACKAGES`).
+    constants : Mapping[str, float], optional
+        Model constants by name, in the units of ``model_constants.csv`` (default: the
+        packaged table).
+
+    Returns
+    -------
+    ndarray
+        D2D energy per bit [pJ/bit].
+
     Notes
     -----
     UCIe 2.5-D (interposer) 0.25-0.3 pJ/bit, UCIe 2-D (organic) 0.5-0.6 pJ/bit
     (``d2d_energy_pj_per_bit_*`` in ``model_constants.csv``).
+
+    References
+    ----------
+    UCIe Consortium, *Universal Chiplet Interconnect Express Specification 1.0* (2022);
+    D. Das Sharma et al., "On-package memory with UCIe", Hot Interconnects 2025 / arXiv
+    2510.06513.
     """
     c = _constants(constants)
     return _by_package(
@@ -140,11 +175,25 @@ def d2d_bandwidth_gbps(
     edges : numeric
         Die edges facing a neighbour [count] (1 for two dies side by side; 2 for the
         middle dies of a row; up to 4).
+    constants : Mapping[str, float], optional
+        Model constants by name, in the units of ``model_constants.csv`` (default: the
+        packaged table).
+
+    Returns
+    -------
+    ndarray
+        D2D bandwidth of one die, both directions summed [GB/s].
 
     Notes
     -----
     BW = sqrt(A) x edges x f_usable x rho, rho the shoreline bandwidth density
     (UCIe: 1.3 TB/s/mm on an interposer, 224 GB/s/mm on organic).
+
+    References
+    ----------
+    UCIe Consortium, *Universal Chiplet Interconnect Express Specification 1.0* (2022);
+    D. Das Sharma et al., "On-package memory with UCIe", Hot Interconnects 2025 / arXiv
+    2510.06513.
     """
     c = _constants(constants)
     rho = _by_package(
@@ -163,11 +212,26 @@ def d2d_area_mm2(d2d_bandwidth_gbps_, package, constants: Mapping[str, float] | 
     ----------
     d2d_bandwidth_gbps_ : numeric
         The die's D2D bandwidth, both directions summed [GB/s].
+    package : str or int or array
+        ``"organic"`` / ``"interposer"`` (or codes into :data:`PACKAGES`).
+    constants : Mapping[str, float], optional
+        Model constants by name, in the units of ``model_constants.csv`` (default: the
+        packaged table).
+
+    Returns
+    -------
+    ndarray
+        D2D PHY and adapter area of one die [mm2].
 
     Notes
     -----
     A = BW x 8 / 1000 [Tbit/s] x a_phy, a_phy = 0.1 mm2/(Tbit/s) on an interposer,
     0.74 on organic (UCIe advanced / standard modules in CATCH).
+
+    References
+    ----------
+    A. Graening et al., "CATCH: a cost analysis tool for co-optimization of chiplet-based
+    heterogeneous systems", arXiv 2503.15753, 2025 (UCIe PHY areas).
     """
     c = _constants(constants)
     per_tbps = _by_package(
@@ -179,7 +243,23 @@ def d2d_area_mm2(d2d_bandwidth_gbps_, package, constants: Mapping[str, float] | 
 
 
 class PackageCost(NamedTuple):
-    """Result of :func:`package_cost_and_yield` (arrays broadcast over designs)."""
+    """Result of :func:`package_cost_and_yield` (arrays broadcast over designs).
+
+    Attributes
+    ----------
+    package_usd : ndarray
+        Interposer + substrate + assembly + known-good-die test, before package yield [USD].
+    package_yield : ndarray
+        Probability that all bonds succeed [fraction].
+    interposer_mm2 : ndarray
+        Interposer area, 0 for organic [mm2].
+    interposer_usd : ndarray
+        Cost of one tested-good interposer, 0 for organic [USD].
+    substrate_mm2 : ndarray
+        Organic substrate area [mm2].
+    oversize : ndarray of bool
+        Interposer above ``interposer_max_mm2``.
+    """
 
     package_usd: np.ndarray  # interposer + substrate + assembly, before package yield
     package_yield: np.ndarray  # probability that all bonds succeed
@@ -196,7 +276,7 @@ def package_cost_and_yield(
     package,
     constants: Mapping[str, float] | None = None,
 ) -> PackageCost:
-    """Raw package cost and assembly yield of a package of one die or many [USD, fraction].
+    """Raw package cost and assembly yield of a package of one die or many.
 
     Parameters
     ----------
@@ -209,6 +289,15 @@ def package_cost_and_yield(
     package : str or int or array
         ``"organic"`` or ``"interposer"`` (or codes). HBM needs an interposer: the caller
         flags organic packages with stacks as infeasible.
+    constants : Mapping[str, float], optional
+        Model constants by name, in the units of ``model_constants.csv`` (default: the
+        packaged table).
+
+    Returns
+    -------
+    PackageCost
+        Package cost [USD] and yield [fraction], interposer and substrate areas [mm2]
+        and cost [USD], the oversize flag.
 
     Notes
     -----
@@ -225,6 +314,13 @@ def package_cost_and_yield(
     package).
     Package yield = y_b^(dies + stacks) (known-good dies and stacks; a failed bond
     scraps the assembly).
+
+    References
+    ----------
+    Y. Feng and K. Ma, "Chiplet Actuary: a quantitative cost model and multi-chiplet
+    architecture exploration", DAC 2022 (known-good-die package cost); A. Graening et al.,
+    CATCH, arXiv 2503.15753, 2025 (interposer cost and defect density, bonding yields);
+    constants and sources in ``dse/data/model_constants.csv``.
     """
     c = _constants(constants)
     code = package_code(package)
@@ -256,10 +352,32 @@ def package_cost_and_yield(
 def assembled_unit_cost_usd(good_die_cost_usd, dies, memory_cost_usd, package_usd, package_yield):
     """Cost of one good assembled package [USD].
 
+    Parameters
+    ----------
+    good_die_cost_usd : numeric
+        Cost of one known-good logic die [USD].
+    dies : numeric
+        Logic dies in the package [count].
+    memory_cost_usd : numeric
+        Memory of one package [USD].
+    package_usd : numeric
+        Raw package cost (:attr:`PackageCost.package_usd`) [USD].
+    package_yield : numeric
+        Assembly yield [fraction].
+
+    Returns
+    -------
+    numeric
+        Cost of one good package [USD].
+
     Notes
     -----
     C = (dies x C_good_die + C_memory + C_package) / Y_package (known-good-die flow:
     a failed bond scraps every good die and stack of the assembly).
+
+    References
+    ----------
+    Y. Feng and K. Ma, "Chiplet Actuary", DAC 2022.
     """
     return (
         np.asarray(dies, dtype=float) * good_die_cost_usd + memory_cost_usd + package_usd
@@ -287,6 +405,13 @@ def d2d_step_time_s(
     d2d_bandwidth_gbps_ : numeric
         Each die's D2D bandwidth, both directions summed [GB/s]; the ring uses half of
         it per direction.
+    hop_latency_us : numeric
+        Latency of one hop of the ring [us].
+
+    Returns
+    -------
+    ndarray
+        All-reduce time per step [s].
 
     Notes
     -----
@@ -303,6 +428,22 @@ def d2d_step_time_s(
 
 def d2d_step_energy_j(message_bytes, allreduces_per_step, dies, energy_pj_per_bit):
     """Energy of the D2D traffic of one step [J].
+
+    Parameters
+    ----------
+    message_bytes : numeric
+        Bytes of one all-reduced activation tensor, S [B].
+    allreduces_per_step : numeric
+        All-reduces per step [count].
+    dies : numeric
+        Dies taking part, d [count].
+    energy_pj_per_bit : numeric
+        D2D energy per bit, e_bit [pJ/bit] (:func:`d2d_energy_pj_per_bit`).
+
+    Returns
+    -------
+    ndarray
+        D2D energy per step [J].
 
     Notes
     -----

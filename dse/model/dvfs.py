@@ -38,7 +38,13 @@ _RUNAWAY_MARGIN_K = 1e-9
 
 
 def available() -> bool:
-    """Whether the compiled solver can run (numba importable)."""
+    """Whether the compiled solver can run (numba importable).
+
+    Returns
+    -------
+    bool
+        True when numba imports and :func:`largest_feasible_clock` is compiled.
+    """
     return njit is not None
 
 
@@ -46,8 +52,10 @@ if njit is not None:
 
     @njit(cache=True, nogil=True, inline="always")
     def _slack(s, p, clocked, dram, counts, table, k):
-        """Slack of design row ``p`` (the columns of ``ROW``) at clock fraction s [K]: > 0
-        where a limit is broken, rising with s."""
+        """Slack of design row ``p`` (the columns of ``ROW``) at clock fraction s [K].
+
+        > 0 where a limit is broken, rising with s.
+        """
         # voltage for the absolute clock (power.voltage_for_clock)
         clock = p[_CLOCK] * s
         t = min(clock * p[_SPEED_SCALE] / k[_TABLE_STEP], table.size - 1 - 1e-9)
@@ -84,11 +92,13 @@ if njit is not None:
 
     @njit(cache=True, nogil=True)
     def _root(lo, hi, g_lo, g_hi, p, clocked, dram, counts, table, k, max_steps):
-        """Largest feasible s in [lo, hi] (g_lo <= 0 < g_hi): Brent's method (inverse
-        quadratic interpolation or secant steps inside the bracket, bisection where they
-        would not shrink it fast enough, no step shorter than a quarter of the tolerance),
-        stopping on the limit, at a bracket of 1e-7 or after ``4 max_steps`` evaluations;
-        returns the feasible end of the bracket."""
+        """Largest feasible s in [lo, hi] (g_lo <= 0 < g_hi), by Brent's method.
+
+        Inverse quadratic interpolation or secant steps inside the bracket, bisection where
+        they would not shrink it fast enough, no step shorter than a quarter of the
+        tolerance; stops on the limit, at a bracket of 1e-7 or after ``4 max_steps``
+        evaluations, and returns the feasible end of the bracket.
+        """
         b, g_b, c, g_c = lo, g_lo, hi, g_hi  # b: the latest estimate; c: the bracket's other end
         a, g_a = c, g_c  # the previous b
         d = e = b - c  # the last step and the one before
@@ -173,17 +183,37 @@ def largest_feasible_clock(
     s_min : float
         Lowest clock fraction the governor reaches [-].
     rows : ndarray (n, len(ROW))
-        Per-design parameters, columns :data:`ROW` (units in the names; ``stacked`` 1 where
-        the memory devices share the heat sink); any memory layout (the transpose of a
-        (len(ROW), n) array is not copied).
+        Per-design parameters, columns :data:`ROW` [unit of each column in its name]
+        (``stacked`` 1 where the memory devices share the heat sink); any memory layout
+        (the transpose of a (len(ROW), n) array is not copied).
     clocked_s, dram_s : ndarray (n, ops)
         Per-op time at the max clock that scales with 1/f, and DRAM time [s].
     counts : ndarray (ops,)
-        Occurrences of each op per step.
+        Occurrences of each op per step [-].
     table : ndarray
-        V / V_nom on a uniform speed grid (:func:`dse.model.power.inverse_speed_table`).
+        V / V_nom on a uniform speed grid [-] (:func:`dse.model.power.inverse_speed_table`).
     constants : ndarray
-        :data:`CONSTANTS` in order.
+        :data:`CONSTANTS` in order: VRM efficiency [-], leakage temperature coefficient
+        [1/K], its reference temperature [degC] and the table's speed step [-].
+    steps : int
+        Brent iterations per design, at most 4 x ``steps`` evaluations [-].
+
+    Returns
+    -------
+    s, infeasible : ndarray, ndarray of bool
+        Largest clock fraction within the power and hot-spot limits [-], to 1e-7; and
+        where even ``s_min`` breaks a limit (``s`` is then ``s_min``).
+
+    Notes
+    -----
+    s = max{s in [s_min, 1] : P_module(s) <= TDP and T_hot(s) <= Tj,max}, with
+    P_module = (P_die + P_leak + P_memory) / eta + P_vrm,fixed and
+    T_hot = T + k P_die / A, T solving T = T_sink + R (P_die + P_leak(V, T)).
+
+    References
+    ----------
+    R. P. Brent, "Algorithms for minimization without derivatives", Prentice-Hall 1973,
+    ch. 4.
     """
     return _solve(
         float(s_min), int(steps), np.asarray(rows, dtype=float),

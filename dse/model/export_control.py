@@ -30,19 +30,88 @@ EXPORT_CLASSES = ("not-controlled", "3A090.b", "3A090.a")
 
 
 def total_processing_performance(peak_tops, bits):
-    """TPP [TOPS x bit] from the dense peak (2 x MacTOPS) at a precision of ``bits``."""
+    """Total Processing Performance, TPP [TOPS x bit].
+
+    Parameters
+    ----------
+    peak_tops : numeric
+        Dense peak throughput, 2 x MacTOPS, at the precision of ``bits`` [TOPS].
+    bits : numeric
+        Bit length of the operands of that precision [bit].
+
+    Returns
+    -------
+    numeric
+        TPP [TOPS x bit].
+
+    Notes
+    -----
+    TPP = 2 x MacTOPS x bit length.
+
+    References
+    ----------
+    Bureau of Industry and Security, 88 FR 73458, 25 October 2023: ECCN 3A090 and the
+    definitions of TPP and performance density.
+    """
     return np.asarray(peak_tops) * bits
 
 
 def performance_density(tpp, applicable_die_area_mm2):
-    """PD [TPP/mm2]."""
+    """PD, the performance density of 3A090 [TOPS x bit / mm2].
+
+    Parameters
+    ----------
+    tpp : numeric
+        Total Processing Performance [TOPS x bit] (:func:`total_processing_performance`).
+    applicable_die_area_mm2 : numeric
+        Die area that BIS counts (non-planar logic dies; the whole die area for a
+        planar-only die) [mm2].
+
+    Returns
+    -------
+    numeric
+        PD [TOPS x bit / mm2].
+
+    Notes
+    -----
+    PD = TPP / applicable die area.
+
+    References
+    ----------
+    Bureau of Industry and Security, 88 FR 73458, 25 October 2023: ECCN 3A090 and the
+    definitions of TPP and performance density.
+    """
     return np.asarray(tpp) / applicable_die_area_mm2
 
 
 def export_class_code(tpp, pd, c):
-    """Index into :data:`EXPORT_CLASSES` (0 not controlled, 1 3A090.b, 2 3A090.a).
+    """Export class of each design as an index into :data:`EXPORT_CLASSES`.
 
-    ``c`` maps the threshold names of ``model_constants.csv`` (tpp_threshold_a, ...).
+    Parameters
+    ----------
+    tpp : numeric
+        Total Processing Performance [TOPS x bit].
+    pd : numeric
+        Performance density [TOPS x bit / mm2].
+    c : Mapping[str, float]
+        The thresholds of ``model_constants.csv`` by name (``tpp_threshold_a``,
+        ``tpp_threshold_low``, ``tpp_threshold_b``, ``pd_threshold_a``,
+        ``pd_threshold_b1``, ``pd_threshold_b2``), in the units of ``tpp`` and ``pd``.
+
+    Returns
+    -------
+    ndarray of int
+        0 not controlled, 1 3A090.b, 2 3A090.a [-].
+
+    Notes
+    -----
+    3A090.a: TPP >= 4800, or TPP >= 1600 and PD >= 5.92. 3A090.b: TPP >= 2400 and
+    1.6 <= PD < 5.92, or TPP >= 1600 and 3.2 <= PD < 5.92 (when not already .a).
+
+    References
+    ----------
+    Bureau of Industry and Security, 88 FR 73458, 25 October 2023: ECCN 3A090 and the
+    definitions of TPP and performance density.
     """
     tpp = np.asarray(tpp, dtype=float)
     pd = np.asarray(pd, dtype=float)

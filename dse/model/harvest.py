@@ -78,14 +78,35 @@ DEFAULT_SPARES = np.arange(65)
 
 
 def harvested_die_area_mm2(core_area_mm2, uncore_area_mm2, cores, spare_cores):
-    """Die area with the spare tiles [mm2]: A = (cores + spare_cores) a_c + a_u."""
+    """Die area with the spare tiles [mm2].
+
+    Parameters
+    ----------
+    core_area_mm2 : numeric
+        Area of one core tile, a_c [mm2].
+    uncore_area_mm2 : numeric
+        Area outside the core tiles, a_u [mm2].
+    cores : numeric
+        Cores that must work, c [count].
+    spare_cores : numeric
+        Extra core tiles on the die, s [count].
+
+    Returns
+    -------
+    ndarray
+        Die area A [mm2].
+
+    Notes
+    -----
+    A = (c + s) a_c + a_u.
+    """
     return (np.asarray(cores, dtype=float) + np.asarray(spare_cores, dtype=float)) * np.asarray(
         core_area_mm2, dtype=float
     ) + np.asarray(uncore_area_mm2, dtype=float)
 
 
 def _tilted_expectation(a_c, a_u_c, c, s, theta, alpha, nodes):
-    """log E''[R] for one clustering value ``alpha`` (arrays of equal shape (m,))."""
+    """Natural log of E''[R] for one clustering value ``alpha`` (arrays of shape (m,))."""
     x, w = roots_genlaguerre(nodes, alpha - 1.0)
     log_w = np.log(w) - np.log(w.sum())
     theta2 = theta / (1.0 + theta * a_u_c)
@@ -123,13 +144,13 @@ def harvested_yield(
     alpha : numeric
         Negative-binomial clustering parameter [-]; ``np.inf`` gives Poisson.
     nodes : int
-        Gauss-Laguerre nodes of the gamma mixture.
+        Gauss-Laguerre nodes of the gamma mixture [-].
 
     Returns
     -------
     numpy.ndarray
-        Y = P(uncore good and >= ``cores`` of ``cores + spare_cores`` tiles good),
-        broadcast over the inputs.
+        Y = P(uncore good and >= ``cores`` of ``cores + spare_cores`` tiles good)
+        [fraction], broadcast over the inputs.
 
     Notes
     -----
@@ -196,12 +217,42 @@ def cost_per_sellable_die_usd(
 ):
     """Wafer cost spread over the sellable dies of a harvested design [USD].
 
+    Parameters
+    ----------
+    wafer_cost_usd : numeric
+        Cost of one processed wafer [USD].
+    core_area_mm2 : numeric
+        Area of one core tile, a_c [mm2].
+    uncore_area_mm2 : numeric
+        Area outside the core tiles, a_u [mm2].
+    cores : numeric
+        Cores that must work, c [count].
+    spare_cores : numeric
+        Extra core tiles on the die, s [count].
+    defect_density_per_cm2 : numeric
+        Mean killer-defect density D0 [1/cm2].
+    alpha : numeric
+        Negative-binomial clustering parameter [-]; ``np.inf`` gives Poisson.
+    wafer_diameter_mm : float
+        Wafer diameter [mm].
+
+    Returns
+    -------
+    ndarray
+        Cost of one sellable die [USD].
+
     Notes
     -----
     cost = wafer_cost / (DPW(A) Y), A = (c + s) a_c + a_u, DPW from
     :func:`dse.model.cost.dies_per_wafer` (edge loss), Y from :func:`harvested_yield`.
     Spares trade dies per wafer (bigger die) for yield; on a high-D0 node the cost has
     an interior minimum over ``spare_cores``.
+
+    References
+    ----------
+    D. Stow, Y. Xie, T. Siddiqua and G. H. Loh, "Cost-effective design of scalable
+    high-performance systems using active and passive interposers", ICCAD 2017
+    (core-binning cost model).
     """
     area = harvested_die_area_mm2(core_area_mm2, uncore_area_mm2, cores, spare_cores)
     y = harvested_yield(
@@ -222,8 +273,31 @@ def spare_cores_sweep(
 ):
     """Cost per sellable die for each design (rows) and spare count (columns) [USD].
 
-    Design arguments broadcast to shape (n,); ``spares`` is 1-D (default 0..64).
-    Returns (n, len(spares)).
+    Design arguments broadcast to shape (n,).
+
+    Parameters
+    ----------
+    wafer_cost_usd : numeric
+        Cost of one processed wafer [USD].
+    core_area_mm2 : numeric
+        Area of one core tile, a_c [mm2].
+    uncore_area_mm2 : numeric
+        Area outside the core tiles, a_u [mm2].
+    cores : numeric
+        Cores that must work, c [count].
+    defect_density_per_cm2 : numeric
+        Mean killer-defect density D0 [1/cm2].
+    alpha : numeric
+        Negative-binomial clustering parameter [-].
+    spares : array_like, optional
+        Spare counts to evaluate, 1-D [count] (default 0..64).
+    wafer_diameter_mm : float
+        Wafer diameter [mm].
+
+    Returns
+    -------
+    ndarray (n, len(spares))
+        :func:`cost_per_sellable_die_usd` of each design and spare count [USD].
     """
     spares = np.asarray(DEFAULT_SPARES if spares is None else spares, dtype=float)[None, :]
     col = (slice(None), None)
@@ -245,6 +319,23 @@ def spare_cores_sweep(
 
 
 def best_spare_cores(cost_usd, spares=None):
-    """Spare count of the cheapest sellable die per row of :func:`spare_cores_sweep`."""
+    """Spare count of the cheapest sellable die per row of :func:`spare_cores_sweep` [count].
+
+    Parameters
+    ----------
+    cost_usd : ndarray (n, len(spares))
+        Cost per sellable die from :func:`spare_cores_sweep` [USD].
+    spares : array_like, optional
+        The spare counts of its columns [count] (default 0..64).
+
+    Returns
+    -------
+    ndarray (n,)
+        Spare count of the lowest cost in each row [count].
+
+    Notes
+    -----
+    s* = argmin_s cost(s).
+    """
     spares = DEFAULT_SPARES if spares is None else np.asarray(spares)
     return spares[np.argmin(np.asarray(cost_usd), axis=-1)]

@@ -192,7 +192,24 @@ LINKS: dict[str, LinkSpec] = {
 
 
 def link(name: str) -> LinkSpec:
-    """A link preset by name (see :data:`LINKS`)."""
+    """Return the link preset of a name (see :data:`LINKS`).
+
+    Parameters
+    ----------
+    name : str
+        Preset name, any case and surrounding spaces.
+
+    Returns
+    -------
+    LinkSpec
+        Bandwidth [GB/s], latency [us], energy [pJ/bit] and cost per chip [USD] of the
+        link, with their ranges and source.
+
+    Raises
+    ------
+    DseInputError
+        For an unknown name, with the closest preset.
+    """
     key = name.strip().lower()
     if key not in LINKS:
         from dse.errors import DseInputError, close_match_hint
@@ -202,7 +219,29 @@ def link(name: str) -> LinkSpec:
 
 
 def allreduce_bytes_sent(message_bytes, participants):
-    """Bytes each participant sends in a ring all-reduce [B]: 2 (n - 1) / n x S."""
+    """Bytes each participant sends in a ring all-reduce [B].
+
+    Parameters
+    ----------
+    message_bytes : numeric
+        Size of the reduced tensor, S [B].
+    participants : numeric
+        Chips (or dies) in the ring, n [count].
+
+    Returns
+    -------
+    ndarray
+        Bytes sent by each participant [B]; 0 for one participant.
+
+    Notes
+    -----
+    2 (n - 1) / n x S: reduce-scatter then all-gather, n - 1 steps of S / n each.
+
+    References
+    ----------
+    P. Patarasuk and X. Yuan, "Bandwidth optimal all-reduce algorithms for clusters of
+    workstations", JPDC 69(2), 2009.
+    """
     n = np.asarray(participants, dtype=float)
     return 2.0 * (n - 1.0) / np.maximum(n, 1.0) * np.asarray(message_bytes, dtype=float)
 
@@ -221,10 +260,20 @@ def ring_allreduce_time_s(message_bytes, participants, link_bandwidth_gbps, late
     latency_us : numeric
         Latency of one ring step [us].
 
+    Returns
+    -------
+    ndarray
+        All-reduce time [s].
+
     Notes
     -----
     t = 2 (n - 1) / n x S / B + 2 (n - 1) alpha: reduce-scatter then all-gather, n - 1
     steps each (Patarasuk & Yuan 2009).
+
+    References
+    ----------
+    P. Patarasuk and X. Yuan, "Bandwidth optimal all-reduce algorithms for clusters of
+    workstations", JPDC 69(2), 2009.
     """
     n = np.asarray(participants, dtype=float)
     bw = np.asarray(link_bandwidth_gbps, dtype=float) * GB
@@ -236,7 +285,17 @@ def ring_allreduce_time_s(message_bytes, participants, link_bandwidth_gbps, late
 
 
 class Collectives(NamedTuple):
-    """Communication of one workload step under tensor/pipeline parallelism."""
+    """Communication of one workload step under tensor/pipeline parallelism.
+
+    Attributes
+    ----------
+    message_bytes : float
+        One all-reduced activation tensor [B].
+    allreduces_per_step : float
+        All-reduces per step, whole model [count].
+    stage_bytes : float
+        Activations passed at a pipeline-stage boundary [B].
+    """
 
     message_bytes: float  # one all-reduced activation tensor [B]
     allreduces_per_step: float  # all-reduces per step (whole model) [count]
@@ -244,7 +303,22 @@ class Collectives(NamedTuple):
 
 
 class SystemSize(NamedTuple):
-    """Chips of a system and how the model is split over them (arrays over designs)."""
+    """Chips of a system and how the model is split over them (arrays over designs).
+
+    Attributes
+    ----------
+    chips : ndarray
+        Chips, tp x pp [count].
+    tp : ndarray
+        Tensor-parallel degree, chips per node [count].
+    pp : ndarray
+        Pipeline stages [count].
+    fits : ndarray of bool
+        Some N <= ``max_chips`` holds the model.
+    microbatches : ndarray or None
+        Micro-batches the step's batch is cut into, in flight across the stages [count]
+        (1 without pipelining; :func:`dse.chain.system.split_system`).
+    """
 
     chips: np.ndarray  # tp x pp
     tp: np.ndarray  # tensor-parallel degree (chips per node)
@@ -274,15 +348,21 @@ def size_system(
         What one chip holds [B]: off-chip capacity, or the weight-resident SRAM of an
         SRAM-only design.
     tp_max : int
-        Largest tensor-parallel group (chips in a node on the fast link).
+        Largest tensor-parallel group (chips in a node on the fast link) [count].
     pipelined : bool
         Pipeline stages hold one in-flight step each, so with p stages the KV cache is
         needed p times (see the module notes).
     layers : int, optional
-        Transformer layers: stages then hold whole layers (ceil(L / p) each) and p <= L.
-        None: a continuous split (share 1 / p per stage).
+        Transformer layers [count]: stages then hold whole layers (ceil(L / p) each) and
+        p <= L. None: a continuous split (share 1 / p per stage).
     max_chips : int
-        Systems above this are reported as not fitting.
+        Systems above this are reported as not fitting [count].
+
+    Returns
+    -------
+    SystemSize
+        Chips, TP degree and pipeline stages [count] (NaN where nothing fits) and the
+        ``fits`` flag.
 
     Notes
     -----
@@ -291,6 +371,11 @@ def size_system(
     load = phi(p) (W + k KV) / t, k = p if pipelined else 1, phi(p) = ceil(L / p) / L
     with ``layers`` (embeddings and LM head counted in proportion: conservative) or
     1 / p without. N = t p. TP degrees need not divide the head count here.
+
+    References
+    ----------
+    D. Narayanan et al., "Efficient large-scale language model training on GPU clusters
+    using Megatron-LM", SC 2021 (TP within a node, PP across nodes).
     """
     w, kv, cap, tpm = np.broadcast_arrays(
         *(
@@ -343,7 +428,12 @@ def stage_compute_time_s(roofline_s, overhead_s, tp, pp):
     overhead_s : numeric
         Sum over the op list of count x per-op overhead [s].
     tp, pp : numeric
-        Tensor-parallel degree and pipeline stages.
+        Tensor-parallel degree and pipeline stages [count].
+
+    Returns
+    -------
+    ndarray
+        Compute time of one stage on one chip [s].
 
     Notes
     -----
@@ -358,7 +448,31 @@ def stage_compute_time_s(roofline_s, overhead_s, tp, pp):
 
 
 class SystemResult(NamedTuple):
-    """System metrics (arrays over designs; NaN where the model does not fit)."""
+    """System metrics (arrays over designs; NaN where the model does not fit).
+
+    Attributes
+    ----------
+    chips, tp, pp : ndarray
+        Chips, tensor-parallel degree and pipeline stages [count].
+    latency_s : ndarray
+        One step through every stage [s].
+    period_s : ndarray
+        Time between steps leaving the system [s].
+    throughput_per_s : ndarray
+        Items (tokens) per second [1/s].
+    collective_s : ndarray
+        All-reduce and stage-hop time inside ``latency_s`` [s].
+    energy_per_item_j : ndarray
+        Energy per item [J].
+    link_energy_j : ndarray
+        Link energy per step [J].
+    system_cost_usd : ndarray
+        Cost of the system [USD].
+    cost_per_throughput_usd : ndarray
+        Cost per item/s [USD/(1/s)].
+    fits : ndarray of bool
+        The model fits the system.
+    """
 
     chips: np.ndarray
     tp: np.ndarray
@@ -401,7 +515,7 @@ def system_performance(
         :func:`stage_compute_time_s` from whole-step components, or the latency of the
         chip evaluated on :func:`dse.chain.system.shard_workload`.
     collectives : Collectives
-        From :func:`collectives_per_step`.
+        From :func:`dse.chain.system.collectives_per_step` (bytes [B], counts [count]).
     items_per_step : numeric
         Tokens (items) one step produces [count].
     link_bandwidth_gbps, link_latency_us, link_energy_pj_per_bit : numeric
@@ -418,12 +532,19 @@ def system_performance(
     pipelined : bool
         As in :func:`size_system`.
     microbatches : numeric
-        Micro-batches ``m`` the step's batch is cut into (:func:`dse.chain.system.split_system`); then
-        ``stage_compute_s``, ``dynamic_energy_j`` and ``collectives`` are those of one
-        micro-batch and ``items_per_step`` the whole batch's.
+        Micro-batches ``m`` the step's batch is cut into [count]
+        (:func:`dse.chain.system.split_system`); then ``stage_compute_s``,
+        ``dynamic_energy_j`` and ``collectives`` are those of one micro-batch and
+        ``items_per_step`` the whole batch's.
     feedback : bool
         Each step needs the previous one's output (decode: the next token of a sequence
         needs its last): a micro-batch goes round all the stages before its next step.
+
+    Returns
+    -------
+    SystemResult
+        Latency and period [s], throughput [1/s], energy per item [J], cost [USD] and
+        the rest of :class:`SystemResult`, arrays over designs.
 
     Notes
     -----
@@ -438,6 +559,12 @@ def system_performance(
     Cost = N (C_chip + C_link); USD per item/s = cost x period / items.
     With m = 1 and no feedback this is one step per stage time, p independent steps in
     flight.
+
+    References
+    ----------
+    M. Shoeybi et al., "Megatron-LM", arXiv 1909.08053, 2019 (two all-reduces per layer);
+    P. Patarasuk and X. Yuan, JPDC 69(2), 2009 (ring all-reduce); R. Pope et al.,
+    "Efficiently scaling transformer inference", MLSys 2023.
     """
     t, p, n = size.tp, size.pp, size.chips
     s_msg = collectives.message_bytes

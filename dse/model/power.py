@@ -1,5 +1,6 @@
-"""Energy per operation, the voltage-frequency law of a node, leakage and the power terms
-beyond the operations (clock tree, on-chip transport).
+"""Energy per operation, the voltage-frequency law of a node, leakage and other power terms.
+
+The terms beyond the operations are the clock tree and on-chip transport.
 
 References
 ----------
@@ -37,6 +38,11 @@ def mac_energy_pj(energy_pj_45nm, energy_factor, operand_delivery_factor, array_
     reference_side : float
         Array side at which ``operand_delivery_factor`` is defined [-].
 
+    Returns
+    -------
+    numeric
+        Energy of one MAC with its operand delivery [pJ].
+
     Notes
     -----
     E = E_45 x energy_factor x (1 + (k - 1) r_ref / r): an r x r array takes 2 r operands
@@ -56,11 +62,30 @@ def mac_energy_pj(energy_pj_45nm, energy_factor, operand_delivery_factor, array_
 def sram_energy_pj_per_byte(bank_bytes, energy_pj_per_byte_45nm_8kb, energy_factor):
     """SRAM read energy per byte for a bank of ``bank_bytes`` [pJ/B].
 
+    Parameters
+    ----------
+    bank_bytes : numeric
+        Capacity of one SRAM bank, S (at least 1 KiB is used) [B].
+    energy_pj_per_byte_45nm_8kb : float
+        Read energy per byte of an 8 KB bank at 45 nm and 0.9 V, E_8KB [pJ/B].
+    energy_factor : numeric
+        The node's switching energy relative to 45 nm [-].
+
+    Returns
+    -------
+    numeric
+        Read energy per byte [pJ/B].
+
     Notes
     -----
     E = E_8KB sqrt(S / 8 KB) x node factor: wire length across a bank grows with the
     square root of its capacity; this reproduces Horowitz's 8 KB / 32 KB / 1 MB points
     (10 / 20 / ~100 pJ per 64-bit read) to within 15 %.
+
+    References
+    ----------
+    M. Horowitz, "Computing's energy problem (and what we can do about it)", ISSCC 2014;
+    node factors after A. Stillmaker and B. Baas, Integration 58 (2017) 74-81.
     """
     size = np.maximum(np.asarray(bank_bytes, dtype=float), 1024.0)
     return energy_pj_per_byte_45nm_8kb * np.sqrt(size / SRAM_REFERENCE_BYTES) * energy_factor
@@ -74,7 +99,7 @@ _V_TOP = 2.5  # highest V / V_nom of the tabulated inverse law (extrapolated clo
 
 
 def alpha_power_speed(voltage_fraction, vth_fraction, alpha):
-    """Clock reachable at a supply voltage, relative to the clock at nominal voltage.
+    """Clock reachable at a supply voltage, relative to the clock at nominal voltage [-].
 
     Parameters
     ----------
@@ -105,7 +130,7 @@ def alpha_power_speed(voltage_fraction, vth_fraction, alpha):
 
 
 def voltage_for_clock(clock_ghz, fmax_ghz, vmax_fraction, vmin_fraction, vth_fraction, alpha):
-    """Lowest supply voltage that reaches an absolute clock on a node, relative to V_nom.
+    """Lowest supply voltage that reaches an absolute clock on a node, relative to V_nom [-].
 
     Parameters
     ----------
@@ -116,7 +141,8 @@ def voltage_for_clock(clock_ghz, fmax_ghz, vmax_fraction, vmin_fraction, vth_fra
     vmax_fraction, vmin_fraction : numeric
         The node's highest and lowest operating voltage over its nominal voltage [-].
     vth_fraction, alpha : float
-        Alpha-power law parameters (:func:`alpha_power_speed`).
+        Alpha-power law parameters: V_th / V_nom and the velocity-saturation index [-]
+        (:func:`alpha_power_speed`).
 
     Returns
     -------
@@ -131,6 +157,11 @@ def voltage_for_clock(clock_ghz, fmax_ghz, vmax_fraction, vmin_fraction, vth_fra
     inverted through a table of V / V_nom on a uniform grid of speed (4,096 steps up to
     V = 2.5 V_nom, linear interpolation): the speed law depends on the node only through
     f at V_nom, so one table serves every node.
+
+    References
+    ----------
+    T. Sakurai and A. R. Newton, "Alpha-power law MOSFET model and its applications to
+    CMOS inverter delay and other formulas", IEEE JSSC 25(2), 1990.
     """
     step, table = inverse_speed_table(float(vth_fraction), float(alpha))
     target = np.asarray(clock_ghz, dtype=float) / np.asarray(fmax_ghz) * alpha_power_speed(
@@ -148,9 +179,30 @@ _TABLE_STEPS = 4096
 
 @functools.cache
 def inverse_speed_table(vth_fraction: float, alpha: float) -> tuple[float, np.ndarray]:
-    """V / V_nom on a uniform grid of speed f / f(V_nom), from 0 to its value at the top
-    of the range (linear interpolation between the points is exact to ~1e-7 above V_min,
-    where the law is used)."""
+    """V / V_nom on a uniform grid of speed f / f(V_nom), the inverse of the alpha-power law.
+
+    The grid runs from 0 to the speed at the top of the range, V = 2.5 V_nom; linear
+    interpolation between its points is exact to ~1e-7 above V_min, where the law is used.
+
+    Parameters
+    ----------
+    vth_fraction : float
+        Effective threshold voltage over the nominal voltage, V_th / V_nom [-].
+    alpha : float
+        Velocity-saturation index of the alpha-power law [-].
+
+    Returns
+    -------
+    step : float
+        Speed step of the grid, in f / f(V_nom) [-].
+    table : ndarray
+        V / V_nom at speeds 0, step, 2 step, ... (4,097 points) [-].
+
+    Notes
+    -----
+    table[i] = h^-1(i step), h = :func:`alpha_power_speed`, by interpolation of h on
+    400,001 voltages between V_th and 2.5 V_nom.
+    """
     fine = np.linspace(vth_fraction + 1e-12, _V_TOP, 400001)
     speeds = alpha_power_speed(fine, vth_fraction, alpha)
     step = float(speeds[-1]) / _TABLE_STEPS
@@ -159,7 +211,7 @@ def inverse_speed_table(vth_fraction: float, alpha: float) -> tuple[float, np.nd
 
 
 def leakage_voltage_factor(voltage_fraction, vdd_nominal_v, dibl_per_v):
-    """Leakage power at a supply voltage relative to its value at nominal voltage.
+    """Leakage power at a supply voltage relative to its value at nominal voltage [-].
 
     Parameters
     ----------
@@ -169,6 +221,11 @@ def leakage_voltage_factor(voltage_fraction, vdd_nominal_v, dibl_per_v):
         The node's nominal voltage [V].
     dibl_per_v : numeric
         Exponential voltage sensitivity of the subthreshold current, ln(10) eta / S [1/V].
+
+    Returns
+    -------
+    ndarray
+        P_leak(V) / P_leak(V_nom) [-].
 
     Notes
     -----
@@ -207,11 +264,20 @@ def clock_tree_power_w(logic_mtr, clock_ghz, voltage_fraction, energy_pj_per_mtr
     energy_factor : numeric
         The node's switching energy relative to 45 nm (``nodes.csv``) [-].
 
+    Returns
+    -------
+    numeric
+        Clock-tree and always-on power [W].
+
     Notes
     -----
     P = e45 x energy_factor x N_Mtr x f x (V / V_nom)^2: switched capacitance of the
     clock network and registers grows with the logic it clocks, whether or not the
     datapaths compute (clock gating is in the fitted coefficient).
+
+    References
+    ----------
+    Fit and sources of ``clock_energy_pj_per_mtr_cycle_45nm``: ``dse/data/model_constants.csv``.
     """
     return (
         energy_pj_per_mtr_cycle_45nm * energy_factor * np.asarray(logic_mtr)
@@ -230,6 +296,11 @@ def transport_energy_pj_per_byte(die_area_mm2, wire_pj_per_bit_mm, distance_fact
         Repeated global-wire energy at nominal voltage [pJ/(bit mm)].
     distance_factor : float
         Mean route length in units of the die edge sqrt(A) [-].
+
+    Returns
+    -------
+    numeric
+        Transport energy per byte [pJ/B].
 
     Notes
     -----

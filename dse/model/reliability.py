@@ -132,7 +132,7 @@ def electromigration_fit(
 
 
 def tddb_log_life(voltage_v, temp_c):
-    """ln of the gate-oxide MTTF up to a constant (Wu et al. / RAMP) [-].
+    """Natural log of the gate-oxide MTTF up to a constant (Wu et al. / RAMP) [-].
 
     Parameters
     ----------
@@ -144,14 +144,23 @@ def tddb_log_life(voltage_v, temp_c):
     Returns
     -------
     numeric
-        -(a - b T) ln V + (X + Y/T + Z T) / (k_B T), T in kelvin (see :func:`tddb_fit`);
-        differences of it are log life ratios.
+        -(a - b T) ln V + (X + Y/T + Z T) / (k_B T) [-], T in kelvin (see
+        :func:`tddb_fit`); differences of it are log life ratios.
+
+    Notes
+    -----
+    ln MTTF = -(a - b T) ln V + (X + Y / T + Z T) / (k_B T) + const.
+
+    References
+    ----------
+    E. Y. Wu et al., Solid-State Electronics 46 (2002) 1787-1798; Srinivasan et al.,
+    ISCA 2004 (RAMP TDDB model).
     """
     return _tddb_log_life(np.asarray(voltage_v, dtype=float), _kelvin(temp_c))
 
 
 def _tddb_log_life(voltage_v, temp_k):
-    """ln MTTF up to a constant: -(a - b T) ln V + (X + Y/T + Z T) / (k T)."""
+    """Natural log of the MTTF up to a constant: -(a - b T) ln V + (X + Y/T + Z T) / (k T)."""
     n = TDDB_A - TDDB_B * temp_k
     thermal = (TDDB_X_EV + TDDB_Y_EV_K / temp_k + TDDB_Z_EV_PER_K * temp_k) / (
         BOLTZMANN_EV_PER_K * temp_k
@@ -226,7 +235,7 @@ def bti_threshold_shift_v(
     years : numeric
         Time in service [years]; negative values count as 0.
     duty_cycle : numeric
-        Fraction of the time the device is under stress, clipped to [0, 1] [-].
+        Fraction of the time the device is under stress, clipped to 0..1 [-].
     a0 : numeric
         Prefactor [V V^-gamma year^-n].
     activation_energy_ev : numeric
@@ -236,6 +245,11 @@ def bti_threshold_shift_v(
     time_exponent : numeric
         Time exponent n (1/6 reaction-diffusion with H2) [-].
 
+    Returns
+    -------
+    ndarray
+        Threshold-voltage shift dVth [V].
+
     Notes
     -----
     dVth = A0 exp(-Ea / (k_B T)) V^gamma (D t)^n (JEP122H generic power law, eq. 5.3.1;
@@ -243,6 +257,10 @@ def bti_threshold_shift_v(
     hot: the sign here is the physical one). The stress time is the duty-weighted time
     D t, which ignores recovery during the off phase and so is conservative against the
     reaction-diffusion AC factor (D / (1 + sqrt((1 - D) / 2)))^(1/6) used by OldSpot.
+
+    References
+    ----------
+    JEDEC JEP122H section 5.3 (BTI power law).
     """
     t = _kelvin(temp_c)
     v = np.maximum(np.asarray(voltage_v, dtype=float), 0.0)
@@ -334,8 +352,14 @@ def bti_prefactor(
     voltage_v, vth_v, temp_c, years, duty_cycle : numeric
         The reference point: supply [V], threshold [V], temperature [degC], time
         [years] and stress duty [-].
-    activation_energy_ev, voltage_exponent, time_exponent, alpha : numeric
-        The BTI law and the alpha-power index, as in :func:`bti_delay_increase`.
+    activation_energy_ev : numeric
+        Activation energy Ea [eV].
+    voltage_exponent : numeric
+        Power-law voltage exponent gamma [-].
+    time_exponent : numeric
+        Time exponent n [-].
+    alpha : numeric
+        Velocity-saturation index of the alpha-power law [-].
 
     Returns
     -------
@@ -351,6 +375,10 @@ def bti_prefactor(
 
         dVth_ref = (V - V_th)(1 - (1 + x)^(-1/alpha)),
         A0 = dVth_ref / (exp(-Ea / (k_B T)) V^gamma (D t)^n).
+
+    References
+    ----------
+    JEDEC JEP122H section 5.3; OldSpot (hplp/oldspot) NBTI failure criterion.
     """
     overdrive = np.asarray(voltage_v, dtype=float) - np.asarray(vth_v, dtype=float)
     dvth = overdrive * -np.expm1(
@@ -371,10 +399,26 @@ def bti_lifetime_years(
 
     Parameters
     ----------
-    voltage_v, vth_v, temp_c, duty_cycle, a0, activation_energy_ev, voltage_exponent, time_exponent, alpha
-        As in :func:`bti_delay_increase` [V, V, degC, -, V V^-gamma year^-n, eV, -, -, -].
+    voltage_v : numeric
+        Supply voltage [V].
+    vth_v : numeric
+        Threshold voltage of the fresh device [V].
+    temp_c : numeric
+        Junction temperature [degC].
     guard_band : numeric
         Allowed fractional delay increase, e.g. 0.05 for a 5 % frequency guard band [-].
+    duty_cycle : numeric
+        Fraction of the time under stress [-].
+    a0 : numeric
+        Prefactor [V V^-gamma year^-n] (:func:`bti_prefactor`).
+    activation_energy_ev : numeric
+        Activation energy Ea [eV].
+    voltage_exponent : numeric
+        Power-law voltage exponent gamma [-].
+    time_exponent : numeric
+        Time exponent n [-].
+    alpha : numeric
+        Velocity-saturation index of the alpha-power law [-].
 
     Returns
     -------
@@ -590,20 +634,25 @@ def budget_fit(design_life_years, failure_fraction, mechanisms):
 
 
 def duty_weighted(load_value, idle_value, duty_cycle):
-    """Time average of a rate over a load profile: D x load + (1 - D) x idle.
+    """Time average of a rate over a load profile.
 
     Parameters
     ----------
     load_value, idle_value : numeric
-        The rate (e.g. FIT) while under load and while idle.
+        The rate while under load and while idle [unit of the rate: FIT or 1/h].
     duty_cycle : numeric
-        Fraction of the time under load, clipped to [0, 1] [-].
+        Fraction of the time under load, clipped to 0..1 [-].
 
     Returns
     -------
     numeric
-        The time-averaged rate. Under SOFR with constant rates, the failure rate of a
-        chip that alternates between two states is the time average of the two.
+        The time-averaged rate [unit of the inputs]. Under SOFR with constant rates, the
+        failure rate of a chip that alternates between two states is the time average of
+        the two.
+
+    Notes
+    -----
+    lambda = D lambda_load + (1 - D) lambda_idle.
     """
     duty = np.clip(np.asarray(duty_cycle, dtype=float), 0.0, 1.0)
     with np.errstate(invalid="ignore"):  # 0 x inf in the branch np.where discards
@@ -623,20 +672,24 @@ def bti_equivalent_duty(
     load_voltage_v, load_temp_c : numeric
         Supply voltage [V] and junction temperature [degC] under load.
     idle_voltage_v, idle_temp_c : numeric
-        The same while idle [V, degC].
+        Supply voltage [V] and junction temperature [degC] while idle.
     duty_cycle : numeric
         Fraction of the time under load [-].
     ac_duty : numeric
         Fraction of the time a transistor is under stress while powered (about 0.5 for
         clocked logic) [-].
-    activation_energy_ev, voltage_exponent, time_exponent : numeric
-        BTI law of :func:`bti_threshold_shift_v` [eV, -, -].
+    activation_energy_ev : numeric
+        Activation energy Ea [eV].
+    voltage_exponent : numeric
+        Power-law voltage exponent gamma [-].
+    time_exponent : numeric
+        Time exponent n [-] (:func:`bti_threshold_shift_v`).
 
     Returns
     -------
     numeric
-        D_eq such that the shift after t years of the two-state profile equals the shift
-        after D_eq t years of stress at the load conditions.
+        D_eq [-] such that the shift after t years of the two-state profile equals the
+        shift after D_eq t years of stress at the load conditions.
 
     Notes
     -----
@@ -645,6 +698,10 @@ def bti_equivalent_duty(
     superposition, recovery ignored):
 
         D_eq = ac_duty [D + (1 - D) (r_idle / r_load)^(1/n)].
+
+    References
+    ----------
+    JEDEC JEP122H section 5.3 (BTI power law).
     """
     duty = np.clip(np.asarray(duty_cycle, dtype=float), 0.0, 1.0)
     n = np.asarray(time_exponent, dtype=float)

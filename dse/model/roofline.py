@@ -45,7 +45,21 @@ except ImportError:  # pragma: no cover - exercised only without numba
 
 @dataclass(frozen=True)
 class OpTimes:
-    """Per design x op quantities at the max clock (arrays of shape (designs, ops))."""
+    """Per design x op quantities at the max clock (arrays of shape (designs, ops)).
+
+    Attributes
+    ----------
+    compute_s : ndarray
+        MAC-array (or vector-unit) time at the max clock [s].
+    sram_s : ndarray
+        SRAM-bandwidth time at the max clock [s].
+    dram_s : ndarray
+        Off-chip time, clock independent [s].
+    dram_bytes : ndarray
+        Off-chip traffic [B].
+    sram_bytes : ndarray
+        SRAM traffic [B].
+    """
 
     compute_s: np.ndarray  # MAC-array (or vector-unit) time at the max clock
     sram_s: np.ndarray  # SRAM-bandwidth time at the max clock
@@ -55,10 +69,31 @@ class OpTimes:
 
 
 def tiled_reads(m, n, tile_bytes, bytes_per_element):
-    """How often A and B are read when tiled with a budget of ``tile_bytes``.
+    """How often A and B of a GEMM are read when tiled with a budget of ``tile_bytes`` [-].
 
-    Returns ``(a_reads, b_reads)``: A is re-read once per column tile, B once per row
-    tile; square tiles of side t = sqrt(S / 2b), clipped to the matrix.
+    Parameters
+    ----------
+    m, n : numeric
+        Rows of A (and C) and columns of B (and C) [elements].
+    tile_bytes : numeric
+        On-chip SRAM budget for the tiles, S [B].
+    bytes_per_element : float
+        Operand width, b [B].
+
+    Returns
+    -------
+    a_reads, b_reads : ndarray
+        Times A and B are read from DRAM [-]: A once per column tile, B once per row tile.
+
+    Notes
+    -----
+    Square tiles of side t = max(1, sqrt(S / 2b)), clipped to the matrix:
+    a_reads = ceil(n / min(n, t)), b_reads = ceil(m / min(m, t)); the traffic approaches
+    the Hong-Kung bound ~2MNK / sqrt(S).
+
+    References
+    ----------
+    J.-W. Hong and H. T. Kung, "I/O complexity: the red-blue pebble game", STOC 1981.
     """
     t = np.sqrt(np.maximum(tile_bytes, 0.0) / (2.0 * bytes_per_element))
     t = np.maximum(t, 1.0)
@@ -91,15 +126,54 @@ def op_times(
     """Compute, SRAM and DRAM time of every op for every design (at the max clock).
 
     Design arguments are arrays of shape (designs, 1); ``ops`` holds arrays of shape
-    (ops,) from :meth:`dse.workloads.Workload.op_arrays`. ``a_fused`` / ``c_fused`` (bool
-    per op) mark operands that a fused kernel keeps on chip whatever their size (the
-    attention score and probability tensors under FlashAttention-style tiling).
-    GEMMs and element-wise ops are computed on their own columns.
-    ``fill_cycles_per_side`` and ``issue_efficiency`` are the per-wave array fill/drain
-    (in units of the array side) and the steady-state MAC issue efficiency (see Notes).
-    ``kv_read_efficiency`` is the fraction of the sustained DRAM
-    bandwidth that reads of the KV cache reach (paged attention reads it in small
-    blocks): those bytes take ``1 / kv_read_efficiency`` times as long.
+    (ops,). GEMMs and element-wise ops are computed on their own columns.
+
+    Parameters
+    ----------
+    ops : dict of str to ndarray
+        The ops of a workload (:meth:`dse.workloads.Workload.op_arrays`): shapes ``m n k
+        batch`` [elements], ``flop_fraction`` [-], ``a_bytes b_bytes c_bytes`` [B],
+        ``eltwise_flops`` [FLOP], ``is_gemm b_is_weight b_is_kv`` (bool).
+    bytes_per_element : float
+        Operand width of the workload precision, b [B].
+    cores : numeric
+        Cores [-].
+    array_side : numeric
+        Side r of each core's square MAC array, sqrt(macs_per_core) [-].
+    clock_hz : numeric
+        Maximum clock [Hz].
+    rate : numeric
+        MAC-rate multiplier of the workload precision over ``mac_dtype`` [-] (2 for
+        fp8/int8 on a bf16 array).
+    vector_flops_per_s : numeric
+        Element-wise throughput of the vector units at the max clock [FLOP/s].
+    tile_bytes : numeric
+        SRAM budget for tiles and resident activations, S [B].
+    dram_bw_bytes_per_s : numeric
+        Sustained off-chip bandwidth [B/s].
+    sram_bw_bytes_per_s : numeric
+        SRAM bandwidth at the max clock [B/s].
+    weights_resident, kv_resident : bool or ndarray of bool
+        The weights, and the KV cache, are held on chip (no DRAM traffic).
+    inputs_from_memory : bool
+        Every activation comes from and goes to DRAM unless fused (no on-chip residency
+        of activations that would fit).
+    a_fused, c_fused : ndarray of bool, optional
+        Per op, operands that a fused kernel keeps on chip whatever their size (the
+        attention score and probability tensors under FlashAttention-style tiling).
+    fill_cycles_per_side : float
+        Per-wave array fill and drain, f, in units of the array side [cycles].
+    issue_efficiency : float
+        Steady-state MAC issue efficiency, eta [-].
+    kv_read_efficiency : float
+        Fraction of the sustained DRAM bandwidth that reads of the KV cache reach (paged
+        attention reads it in small blocks) [-]: those bytes take
+        ``1 / kv_read_efficiency`` times as long.
+
+    Returns
+    -------
+    OpTimes
+        Compute, SRAM and DRAM time [s] and traffic [B] of shape (designs, ops).
 
     Notes
     -----
@@ -107,7 +181,16 @@ def op_times(
     t = ceil(ceil(m/r) ceil(n/r) batch / cores) (k phi + f r) / (f_clk rate eta), with r
     the array side, phi the flop fraction, f the fill/drain cycles per array side, rate
     the MAC-rate multiplier of the workload precision over ``mac_dtype`` (2 for fp8/int8
-    on a bf16 array) and eta the issue efficiency.
+    on a bf16 array) and eta the issue efficiency. DRAM bytes follow :func:`tiled_reads`
+    unless the whole op fits the tile budget or an operand is resident; op time is
+    max(compute, SRAM, DRAM) (:func:`step_time_s`).
+
+    References
+    ----------
+    S. Williams, A. Waterman and D. Patterson, "Roofline", CACM 52(4), 2009; H. T. Kung,
+    "Why systolic architectures?", IEEE Computer 15(1), 1982 (array fill and drain);
+    issue efficiency from H. He, thonking.ai, 2024 (A100 cuBLAS 8192^3, see
+    ``mac_issue_efficiency`` in ``dse/data/model_constants.csv``).
     """
     n_ops = len(ops["m"])
     shape = (np.shape(cores)[0], n_ops)
@@ -210,8 +293,11 @@ if njit is not None:
         eltwise_flops, is_gemm, b_is_weight, b_is_kv, a_fused, c_fused, b, inputs_from_memory,
         fill_cycles_per_side, issue_efficiency, kv_read_efficiency,
     ):  # fmt: skip
-        """:func:`op_times` one design at a time: the vectorised expressions in the same
-        order (bit-identical results), without the (designs, ops) temporaries."""
+        """:func:`op_times` one design at a time.
+
+        The vectorised expressions in the same order (bit-identical results), without the
+        (designs, ops) temporaries.
+        """
         n_designs, n_ops = cores.size, m.size
         compute_s = np.empty((n_designs, n_ops))
         sram_s = np.empty((n_designs, n_ops))
@@ -269,11 +355,37 @@ if njit is not None:
 def step_time_s(clock_scaled_s, dram_s, counts, overhead_s, clock_fraction, extra_s=0.0):
     """Time of one workload step at a clock fraction [s].
 
+    Parameters
+    ----------
+    clock_scaled_s : ndarray (designs, ops)
+        Per-op time at the max clock that scales with 1/f, max(compute, SRAM) [s].
+    dram_s : ndarray (designs, ops)
+        Per-op off-chip time, clock independent [s].
+    counts : ndarray (ops,)
+        Occurrences of each op per step [-].
+    overhead_s : numeric
+        Fixed cost per op (kernel launch, prologue and epilogue; ``op_overhead_s`` or
+        ``op_overhead_static_s``) [s].
+    clock_fraction : numeric
+        Clock over the max clock, s [-].
+    extra_s : numeric
+        Clock-independent time outside the ops [s].
+
+    Returns
+    -------
+    ndarray
+        Step time T(s) [s].
+
     Notes
     -----
     T(s) = sum_ops count (max(t_clocked / s, t_dram) + t_overhead), with
     t_clocked = max(compute, SRAM) at the max clock; ``extra_s`` is clock-independent time
     outside the ops (die-to-die all-reduces of a multi-die package).
+
+    References
+    ----------
+    S. Williams, A. Waterman and D. Patterson, "Roofline: an insightful visual
+    performance model for multicore architectures", CACM 52(4), 2009.
     """
     per_op = np.maximum(clock_scaled_s * (1.0 / clock_fraction), dram_s)
     return per_op @ counts + overhead_s * counts.sum() + extra_s

@@ -19,7 +19,33 @@ import numpy as np
 
 
 def thermal_resistance_k_per_w(die_area_mm2, r_package_k_mm2_per_w, r_sink_k_per_w):
-    """Junction-to-ambient resistance [K/W]: area-normalised package part + heat sink."""
+    """Junction-to-ambient thermal resistance: area-normalised package part + heat sink [K/W].
+
+    Parameters
+    ----------
+    die_area_mm2 : numeric
+        Die area [mm2].
+    r_package_k_mm2_per_w : numeric
+        Area-normalised resistance of die, TIM1, lid and TIM2 [K mm2/W]
+        (``r_package_k_mm2_per_w``).
+    r_sink_k_per_w : numeric
+        Case-to-ambient resistance of the heat sink of the cooling class [K/W].
+
+    Returns
+    -------
+    numeric
+        R = r_package / A + r_sink [K/W].
+
+    Notes
+    -----
+    R = r_package / A_die + r_sink(cooling).
+
+    References
+    ----------
+    W. Huang et al., "HotSpot: a compact thermal modeling methodology for early-stage VLSI
+    design", IEEE TVLSI 14(5), 2006 (material constants behind ``r_package_k_mm2_per_w``);
+    sink resistances and their sources: ``r_sink_*`` in ``dse/data/model_constants.csv``.
+    """
     return r_package_k_mm2_per_w / np.asarray(die_area_mm2) + r_sink_k_per_w
 
 
@@ -48,7 +74,7 @@ def junction_temperature(
     Returns
     -------
     junction_temp_c, runaway : ndarray, ndarray of bool
-        The stable (lowest) fixed point; where none exists (thermal runaway) the
+        The stable (lowest) fixed point [degC]; where none exists (thermal runaway) the
         temperature returned is the tangency point T_a + R P_dyn + 1/beta, the highest
         temperature at which a fixed point could still exist (a finite lower bound).
 
@@ -57,6 +83,12 @@ def junction_temperature(
     With a = T_a + R P_dyn and b = R P_ref exp(-beta T_ref), T = a + b exp(beta T) has
     the solution T = a - W0(-beta b exp(beta a)) / beta, which exists iff
     beta b exp(beta a) <= 1/e (Lambert W, principal branch).
+
+    References
+    ----------
+    W. Huang et al., IEEE TVLSI 14(5), 2006, and HotSpot's ``calc_leakage`` (leakage
+    exp(beta dT), beta = 0.036 /K); R. M. Corless et al., "On the Lambert W function",
+    Adv. Comput. Math. 5 (1996) 329-359.
     """
     a = np.asarray(ambient_c, dtype=float) + np.asarray(r_th_k_per_w) * dynamic_power_w
     z = (
@@ -76,14 +108,31 @@ _W0_SERIES_MAX = 0.02  # |z| below which the 10-term series is exact to < 2e-16 
 
 
 def lambert_w0(z):
-    """Principal branch W0 of the Lambert W function for real z >= -1/e.
+    """Principal branch W0 of the Lambert W function for real z >= -1/e [-].
 
+    Parameters
+    ----------
+    z : numeric
+        Argument, z >= -1/e [-].
+
+    Returns
+    -------
+    ndarray
+        W0(z), the w >= -1 with w exp(w) = z [-].
+
+    Notes
+    -----
     The Taylor series W0(z) = sum_n (-n)^(n-1) / n! z^n (10 terms) where |z| < 0.02 —
     the common case of small leakage, exact to double precision there — and elsewhere
     Halley's iteration from a starting point that is already close: the branch-point
     series near -1/e, Winitzki's approximation in between, the asymptotic expansion for
     large z (Corless et al. 1996, section 4). Agrees with ``scipy.special.lambertw`` to
     a few ulp (tests/test_thermal_chain.py) at a fraction of its cost.
+
+    References
+    ----------
+    R. M. Corless, G. H. Gonnet, D. E. G. Hare, D. J. Jeffrey and D. E. Knuth, "On the
+    Lambert W function", Adv. Comput. Math. 5 (1996) 329-359.
     """
     z = np.asarray(z, dtype=float)
     small = np.abs(z) < _W0_SERIES_MAX

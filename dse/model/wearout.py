@@ -50,7 +50,13 @@ _FLOAT_MAX = np.finfo(float).max
 
 
 def available() -> bool:
-    """Whether the compiled kernel can run (numba importable)."""
+    """Whether the compiled kernel can run (numba importable).
+
+    Returns
+    -------
+    bool
+        True when numba imports and :func:`wear_out` is compiled.
+    """
     return njit is not None
 
 
@@ -140,15 +146,31 @@ def wear_out(columns: dict[str, np.ndarray], constants: tuple[float, ...]) -> np
     Parameters
     ----------
     columns : dict of str to ndarray
-        The per-design inputs :data:`COLUMNS`, each of shape (n,).
-    constants : tuple
-        The values of :data:`CONSTANTS`.
+        The per-design inputs :data:`COLUMNS`, each of shape (n,) [unit of each column
+        in the comment above :data:`COLUMNS`].
+    constants : tuple of float
+        The values of :data:`CONSTANTS` in order [units of
+        :mod:`dse.model.reliability` and ``model_constants.csv``].
 
     Returns
     -------
     ndarray, shape (n, 7)
         Columns fit_em, fit_tddb, fit_tc, fit [FIT], bti_years, lifetime_years [years],
-        mechanism (index into :data:`dse.model.reliability.MECHANISMS`).
+        mechanism (index into :data:`dse.model.reliability.MECHANISMS`) [-].
+
+    Notes
+    -----
+    The same formulas as the chain's reliability stage composed from
+    :mod:`dse.model.reliability`: lambda = D lambda_load + (1 - D) lambda_idle per
+    mechanism (electromigration, TDDB, thermal cycling), their sum (SOFR), the lifetime
+    at failure fraction F, t = -ln(1 - F) / lambda, and the BTI lifetime; the lifetime
+    is the shorter of the two, and the mechanism is BTI where it limits, otherwise the
+    largest of the three rates.
+
+    References
+    ----------
+    J. Srinivasan, S. V. Adve, P. Bose and J. A. Rivers, "The case for lifetime
+    reliability-aware microprocessors", ISCA 2004 (RAMP: SOFR); JEDEC JEP122H.
     """
     c = tuple(np.ascontiguousarray(columns[name], dtype=float) for name in COLUMNS)
     out = np.empty((len(c[0]), 7))
