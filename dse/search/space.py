@@ -310,3 +310,49 @@ def _check_chip_key(key: str, where: str) -> None:
         )
     if key == "name":
         raise DseInputError(f"key 'name' in {where}: designs are named by the study (trial number)")
+
+
+def _dies_values(space: dict[str, Param], fixed: dict[str, Any]) -> list[int]:
+    """The die counts above one a study can pick (``dies``: searched, fixed or 1)."""
+    p = space.get("dies")
+    if p is None:
+        values = [fixed.get("dies", 1)]
+    elif p.kind == "categorical":
+        values = list(p.choices)
+    else:
+        low, high = p.bounds
+        values = list(range(int(low), int(high) + 1))
+    return sorted({int(v) for v in values if float(v) > 1})
+
+
+def _check_even_split(
+    space: dict[str, Param], fixed: dict[str, Any], conditions: dict[str, Any], where: str
+) -> None:
+    """Every ``cores`` and ``spare_cores`` a study can pick splits evenly over every die
+    count it can pick (a chip file and ``evaluate_many`` refuse an uneven split)."""
+    for dies in _dies_values(space, fixed):
+        for key in ("cores", "spare_cores"):
+            if key in conditions:
+                params = [p for _, p in conditions[key].cases]
+            elif key in space:
+                params = [space[key]]
+            else:
+                params = []
+                if int(fixed.get(key, 0)) % dies:
+                    raise DseInputError(
+                        f"{where}: {key} = {fixed[key]} does not split evenly over dies = {dies}"
+                    )
+            for p in params:
+                if p.kind == "categorical":
+                    bad = [c for c in p.choices if int(c) % dies]
+                    if bad:
+                        raise DseInputError(
+                            f"{where}: [space] {key} value {bad[0]} does not split evenly over "
+                            f"dies = {dies}; every {key} must be a multiple of every dies value"
+                        )
+                elif int(p.bounds[0]) % dies or int(p.step or 1) % dies:
+                    raise DseInputError(
+                        f"{where}: [space] {key} from {p.bounds[0]:g} in steps of {p.step or 1:g} "
+                        f"does not split evenly over dies = {dies}; give low and step as "
+                        f"multiples of every dies value (e.g. step = {math.lcm(*_dies_values(space, fixed))})"
+                    )

@@ -66,7 +66,7 @@ from dse.search.scenario import (
     _tech,
     constraint_metric,
 )
-from dse.search.space import Param, _categorical, _check_chip_key, _conditions, _range
+from dse.search.space import Param, _categorical, _check_chip_key, _check_even_split, _conditions, _range
 from dse.spec import CHIP_KEYS, check_value, read_toml
 
 __all__ = [
@@ -371,6 +371,7 @@ def load_study(path: str | Path, *, tech: Any = None) -> StudyConfig:
     _apply_allowed(space, fixed, constraints, where, scenario)
     conditions = _conditions(when, space, where, tech)
     _check_memory_count(space, fixed, where)
+    _check_even_split(space, fixed, conditions, where)
 
     return StudyConfig(
         name=name.strip(),
