@@ -1,0 +1,49 @@
+"""Tests that kill surviving mutants of ``dse.model.thermal`` (docs/mutation.md).
+
+The junction temperature with exponential leakage is closed-form through the principal
+branch W0 of the Lambert W function; dse evaluates W0 itself (series, then Halley's
+iteration). Reference: ``scipy.special.lambertw`` and the definition W e^W = z
+(Corless et al., "On the Lambert W function", Adv. Comput. Math. 5, 1996).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy.special import lambertw
+
+from dse.model.thermal import lambert_w0
+
+# every starting region of the iteration: at and near the branch point -1/e, the
+# branch-point series (z < -0.25), Winitzki's start (-0.25 <= z < 3), the asymptotic
+# start (z >= 3), and the series region |z| < 0.02 on both sides
+Z = np.concatenate(
+    [
+        [-math.exp(-1.0) + 1e-9, -math.exp(-1.0) + 1e-6],
+        np.linspace(-0.367, -0.02, 60),
+        np.linspace(-0.0199, 0.0199, 9),
+        np.linspace(0.02, 3.0, 60),
+        np.geomspace(3.0, 1e12, 60),
+    ]
+)
+
+
+def test_lambert_w0_matches_scipy_to_double_precision():
+    ref = lambertw(Z, 0).real
+    got = lambert_w0(Z)
+    away = Z > -math.exp(-1.0) + 1e-3  # W0 has infinite slope at the branch point
+    np.testing.assert_allclose(got[away], ref[away], rtol=1e-14, atol=1e-300)
+    np.testing.assert_allclose(got[~away], ref[~away], rtol=1e-7)
+
+
+def test_lambert_w0_at_the_branch_point_is_minus_one():
+    assert lambert_w0(np.array([-math.exp(-1.0)]))[0] == pytest.approx(-1.0, abs=1e-7)
+
+
+@pytest.mark.parametrize("z", [-0.3, -0.1, 0.5, 2.0, 10.0, 1e6])
+def test_lambert_w0_satisfies_its_definition(z):
+    w = float(lambert_w0(np.array([z]))[0])
+    assert w >= -1.0
+    assert math.isclose(w * math.exp(w), z, rel_tol=1e-14)
