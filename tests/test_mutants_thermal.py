@@ -38,6 +38,14 @@ def test_lambert_w0_matches_scipy_to_double_precision():
     np.testing.assert_allclose(got[~away], ref[~away], rtol=1e-7)
 
 
+@pytest.mark.parametrize("dz", [1e-7, 1e-8])
+def test_lambert_w0_next_to_the_branch_point(dz):
+    # within p = sqrt(2 (e z + 1)) < 1e-3 of -1/e dse uses the branch-point series alone;
+    # W0 there is conditioned as 1/p, so a few ulp in z allow ~1e-13 in W
+    z = np.array([-math.exp(-1.0) + dz])
+    np.testing.assert_allclose(lambert_w0(z), lambertw(z, 0).real, rtol=1e-11)
+
+
 def test_lambert_w0_at_the_branch_point_is_minus_one():
     assert lambert_w0(np.array([-math.exp(-1.0)]))[0] == pytest.approx(-1.0, abs=1e-7)
 
