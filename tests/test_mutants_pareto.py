@@ -49,3 +49,28 @@ def test_an_objective_with_zero_range_contributes_nothing():
     cd = crowding_distance(flat)
     assert np.isfinite(cd[1:-1]).all()
     np.testing.assert_allclose(cd[1:-1], [3 / 8, 3 / 8, 5 / 8], rtol=1e-12)
+
+
+def _brute_force_mask(f: np.ndarray) -> np.ndarray:
+    """Non-dominated by the definition (minimisation): no other point <= everywhere and <
+    somewhere; exact duplicates are all kept."""
+    le = np.all(f[:, None, :] <= f[None, :, :], axis=2)
+    lt = np.any(f[:, None, :] < f[None, :, :], axis=2)
+    return ~np.any(le & lt, axis=0)
+
+
+def test_four_objectives_over_several_blocks_match_the_definition():
+    from dse.pareto import _CHUNK, non_dominated_mask
+
+    rng = np.random.default_rng(17)
+    n = 2 * _CHUNK + 37  # three blocks: the later ones are checked against the front
+    f = rng.integers(0, 6, size=(n, 4)).astype(float)  # coarse grid: ties and duplicates
+    got = non_dominated_mask(f)
+    np.testing.assert_array_equal(got, _brute_force_mask(f))
+    assert 0 < got.sum() < n
+    # a point of a late block that dominates front points of an earlier block
+    f[-1] = -1.0
+    got = non_dominated_mask(f)
+    assert got[-1] and got.sum() == 1
+    # maximising every objective is minimising the negatives
+    np.testing.assert_array_equal(non_dominated_mask(f, ["maximize"] * 4), _brute_force_mask(-f))
