@@ -47,10 +47,10 @@ def test_nre_is_one_products_share():
 
 
 def test_test_cost_lands_on_the_good_parts():
-    # $360/h = $0.1/s; 2 dies of 100 mm2 at 0.01 s/mm2, die yield 0.5: 4 s of sort;
-    # plus 6 s final: 10 s per part, over a package yield of 0.8
-    got = cost.test_cost_usd(100.0, 2, 0.5, 0.8, 360.0, 0.01, 6.0)
-    assert got == pytest.approx(0.1 * 10.0 / 0.8, rel=1e-12)
+    # $360/h = $0.1/s; 2 dies of 100 mm2 at 0.02 s/mm2, die yield 0.5: 8 s of sort;
+    # plus 6 s final: 14 s per part, over a package yield of 0.8
+    got = cost.test_cost_usd(100.0, 2, 0.5, 0.8, 360.0, 0.02, 6.0)
+    assert got == pytest.approx(0.1 * 14.0 / 0.8, rel=1e-12)
 
 
 def test_unit_cost_at_volume_amortises_the_nre():

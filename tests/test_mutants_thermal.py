@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from scipy.special import lambertw
 
+from dse.model import thermal
 from dse.model.thermal import lambert_w0
 
 # every starting region of the iteration: at and near the branch point -1/e, the
@@ -55,3 +56,31 @@ def test_lambert_w0_satisfies_its_definition(z):
     w = float(lambert_w0(np.array([z]))[0])
     assert w >= -1.0
     assert math.isclose(w * math.exp(w), z, rel_tol=1e-14)
+
+
+# T = T_a + R (P_dyn + P_ref exp(beta (T - T_ref))): a 0.1 K/W path, 300 W dynamic power,
+# 35 degC coolant, leakage referred to 25 degC with beta = 0.02 /K
+R, P_DYN, T_A, T_REF, BETA = 0.1, 300.0, 35.0, 25.0, 0.02
+
+
+def _z(p_ref):
+    """Argument of W0 for a leakage ``p_ref``: -beta R P_ref exp(beta (a - T_ref))."""
+    return -BETA * R * p_ref * math.exp(BETA * (T_A + R * P_DYN - T_REF))
+
+
+@pytest.mark.parametrize("z", [-0.01, -0.2, -0.3, -0.36])  # -0.3, -0.36: near runaway
+def test_junction_temperature_is_the_fixed_point(z):
+    p_ref = z / _z(1.0)
+    tj, runaway = thermal.junction_temperature(P_DYN, R, T_A, p_ref, T_REF, BETA)
+    assert not runaway
+    rhs = T_A + R * (P_DYN + p_ref * math.exp(BETA * (float(tj) - T_REF)))
+    assert float(tj) == pytest.approx(rhs, abs=1e-9)
+
+
+def test_runaway_past_the_tangency_returns_the_tangency_point():
+    # no fixed point once -z > 1/e; the highest temperature a fixed point could have is
+    # a + 1/beta (where the line and the exponential touch)
+    p_ref = -0.38 / _z(1.0)
+    tj, runaway = thermal.junction_temperature(P_DYN, R, T_A, p_ref, T_REF, BETA)
+    assert runaway
+    assert float(tj) == pytest.approx(T_A + R * P_DYN + 1.0 / BETA, rel=1e-12)
