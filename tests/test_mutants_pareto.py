@@ -72,5 +72,20 @@ def test_four_objectives_over_several_blocks_match_the_definition():
     f[-1] = -1.0
     got = non_dominated_mask(f)
     assert got[-1] and got.sum() == 1
+    # a front spread over every block (points on the plane sum f = 1 do not dominate one
+    # another), points behind it, and a duplicate pair straddling the first block boundary
+    front = rng.dirichlet(np.ones(4), size=2 * _CHUNK)
+    front = front[np.argsort(front[:, 0])]
+    f = np.concatenate([front, front[::7] + [2.0, 0.05, 0.05, 0.05], front[[_CHUNK - 1]]])
+    got = non_dominated_mask(f)
+    np.testing.assert_array_equal(got, _brute_force_mask(f))
+    assert got[: 2 * _CHUNK].all() and got[-1] and not got[2 * _CHUNK : -1].any()
     # maximising every objective is minimising the negatives
     np.testing.assert_array_equal(non_dominated_mask(f, ["maximize"] * 4), _brute_force_mask(-f))
+
+
+def test_an_empty_set_gives_a_boolean_mask():
+    from dse.pareto import non_dominated_mask
+
+    mask = non_dominated_mask(np.empty((0, 2)))
+    assert mask.dtype == bool and mask.shape == (0,)
