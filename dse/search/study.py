@@ -66,7 +66,14 @@ from dse.search.scenario import (
     _tech,
     constraint_metric,
 )
-from dse.search.space import Param, _categorical, _check_chip_key, _check_even_split, _conditions, _range
+from dse.search.space import (
+    Param,
+    _categorical,
+    _check_chip_key,
+    _check_even_split,
+    _conditions,
+    _range,
+)
 from dse.spec import CHIP_KEYS, check_value, read_toml
 
 __all__ = [
