@@ -418,8 +418,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 130
-    files = write_result(result, out)
-    convergence = convergence_of(result)
+    convergence = convergence_of(result)  # computed once: the warning and every output
+    files = write_result(result, out, convergence=convergence)
     if convergence is not None and convergence.warning:
         print(f"warning: {convergence.warning} (convergence.png, summary.md)", file=sys.stderr)
     print(

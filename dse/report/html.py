@@ -472,6 +472,7 @@ def write_report(
     max_points: int = REPORT_MAX_POINTS,
     detail_max: int = DETAIL_MAX,
     webgl_above: int = WEBGL_ABOVE,
+    convergence: Any = None,
 ) -> Path:
     """Write ``report.html`` into ``out_dir``.
 
@@ -489,13 +490,17 @@ def write_report(
         See :func:`report_data`.
     webgl_above : int
         Draw the non-Pareto points with WebGL above this many designs.
+    convergence : dse.plots.ConvergenceData, optional
+        See :func:`report_data`.
 
     Returns
     -------
     pathlib.Path
         The file written.
     """
-    data = report_data(result, chosen=chosen, max_points=max_points, detail_max=detail_max)
+    data = report_data(
+        result, chosen=chosen, max_points=max_points, detail_max=detail_max, convergence=convergence
+    )
     path = Path(out_dir) / "report.html"
     path.parent.mkdir(parents=True, exist_ok=True)
     page = _page(data, list(sections or DEFAULT_SECTIONS), webgl_above)

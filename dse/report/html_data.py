@@ -216,6 +216,7 @@ def report_data(
     chosen: Mapping[str, Any] | None = None,
     max_points: int = REPORT_MAX_POINTS,
     detail_max: int = DETAIL_MAX,
+    convergence: Any = None,
 ) -> ReportData:
     """Collect what the report shows from a study result.
 
@@ -230,6 +231,9 @@ def report_data(
         the feasible, then of the infeasible ones).
     detail_max : int
         Pareto designs pre-rendered at most (spread along the first objective).
+    convergence : dse.plots.ConvergenceData, optional
+        The search's convergence, when the caller has it (default:
+        :func:`dse.report.convergence_of` of ``result``).
     """
     from dse.report import choose_design, convergence_of, trials_for_csv
     from dse.report.choice import _directions
@@ -267,7 +271,7 @@ def report_data(
         chosen_trial=chosen_trial,
         details=details,
         kind=getattr(result, "kind", "optuna"),
-        convergence=convergence_of(result),
+        convergence=convergence if convergence is not None else convergence_of(result),
         category_fronts=category_fronts(designs, study, objectives),
     )
 

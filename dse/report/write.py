@@ -44,7 +44,9 @@ def _resolve_chosen(chosen: Any, result: Any, pareto: pd.DataFrame, objectives: 
     raise ValueError(f"chosen design {chosen!r} is neither a trial number nor a row label")
 
 
-def write_outputs(result: Any, out_dir: str | Path, *, chosen: Any = None) -> dict[str, Path]:
+def write_outputs(
+    result: Any, out_dir: str | Path, *, chosen: Any = None, convergence: Any = None
+) -> dict[str, Path]:
     """Write pareto.csv, trials.csv, summary.md and the PNG plots of a study result.
 
     Parameters
@@ -59,6 +61,9 @@ def write_outputs(result: Any, out_dir: str | Path, *, chosen: Any = None) -> di
     chosen : optional
         The design whose roofline is drawn and which is starred: a row (Series or
         mapping), a trial number, or None for :func:`choose_design` (the knee).
+    convergence : dse.plots.ConvergenceData, optional
+        The search's convergence when the caller has it (default:
+        :func:`convergence_of` of ``result``; computed once for every output).
 
     Returns
     -------
@@ -119,7 +124,8 @@ def write_outputs(result: Any, out_dir: str | Path, *, chosen: Any = None) -> di
 
     _write_parallel_coords(study, pareto, names, chosen_row, title, out, files, notes)
 
-    convergence = convergence_of(result)
+    if convergence is None:
+        convergence = convergence_of(result)
     if convergence is not None and not len(convergence.trials):
         notes.append("convergence.png not drawn: no feasible design.")
     elif convergence is not None:
@@ -131,7 +137,7 @@ def write_outputs(result: Any, out_dir: str | Path, *, chosen: Any = None) -> di
     from dse.report.html import write_report
 
     try:
-        files["report"] = write_report(result, out, chosen=chosen_row)
+        files["report"] = write_report(result, out, chosen=chosen_row, convergence=convergence)
     except Exception as exc:  # noqa: BLE001 - the other outputs must still be written
         msg = f"report.html not written: {type(exc).__name__}: {exc}"
         warnings.warn(msg, RuntimeWarning, stacklevel=2)
@@ -204,7 +210,7 @@ def _write_parallel_coords(
         notes.append("parallel_coordinates.png not drawn: the Pareto set is empty.")
 
 
-def write_result(result: Any, out: Path) -> list[str]:
+def write_result(result: Any, out: Path, *, convergence: Any = None) -> list[str]:
     """Write the outputs of a result into ``out`` (:func:`dse.report.write_outputs`).
 
     Returns
@@ -212,5 +218,5 @@ def write_result(result: Any, out: Path) -> list[str]:
     list of str
         Names of the files written.
     """
-    files = write_outputs(result, out)
+    files = write_outputs(result, out, convergence=convergence)
     return [Path(p).name for p in files.values()]
