@@ -1,5 +1,8 @@
-"""The layer stack below the junction: :class:`Layer`, :class:`LayerStack` and
-:func:`hotspot_stack`, the stack whose 1-D resistance equals the lumped model's."""
+"""The layer stack below the junction.
+
+:class:`Layer`, :class:`LayerStack` and :func:`hotspot_stack`, the stack whose 1-D
+resistance equals the lumped model's.
+"""
 
 from __future__ import annotations
 
@@ -47,6 +50,7 @@ class Layer:
     sublayers: int = 1
 
     def __post_init__(self) -> None:
+        """Refuse a non-physical layer (ValueError naming the layer and the field)."""
         if not (self.thickness_mm > 0.0 and math.isfinite(self.thickness_mm)):
             raise ValueError(f"layer {self.name!r}: thickness_mm must be > 0")
         if not (self.conductivity_w_per_mk > 0.0 and math.isfinite(self.conductivity_w_per_mk)):
@@ -85,6 +89,7 @@ class LayerStack:
     layers: tuple[Layer, ...]
 
     def __post_init__(self) -> None:
+        """Refuse an empty stack, a die layer wider than the die, a zero vertical path."""
         object.__setattr__(self, "layers", tuple(self.layers))
         if not self.layers:
             raise ValueError("a layer stack needs at least one layer")
@@ -127,7 +132,18 @@ class LayerStack:
         return tuple(out)
 
     def with_sublayers(self, **sublayers: int) -> LayerStack:
-        """A copy with ``sublayers`` changed per layer name, e.g. ``spreader=4``."""
+        """Return a copy with ``sublayers`` changed per layer name, e.g. ``spreader=4``.
+
+        Parameters
+        ----------
+        **sublayers : int
+            Nodes through the thickness [-] per layer name (``spreader=4``).
+
+        Returns
+        -------
+        LayerStack
+            The same layers with the new node counts; ValueError for an unknown name.
+        """
         unknown = set(sublayers) - {layer.name for layer in self.layers}
         if unknown:
             raise ValueError(f"no layer named {sorted(unknown)}")
@@ -153,7 +169,7 @@ def hotspot_stack(
     die_sublayers: int = 2,
     spreader_sublayers: int = 4,
 ) -> LayerStack:
-    """The default stack: silicon, TIM1, copper spreader, TIM2 and the sink base.
+    """Build the default stack: silicon, TIM1, copper spreader, TIM2 and the sink base.
 
     The layers and constants are HotSpot's defaults (``docs/reference/nodes.md``
     §4.1: ``example.config``/``example.materials`` of HotSpot 6/7); TIM2 takes whatever
@@ -165,16 +181,19 @@ def hotspot_stack(
         Area-normalised junction-to-sink-base resistance of the lumped model
         (``dse/data/model_constants.csv``) [K mm2/W].
     die_thickness_mm, k_silicon_w_per_mk : float
-        Silicon: 0.15 mm, 130 W/(m K) (HotSpot example.config; 100 in temperature.c).
+        Silicon thickness [mm] and conductivity [W/(m K)]: 0.15 mm, 130 W/(m K)
+        (HotSpot example.config; 100 in temperature.c).
     tim_thickness_mm, k_tim_w_per_mk : float
-        TIM1: 20 um, 4 W/(m K).
+        TIM1 thickness [mm] and conductivity [W/(m K)]: 20 um, 4 W/(m K).
     spreader_thickness_mm, k_spreader_w_per_mk : float
-        Copper spreader (lid): 1 mm, 400 W/(m K).
+        Copper spreader (lid) thickness [mm] and conductivity [W/(m K)]: 1 mm,
+        400 W/(m K).
     sink_thickness_mm, k_sink_w_per_mk : float
-        Sink base: 6.9 mm copper, 400 W/(m K); lateral spreading only (its vertical
-        resistance is part of ``r_sink``).
+        Sink base thickness [mm] and conductivity [W/(m K)]: 6.9 mm copper,
+        400 W/(m K); lateral spreading only (its vertical resistance is part of
+        ``r_sink``).
     die_sublayers, spreader_sublayers : int, default 2 and 4
-        Nodes through the silicon and spreader thickness. 1 and 1 is HotSpot's compact
+        Nodes through the silicon and spreader thickness [-]. 1 and 1 is HotSpot's compact
         model; 2 and 4 bring the peak of an 8 mm hot block within 1 % of the exact 3-D
         solution (2.9 % with 1 and 1, docs/thermal.md) at no cost in the spectral solver.
 
@@ -189,6 +208,12 @@ def hotspot_stack(
     14.0 = 1.154 + 5.000 + 2.500 + 5.346 K mm2/W. Below 8.654 K mm2/W (the low end of
     the constant's range is 8) TIM2 is 0 and TIM1 takes the rest; below silicon + copper
     (3.654) no stack matches and ValueError is raised.
+
+    References
+    ----------
+    W. Huang et al., "HotSpot: a compact thermal modeling methodology for early-stage VLSI
+    design", IEEE TVLSI 14(5) 501-513, 2006 (compact layer model, default material
+    constants).
     """
     si = Layer("silicon", die_thickness_mm, k_silicon_w_per_mk, sublayers=die_sublayers)
     tim1 = tim_thickness_mm * MM / k_tim_w_per_mk / K_MM2_PER_W
