@@ -27,10 +27,11 @@ NOT_YET: set[str] = set()
 UNIT = re.compile(r"\[[^\],\[]+\]")
 
 # Parameters that are not physical quantities carry no unit: names of table rows, flags,
-# tables of constants and records. They are recognised by their documented type.
+# tables of constants and records, a choice among named options ({"3d", "2.5d"}). They
+# are recognised by their documented type.
 NON_QUANTITY_TYPES = re.compile(
     r"^(str|bool|mapping|dict|callable|sequence of str|technology|linkspec|systemsize|collectives"
-    r"|layerstack|floorplan|sequence of floorplan|gridresult|batchgridresult)|\bof bool\b",
+    r"|layerstack|floorplan|sequence of floorplan|gridresult|batchgridresult|\{)|\bof bool\b",
     re.IGNORECASE,
 )
 

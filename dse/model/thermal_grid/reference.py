@@ -1,5 +1,7 @@
-"""Analytic reference solutions for validation: Fourier-series spreading of rectangular
-and circular sources, Lee's spreading resistance."""
+"""Analytic reference solutions for validation.
+
+Fourier-series spreading of rectangular and circular sources, Lee's spreading resistance.
+"""
 
 from __future__ import annotations
 

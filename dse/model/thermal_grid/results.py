@@ -74,6 +74,7 @@ class BatchGridResult:
     iterations: np.ndarray
 
     def __len__(self) -> int:
+        """Return the number of designs B."""
         return len(self.peak_c)
 
     def result(
@@ -84,10 +85,25 @@ class BatchGridResult:
         width_mm: float | None = None,
         height_mm: float | None = None,
     ) -> GridResult:
-        """The i-th design as a :class:`GridResult`.
+        """Return the i-th design as a :class:`GridResult`.
 
         With its floorplan the result carries per-block temperatures and can be plotted
         (:func:`dse.plots.thermal.plot_thermal_map`); without one, give the die size.
+
+        Parameters
+        ----------
+        i : int
+            Index of the design in the batch [-].
+        floorplan : Floorplan or FloorplanLayout, optional
+            The design's floorplan (its die size and blocks).
+        width_mm, height_mm : float, optional
+            Die size [mm], required without a floorplan.
+
+        Returns
+        -------
+        GridResult
+            Temperatures [degC], leakage and power [W] of design i; per-block peak and
+            mean [degC] when the floorplan is given.
         """
         if isinstance(floorplan, FloorplanLayout):
             floorplan = floorplan.to_floorplan()

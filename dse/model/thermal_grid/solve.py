@@ -1,5 +1,8 @@
-"""Floorplan-level entry points: one floorplan (:func:`solve_floorplan`), many
-floorplans, or many designs from their area and power breakdowns."""
+"""Floorplan-level entry points.
+
+One floorplan (:func:`solve_floorplan`), many floorplans, or many designs from their area
+and power breakdowns.
+"""
 
 from __future__ import annotations
 

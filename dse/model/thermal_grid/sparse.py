@@ -1,5 +1,7 @@
-"""The sparse conductance network of any stack (:class:`ThermalGrid`): assembly with
-:mod:`scipy.sparse`, SuperLU solves, the leakage Newton iteration."""
+"""The sparse conductance network of any stack (:class:`ThermalGrid`).
+
+Assembly with :mod:`scipy.sparse`, SuperLU solves, the leakage Newton iteration.
+"""
 
 from __future__ import annotations
 

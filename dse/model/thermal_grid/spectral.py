@@ -1,5 +1,7 @@
-"""The spectral (DCT) solver of footprint-only stacks: many designs at once
-(:func:`solve_grid_batch`), with the leakage fixed point."""
+"""The spectral (DCT) solver of footprint-only stacks.
+
+Many designs at once (:func:`solve_grid_batch`), with the leakage fixed point.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
-"""Hot spots under throttling: the rise per watt of each block kind, cell by cell
-(:func:`kind_responses_k_per_w`), from which any power split's hot spot follows."""
+"""Hot spots under throttling: the rise per watt of each block kind, cell by cell.
+
+:func:`kind_responses_k_per_w` gives those maps, from which any power split's hot spot
+follows.
+"""
 
 from __future__ import annotations
 
@@ -35,13 +38,35 @@ def kind_responses_k_per_w(
     Computing the ``R_k`` once per design lets a throttling search evaluate the hot spot
     of any power split in O(cells): ``peak(s) = max(sum_k P_k(s) R_k) + ...``.
 
+    Parameters
+    ----------
+    core_area_mm2, sram_area_mm2, phy_area_mm2, uncore_area_mm2 : array_like (B,)
+        Area breakdown of each design [mm2] (:func:`dse.model.floorplan.build_floorplan`).
+    cores, memory_count : array_like (B,)
+        Core and memory-PHY counts [-].
+    r_sink_k_per_w : array_like (B,) or scalar
+        Sink-to-ambient resistance [K/W].
+    aspect : float, default 1.0
+        Die width / height [-], shared by all designs.
+    sram_layout : {"interleaved", "banked"}
+        Floorplan option shared by all designs (:func:`dse.model.floorplan.build_floorplan`).
+    stack : LayerStack, optional
+        Every layer on the die footprint (default :func:`hotspot_stack`).
+    nx, ny : int
+        Grid cells along x and y [-] (``ny`` defaults to ``nx``).
+
     Returns
     -------
     ndarray, shape (B, len(BLOCK_KINDS), ny, nx)
-        Kinds in :data:`dse.model.floorplan.BLOCK_KINDS` order (``core, sram, phy, uncore``);
+        Junction rise above ambient per watt of the kind [K/W]. Kinds in :data:`dse.model.floorplan.BLOCK_KINDS` order (``core, sram, phy, uncore``);
         a kind absent from a floorplan gets the uniform-die map, like
         :func:`block_powers_w`. The die mean of every map is the lumped resistance
         ``R''_1D / A + r_sink`` exactly.
+
+    Notes
+    -----
+    R_k = G^-1 q_k with q_k the map of 1 W of kind k (:func:`kind_power_maps`) and G the
+    grid's conductance matrix; the rise of a power split is theta = sum_k P_k R_k.
     """
     ny = nx if ny is None else ny
     arrays = [
