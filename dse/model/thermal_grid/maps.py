@@ -33,10 +33,18 @@ def block_overlap_mm(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Overlap lengths of every block with the grid columns and rows [mm].
 
+    Parameters
+    ----------
+    floorplan : Floorplan or FloorplanLayout
+        Die and blocks (:func:`dse.model.floorplan.build_floorplan`).
+    nx, ny : int
+        Grid cells along x and y [-].
+
     Returns
     -------
     ox, oy : ndarray, shapes (n_blocks, nx) and (n_blocks, ny)
-        The overlap area of block b with cell (j, i) is ``oy[b, j] * ox[b, i]``.
+        Overlap length of each block with each column and row [mm]; the overlap area of
+        block b with cell (j, i) is ``oy[b, j] * ox[b, i]`` [mm2].
     """
     r = _rects(floorplan)
     xe = _edges(floorplan.width_mm, nx)
@@ -61,6 +69,24 @@ def block_powers_w(
     proportion to their area (uniform density within a kind); ``block_power_w`` then adds
     power to named blocks. Power of a kind that has no block (e.g. PHY power on a
     floorplan without PHYs) is spread over the whole die by area, so power is conserved.
+
+    Parameters
+    ----------
+    floorplan : Floorplan or FloorplanLayout
+        Die and blocks (:func:`dse.model.floorplan.build_floorplan`).
+    power_by_kind_w : mapping, optional
+        Power of each block kind (``core``, ``sram``, ``phy``, ``uncore``) [W].
+    block_power_w : mapping, optional
+        Extra power of named blocks [W].
+
+    Returns
+    -------
+    ndarray, shape (n_blocks,)
+        Power of every block [W]; the sum is the total of both mappings.
+
+    Notes
+    -----
+    P_b = sum_k P_k A_b / A_k [b of kind k] + P_named(b), with A_k the area of kind k.
     """
     r = _rects(floorplan)
     area = (r[:, 2] - r[:, 0]) * (r[:, 3] - r[:, 1])
@@ -92,6 +118,20 @@ def power_map_w(
 ) -> np.ndarray:
     """Power per grid cell [W], shape (ny, nx), uniform density within each block.
 
+    Parameters
+    ----------
+    floorplan : Floorplan or FloorplanLayout
+        Die and blocks (:func:`dse.model.floorplan.build_floorplan`).
+    block_power : ndarray, shape (n_blocks,)
+        Power of every block in floorplan order [W] (:func:`block_powers_w`).
+    nx, ny : int
+        Grid cells along x and y [-].
+
+    Returns
+    -------
+    ndarray, shape (ny, nx)
+        Power per cell [W]; row j is y, column i is x.
+
     Notes
     -----
     P_cell(j, i) = sum_b P_b / A_b * overlap_b(j, i); the total equals sum_b P_b exactly
@@ -110,6 +150,24 @@ def kind_power_maps(floorplan: Floorplan | FloorplanLayout, nx: int, ny: int) ->
     Map k spreads 1 W over the blocks of kind k by area (a kind without blocks: over the
     whole die), so ``sum_k P_k maps[k]`` is :func:`power_map_w` of
     :func:`block_powers_w` for the per-kind powers P_k, from one overlap computation.
+
+    Parameters
+    ----------
+    floorplan : Floorplan or FloorplanLayout
+        Die and blocks (:func:`dse.model.floorplan.build_floorplan`).
+    nx, ny : int
+        Grid cells along x and y [-].
+
+    Returns
+    -------
+    ndarray, shape (len(BLOCK_KINDS), ny, nx)
+        Fraction of the kind's power in each cell [W/W], kinds in
+        :data:`dse.model.floorplan.BLOCK_KINDS` order; each map sums to 1.
+
+    Notes
+    -----
+    maps[k](j, i) = sum_(b of kind k) overlap_b(j, i) / A_k, or overlap with the die /
+    A_die for a kind without blocks.
     """
     ox, oy = block_overlap_mm(floorplan, nx, ny)
     r = _rects(floorplan)
@@ -132,6 +190,24 @@ def leakage_map_w(
 
     ``leakage_w_per_mm2_ref`` is one density for the whole die or one per block kind
     (kinds not given leak nothing), already scaled for the supply voltage.
+
+    Parameters
+    ----------
+    floorplan : Floorplan or FloorplanLayout
+        Die and blocks (:func:`dse.model.floorplan.build_floorplan`).
+    leakage_w_per_mm2_ref : float or mapping by kind
+        Leakage density at the reference temperature [W/mm2], voltage-scaled.
+    nx, ny : int
+        Grid cells along x and y [-].
+
+    Returns
+    -------
+    ndarray, shape (ny, nx)
+        Leakage per cell at the reference temperature [W].
+
+    Notes
+    -----
+    L_cell(j, i) = sum_b rho_b overlap_b(j, i), rho_b the density of the block's kind.
     """
     r = _rects(floorplan)
     area = (r[:, 2] - r[:, 0]) * (r[:, 3] - r[:, 1])
