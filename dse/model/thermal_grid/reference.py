@@ -48,12 +48,24 @@ def spreading_impedance(
         "2.5d": the continuum limit of the grid model (one node per (sub)layer at its top
         face, lateral sheet conductance k t): the grid converges to this as nx, ny grow.
 
+    Returns
+    -------
+    ndarray
+        Z(zeta), the rise of the junction surface per unit mode flux [K m2/W], shape of
+        ``zeta_per_m``.
+
     Notes
     -----
     3-D layer (k, t) over a base of impedance Z_b:
     Z = (Z_b + tanh(zeta t)/(k zeta)) / (1 + k zeta Z_b tanh(zeta t)).
     Lateral-only layer: Z = Z_b / (1 + k t zeta^2 Z_b). 2.5-D node: Z = 1 / (k t zeta^2 +
     1 / (R''_l + Z_below)).
+
+    References
+    ----------
+    Y. S. Muzychka, M. M. Yovanovich, J. R. Culham, "Thermal spreading resistance in
+    compound and orthotropic systems", J. Thermophysics and Heat Transfer 18(1) 45-51,
+    2004.
     """
     z = np.asarray(zeta_per_m, dtype=float)
     if model == "3d":
@@ -102,14 +114,15 @@ def rectangular_sources_temperature_rise(
     width_mm, height_mm : float
         Die size [mm].
     sources : sequence of (x0_mm, y0_mm, w_mm, h_mm, power_w)
-        Uniform-flux rectangles.
+        Uniform-flux rectangles: corner and size [mm], power [W].
     stack : LayerStack
+        The layers below the junction.
     r_sink_k_per_w : float
         Sink-to-ambient resistance [K/W].
     model : {"3d", "2.5d"}
         See :func:`spreading_impedance`.
     terms : int
-        Fourier modes per direction (truncation error ~ 1/terms at a source).
+        Fourier modes per direction [-] (truncation error ~ 1/terms at a source).
 
     Returns
     -------
@@ -121,6 +134,12 @@ def rectangular_sources_temperature_rise(
     theta(x, y) = sum_mn e_m e_n / (W H) Q_mn Z(zeta_mn) cos(m pi x/W) cos(n pi y/H) with
     Q_mn = sum_s (P_s / (w_s h_s)) int cos(m pi x/W) dx int cos(n pi y/H) dy over the
     source, e_0 = 1, e_m = 2.
+
+    References
+    ----------
+    Y. S. Muzychka, J. R. Culham, M. M. Yovanovich, "Thermal spreading resistance of
+    eccentric heat sources on rectangular flux channels", J. Electronic Packaging 125(2)
+    178-185, 2003.
     """
     W, H = width_mm * MM, height_mm * MM
     m = np.arange(terms)
@@ -167,14 +186,34 @@ def circular_source_temperature_rise(
     source radius a on a disk of radius b (adiabatic rim) over the layer stack, whose
     base is cooled with a heat-transfer coefficient h to ambient.
 
+    Parameters
+    ----------
+    source_radius_mm, plate_radius_mm : float
+        Radius a of the source and b of the disk [mm], a <= b.
+    power_w : float
+        Power of the source [W].
+    stack : LayerStack
+        The layers below the surface (every layer's ``side_mm`` is ignored).
+    h_w_per_m2k : float
+        Heat-transfer coefficient of the base to ambient [W/(m2 K)].
+    terms : int
+        Bessel-series terms [-].
+
     Returns
     -------
     center_k, average_k : float
+        Rise above ambient at the source centre and averaged over the source [K].
 
     Notes
     -----
     theta = q_bar Z(0) + sum_n q_n Z(delta_n / b) J0(delta_n r / b), J1(delta_n) = 0,
     q_n = 2 q eps J1(delta_n eps) / (delta_n J0(delta_n)^2), eps = a/b, q = P/(pi a^2).
+
+    References
+    ----------
+    S. Lee, S. Song, V. Au, K. P. Moran, "Constriction/spreading resistance model for
+    electronics packaging", ASME/JSME Thermal Engineering Conf. 1995, vol. 4, 199-206;
+    M. M. Yovanovich, J. R. Culham, P. Teertstra, 1998 (the Bessel-series solution).
     """
     a, b = source_radius_mm * MM, plate_radius_mm * MM
     eps = a / b
@@ -201,11 +240,22 @@ def lee_spreading_resistance(
     Lee, Song, Au & Moran (1995): source radius a on a plate of radius b, thickness t,
     conductivity k, cooled on the far side with h.
 
+    Parameters
+    ----------
+    source_radius_mm, plate_radius_mm : float
+        Radius a of the source and b of the plate [mm], a <= b.
+    thickness_mm : float
+        Plate thickness t [mm].
+    conductivity_w_per_mk : float
+        Plate conductivity k [W/(m K)].
+    h_w_per_m2k : float
+        Heat-transfer coefficient of the far side [W/(m2 K)].
+
     Returns
     -------
     r_average_k_per_w, r_max_k_per_w : float
         Total (spreading + 1-D) resistance to the source-average and to the maximum
-        (centre) temperature.
+        (centre) temperature [K/W].
 
     Notes
     -----
@@ -213,6 +263,11 @@ def lee_spreading_resistance(
     Phi = (tanh(lambda tau) + lambda/Bi) / (1 + lambda/Bi tanh(lambda tau)),
     psi_avg = (1 - eps)^1.5 Phi / 2, psi_max = eps tau / sqrt(pi) + (1 - eps) Phi / sqrt(pi),
     R_s = psi / (sqrt(pi) k a), R_1D = t / (k pi b^2) + 1 / (h pi b^2).
+
+    References
+    ----------
+    S. Lee, S. Song, V. Au, K. P. Moran, "Constriction/spreading resistance model for
+    electronics packaging", ASME/JSME Thermal Engineering Conf. 1995, vol. 4, 199-206.
     """
     a, b, t = source_radius_mm * MM, plate_radius_mm * MM, thickness_mm * MM
     k, h = conductivity_w_per_mk, h_w_per_m2k
