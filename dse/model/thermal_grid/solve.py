@@ -61,20 +61,34 @@ def solve_floorplan(
     stack : LayerStack, optional
         Default :func:`hotspot_stack` (lumped-consistent, 14 K mm2/W).
     nx, ny : int
-        Grid resolution (``ny`` defaults to ``nx``; 16 for a search, 64 for a plot).
+        Grid cells along x and y [-] (``ny`` defaults to ``nx``; 16 for a search, 64 for
+        a plot).
     leakage_w_per_mm2_ref : float or mapping by kind
         Leakage density at ``ref_temp_c`` [W/mm2], voltage-scaled.
     ref_temp_c, beta_per_k : float
         Leakage reference temperature [degC] and coefficient [1/K].
     method : {"auto", "spectral", "sparse"}
         Solver; "auto" = spectral when the stack allows, else sparse.
-    tol_k, max_iter
-        Convergence of the leakage fixed point.
+    tol_k, max_iter : float, int
+        Convergence tolerance of the leakage fixed point on the update [K]; iterations
+        [-] before declaring runaway.
 
     Returns
     -------
     GridResult
-        With per-block peak and mean temperatures and the floorplan attached.
+        Junction temperatures [degC] with per-block peak and mean temperatures [degC]
+        and the floorplan attached.
+
+    Notes
+    -----
+    G theta = p + L(theta), theta = T - T_a [K], with G the conductance matrix of the
+    grid [W/K], p the dynamic power map [W] and L_i(theta) = l_i exp(beta (T_i - T_ref))
+    the leakage of cell i [W].
+
+    References
+    ----------
+    W. Huang et al., "HotSpot: a compact thermal modeling methodology for early-stage VLSI
+    design", IEEE TVLSI 14(5) 501-513, 2006 (compact layer model, ``calc_leakage``).
     """
     ny = nx if ny is None else ny
     stack = stack if stack is not None else hotspot_stack()
@@ -136,17 +150,26 @@ def solve_floorplan_batch(
     Parameters
     ----------
     floorplans : sequence of Floorplan or FloorplanLayout, length B
+        One floorplan per design (the grid shape is shared).
     power_by_kind_w : mapping kind -> array_like (B,)
         Dynamic power of each block kind per design [W].
     r_sink_k_per_w, ambient_c, leakage_w_per_mm2_ref : array_like (B,) or scalar
         Sink resistance [K/W], ambient [degC], uniform leakage density at ``ref_temp_c``
         [W/mm2] per design (voltage-scaled).
-    Other parameters as :func:`solve_grid_batch`.
+    stack : LayerStack, optional
+        Every layer on the die footprint (default :func:`hotspot_stack`).
+    nx, ny : int
+        Grid cells along x and y [-] (``ny`` defaults to ``nx``).
+    ref_temp_c, beta_per_k : float
+        Leakage reference temperature [degC] and coefficient [1/K].
+    tol_k, max_iter : float, int
+        Convergence tolerance on the update [K]; iterations [-] before declaring runaway.
 
     Returns
     -------
     BatchGridResult
-        ``result(i, floorplan)`` gives design i with block temperatures.
+        Temperatures [degC], leakage and power [W] per design; ``result(i, floorplan)``
+        gives design i with block temperatures.
     """
     ny = nx if ny is None else ny
     nb = len(floorplans)
@@ -213,19 +236,30 @@ def solve_designs_batch(
     core_area_mm2, sram_area_mm2, phy_area_mm2, uncore_area_mm2 : array_like (B,)
         Area breakdown [mm2] (:func:`dse.model.floorplan.build_floorplan`).
     cores, memory_count : array_like (B,)
-        Core and memory-PHY counts.
+        Core and memory-PHY counts [-].
     power_by_kind_w : mapping kind -> array_like (B,)
         Dynamic power of ``core``, ``sram``, ``phy`` and ``uncore`` blocks [W].
     r_sink_k_per_w, ambient_c, leakage_w_per_mm2_ref : array_like (B,) or scalar
         Sink resistance [K/W], ambient [degC], leakage density at ``ref_temp_c`` [W/mm2]
         (voltage-scaled).
-    aspect, sram_layout
-        Floorplan options shared by all designs.
-    Other parameters as :func:`solve_grid_batch`.
+    aspect : float, default 1.0
+        Die width / height [-], shared by all designs.
+    sram_layout : {"interleaved", "banked"}
+        Floorplan option shared by all designs (:func:`dse.model.floorplan.build_floorplan`).
+    stack : LayerStack, optional
+        Every layer on the die footprint (default :func:`hotspot_stack`).
+    nx, ny : int
+        Grid cells along x and y [-] (``ny`` defaults to ``nx``).
+    ref_temp_c, beta_per_k : float
+        Leakage reference temperature [degC] and coefficient [1/K].
+    tol_k, max_iter : float, int
+        Convergence tolerance on the update [K]; iterations [-] before declaring runaway.
 
     Returns
     -------
     BatchGridResult
+        Temperatures [degC], leakage and power [W] per design, without block
+        temperatures (``result(i, floorplan)`` adds them).
     """
     arrays = np.broadcast_arrays(
         *(

@@ -83,13 +83,15 @@ def solve_grid_batch(
     ref_temp_c, beta_per_k : float
         Leakage reference temperature [degC] and coefficient [1/K].
     tol_k, max_iter : float, int
-        Convergence tolerance on the update [K]; iterations before declaring runaway.
+        Convergence tolerance on the update [K]; iterations [-] before declaring runaway.
     chunk : int
-        Designs per vectorised block (memory).
+        Designs per vectorised block [-] (bounds the memory).
 
     Returns
     -------
     BatchGridResult
+        Junction temperatures [degC], peak and mean [degC], leakage and dynamic power
+        [W], runaway flags and iterations per design.
 
     Notes
     -----
@@ -101,6 +103,13 @@ def solve_grid_batch(
     still diagonal in the DCT basis, the iterates rise monotonically to the lowest fixed
     point (Ortega & Rheinboldt 13.4), and a non-positive shifted admittance (Y_00 <= c)
     proves runaway.
+
+    References
+    ----------
+    G. Strang, "The discrete cosine transform", SIAM Review 41(1) 135-147, 1999 (DCT-II
+    eigenvectors of the Neumann Laplacian); J. M. Ortega and W. C. Rheinboldt, *Iterative
+    Solution of Nonlinear Equations in Several Variables*, Academic Press 1970 (monotone
+    Newton convergence).
     """
     p = np.asarray(power_w, dtype=float)
     if p.ndim != 3:
