@@ -82,6 +82,7 @@ class Block:
     h_mm: float
 
     def __post_init__(self) -> None:
+        """Refuse an unknown kind or a block without positive width and height."""
         if self.kind not in BLOCK_KINDS:
             raise ValueError(f"block kind must be one of {BLOCK_KINDS}, got {self.kind!r}")
         if not (self.w_mm > 0.0 and self.h_mm > 0.0):
@@ -125,15 +126,18 @@ class Floorplan:
     blocks: tuple[Block, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
+        """Refuse duplicate block names."""
         object.__setattr__(self, "blocks", tuple(self.blocks))
         names = [b.name for b in self.blocks]
         if len(set(names)) != len(names):
             raise ValueError("block names must be unique")
 
     def __iter__(self) -> Iterator[Block]:
+        """Iterate over the blocks."""
         return iter(self.blocks)
 
     def __len__(self) -> int:
+        """Return the number of blocks."""
         return len(self.blocks)
 
     @property
@@ -142,7 +146,7 @@ class Floorplan:
         return self.width_mm * self.height_mm
 
     def block(self, name: str) -> Block:
-        """The block called ``name``."""
+        """Return the block called ``name`` (KeyError if there is none)."""
         for b in self.blocks:
             if b.name == name:
                 return b
@@ -176,7 +180,7 @@ class Floorplan:
         return float(np.triu(ov, k=1).sum())
 
     def transposed(self) -> Floorplan:
-        """The floorplan mirrored about the diagonal (x <-> y)."""
+        """Return the floorplan mirrored about the diagonal (x <-> y)."""
         return Floorplan(
             self.height_mm,
             self.width_mm,
@@ -185,7 +189,7 @@ class Floorplan:
 
 
 def _rows_for(n: int, region_w: float, region_h: float) -> int:
-    """Number of rows that makes ``n`` equal tiles in a region closest to square."""
+    """Return the number of rows that makes ``n`` equal tiles in a region closest to square."""
     r = np.arange(1, n + 1)
     per_row = np.ceil(n / r)
     cost = np.abs(np.log((region_w / per_row) / (region_h * per_row / n)))
@@ -246,7 +250,7 @@ class FloorplanLayout:
         return tuple(out)
 
     def to_floorplan(self) -> Floorplan:
-        """The same floorplan as :class:`Block` objects."""
+        """Return the same floorplan as :class:`Block` objects."""
         return Floorplan(
             self.width_mm,
             self.height_mm,
@@ -267,10 +271,39 @@ def floorplan_layout(
     aspect: float = 1.0,
     sram_layout: str = "interleaved",
 ) -> FloorplanLayout:
-    """The floorplan of :func:`build_floorplan` as arrays (no :class:`Block` objects).
+    """Generate the floorplan of :func:`build_floorplan` as arrays (no :class:`Block` objects).
 
     Same parameters and geometry as :func:`build_floorplan`, about ten times faster for
     large core counts.
+
+    Parameters
+    ----------
+    core_area_mm2 : float
+        Core logic of all cores [mm2] (> 0).
+    sram_area_mm2 : float
+        All on-chip SRAM macros [mm2] (>= 0).
+    phy_area_mm2 : float
+        All off-chip memory PHYs + controllers [mm2] (>= 0).
+    uncore_area_mm2 : float
+        NoC, IO, host interface and whitespace [mm2] (>= 0).
+    cores : int
+        Number of cores [-] (>= 1).
+    memory_count : int
+        Number of memory PHYs [-]; 0 when ``phy_area_mm2`` is 0.
+    aspect : float, default 1.0
+        Die width / height [-] (> 0).
+    sram_layout : {"interleaved", "banked"}
+        SRAM as a slice of every core tile, or as two banks beside the core array.
+
+    Returns
+    -------
+    FloorplanLayout
+        Die size [mm] and block rectangles [mm] with their kinds, as arrays; the same
+        geometry as :func:`build_floorplan`.
+
+    Notes
+    -----
+    The equations of :func:`build_floorplan`: W = sqrt(A aspect), H = A / W.
     """
     _check_layout_args(
         core_area_mm2,
@@ -386,8 +419,10 @@ def _place_phys(
     width: float,
     height: float,
 ) -> tuple[float, float]:
-    """Append the memory PHYs along the bottom and top edges (bottom gets the odd one);
-    return the depths of the bottom and top PHY strips [mm]."""
+    """Append the memory PHYs along the bottom and top edges (bottom gets the odd one).
+
+    Return the depths of the bottom and top PHY strips [mm].
+    """
     phy = BLOCK_KINDS.index("phy")
     d_bottom = d_top = 0.0
     if phy_area_mm2 > 0.0:
@@ -422,10 +457,12 @@ def _place_cores(
     h_inner: float,
     width: float,
 ) -> None:
-    """Append the cores and the SRAM in the region ``x_lo .. x_lo + w_region`` by
-    ``y_lo .. y_lo + h_inner`` of a die ``width`` wide [mm] (between the PHYs and right of
-    the uncore): each core with its SRAM slice beside it (interleaved), or SRAM banks on
-    both sides of the core array (banked)."""
+    """Append the cores and the SRAM in the core region of the die.
+
+    The region is ``x_lo .. x_lo + w_region`` by ``y_lo .. y_lo + h_inner`` of a die
+    ``width`` wide [mm] (between the PHYs and right of the uncore): each core with its SRAM
+    slice beside it (interleaved), or SRAM banks on both sides of the core array (banked).
+    """
     sram, core = BLOCK_KINDS.index("sram"), BLOCK_KINDS.index("core")
     if sram_layout == "interleaved" or sram_area_mm2 == 0.0:
         tiles = _tile_rects(cores, x_lo, y_lo, w_region, h_inner)
@@ -477,11 +514,12 @@ def build_floorplan(
         NoC, IO, host interface and whitespace [mm2] (>= 0): in the area model
         ``f_uncore (A_core + A_sram) + A_uncore,fixed``.
     cores : int
-        Number of cores (>= 1).
+        Number of cores [-] (>= 1).
     memory_count : int
-        Number of memory PHYs (HBM stacks, GDDR devices...); 0 when ``phy_area_mm2`` is 0.
+        Number of memory PHYs [-] (HBM stacks, GDDR devices...); 0 when ``phy_area_mm2``
+        is 0.
     aspect : float, default 1.0
-        Die width / height (> 0). PHYs go on the two long edges.
+        Die width / height [-] (> 0). PHYs go on the two long edges.
     sram_layout : {"interleaved", "banked"}
         SRAM as a slice of every core tile, or as two banks beside the core array.
 
