@@ -166,7 +166,7 @@ def kind_power_maps(floorplan: Floorplan | FloorplanLayout, nx: int, ny: int) ->
 
     Notes
     -----
-    maps[k](j, i) = sum_(b of kind k) overlap_b(j, i) / A_k, or overlap with the die /
+    maps_k(j, i) = sum_(b of kind k) overlap_b(j, i) / A_k, or overlap with the die /
     A_die for a kind without blocks.
     """
     ox, oy = block_overlap_mm(floorplan, nx, ny)
