@@ -8,11 +8,7 @@ from dse.fmt import number
 from dse.metrics import unit_of
 
 
-def _fmt(value: Any) -> str:
-    return number(value)
-
-
 def _with_unit(key: str, value: Any) -> str:
     unit = unit_of(key)
-    text = _fmt(value)
+    text = number(value)
     return f"{text} {unit}" if unit and unit != "count" and text else text

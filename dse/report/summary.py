@@ -10,10 +10,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dse.fmt import number
 from dse.metrics import column_name, unit_of
 from dse.report.choice import _best_rows, _directions
 from dse.report.csv_notes import notes as csv_notes
-from dse.report.format import _fmt, _with_unit
+from dse.report.format import _with_unit
 from dse.report.metadata import _study_tech, rerun_command
 from dse.report.tables import (
     NEAR_BINDING,
@@ -75,7 +76,7 @@ def _constraint_text(key: str, value: Any) -> str:
     if isinstance(value, list | tuple):
         return f"`{key}` = " + ", ".join(str(v) for v in value)
     if isinstance(value, Mapping):
-        return f"`{key}` = " + ", ".join(f"{k} ≤ {_fmt(v)}" for k, v in value.items())
+        return f"`{key}` = " + ", ".join(f"{k} ≤ {number(v)}" for k, v in value.items())
     return f"`{key}` = {_with_unit(metric, value)}"
 
 
@@ -85,15 +86,15 @@ def _space_text(key: str, param: Any) -> str:
     if isinstance(param, list | tuple):
         choices = param
     if choices:
-        return f"`{key}` ∈ {{{', '.join(_fmt(c) for c in choices)}}}"
+        return f"`{key}` ∈ {{{', '.join(number(c) for c in choices)}}}"
     if isinstance(param, Mapping):
         low, high, step, log = (param.get(k) for k in ("low", "high", "step", "log"))
     else:
         low, high, step, log = (getattr(param, k, None) for k in ("low", "high", "step", "log"))
     unit = unit_of(key)
-    text = f"`{key}` {_fmt(low)}–{_fmt(high)}" + (f" {unit}" if unit and unit != "count" else "")
+    text = f"`{key}` {number(low)}–{number(high)}" + (f" {unit}" if unit and unit != "count" else "")
     if step:
-        text += f", step {_fmt(step)}"
+        text += f", step {number(step)}"
     if log:
         text += ", log scale"
     return text
@@ -245,7 +246,7 @@ def _best_design_lines(
         rows.append(["trial", *(_trial_id(r.get("trial", "")) for r in shown.values())])
     for k in cols:
         label = column_name(k) + (" (objective)" if k in objectives else "")
-        rows.append([label, *(_fmt(r.get(k, "")) for r in shown.values())])
+        rows.append([label, *(number(r.get(k, "")) for r in shown.values())])
     out += _md_table(header, rows)
     return out
 
@@ -316,8 +317,8 @@ def _binding_lines(
                     label,
                     x.limit,
                     x.status,
-                    _fmt(x.value),
-                    _fmt(x.bound),
+                    number(x.value),
+                    number(x.bound),
                     f"{100 * x.slack:+.1f} %",
                 ]
             )

@@ -330,7 +330,8 @@ def _check_even_split(
 ) -> None:
     """Every ``cores`` and ``spare_cores`` a study can pick splits evenly over every die
     count it can pick (a chip file and ``evaluate_many`` refuse an uneven split)."""
-    for dies in _dies_values(space, fixed):
+    all_dies = _dies_values(space, fixed)
+    for dies in all_dies:
         for key in ("cores", "spare_cores"):
             if key in conditions:
                 params = [p for _, p in conditions[key].cases]
@@ -354,5 +355,5 @@ def _check_even_split(
                     raise DseInputError(
                         f"{where}: [space] {key} from {p.bounds[0]:g} in steps of {p.step or 1:g} "
                         f"does not split evenly over dies = {dies}; give low and step as "
-                        f"multiples of every dies value (e.g. step = {math.lcm(*_dies_values(space, fixed))})"
+                        f"multiples of every dies value (e.g. step = {math.lcm(*all_dies)})"
                     )
