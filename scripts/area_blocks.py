@@ -6,7 +6,7 @@ date and confidence. This script
 
 1. prints what the shipped constants give for every block (``use`` fit and check);
 2. refits the six area constants of ``scripts/calibrate.py`` (same bounds, same fit dies,
-   the held-out dies fixed) with the ``fit`` blocks as extra residuals, in three forms:
+   the held-out dies fixed) with the ``fit`` blocks as extra residuals, in four forms:
 
    - ``blocks``: the shipped form;
    - ``blocks, core by kind``: the per-core control (``core_fixed_transistors``) and the
@@ -16,10 +16,15 @@ date and confidence. This script
      control core), each inside the shipped bounds;
    - ``blocks, core by kind, counts``: as above with the published transistor counts as a
      further target and ``logic_derate`` free (as ``scripts/area_transistors.py``);
+   - ``blocks, core by kind, control CPUs``: a tile's control adds ``cpu_transistors``
+     per control processor (:data:`CONTROL_CPUS`, from the dies' notes), inside
+     :data:`CPU_BOUNDS`;
+
+   and the last form once more on the die areas alone (no blocks);
 
 3. prints, for each, the held-out die-area errors, the fit errors, the error per family,
    the constants that end at a bound and the block errors, and leave-one-family-out for
-   the shipped form and for the best refit.
+   every form.
 
 A block residual is log(model / published) for a measured value and
 max(0, log(model / bound)) for an upper bound (a floorplan share of a die published as
