@@ -78,8 +78,9 @@ class Dies:
         self.held = valued & (d["role"] == "held-out").to_numpy()
         self.counted = (d["transistors_quality"] == "vendor").to_numpy()
 
-    def model(self, p, derate=None, lanes=None):
-        """(area [mm2], transistors) of every die for the constants ``p`` (a dict)."""
+    def model(self, p, derate=None, lanes=None, fixed=None):
+        """(area [mm2], transistors) of every die for the constants ``p`` (a dict); ``fixed``
+        overrides the per-core control transistors (one value or one per die)."""
         derate = p["logic_derate"] if derate is None else derate
         lanes = self.lanes if lanes is None else lanes
         density = area.effective_logic_density_mtr_mm2(self.quoted, derate)
@@ -88,13 +89,15 @@ class Dies:
             [p["mac_transistors_bf16"], p["mac_transistors_int8"]], p["mac_transistors_fp8"],
         )  # fmt: skip
         per_lane = np.where(self.simt, p["core_transistors_per_lane"], p.get("simd_transistors_per_lane", p["core_transistors_per_lane"]))
-        logic = self.cores * (self.macs * tr_mac + p["core_fixed_transistors"] + per_lane * lanes)
+        fixed = p["core_fixed_transistors"] if fixed is None else fixed
+        logic = self.cores * (self.macs * tr_mac + fixed + per_lane * lanes)
         a_core = area.logic_area_mm2(logic, density) + area.sram_area_mm2(
             self.rf, self.macro, p["register_file_area_factor"]
         )
         factor = np.where(self.scratch, p["scratchpad_area_factor"], p["sram_area_factor"])
         a_sram = area.sram_area_mm2(self.sram, self.macro, factor)
-        a_die = area.die_area_mm2(a_core, a_sram, self.phy, p["uncore_fraction"], p["uncore_fixed_mm2"])
+        # one die, no spares: the chain's geometry (dse/chain/design.py) for the reference dies
+        a_die = (a_core + a_sram) * (1.0 + p["uncore_fraction"]) + self.phy + p["uncore_fixed_mm2"]
         uncore = p["uncore_fraction"] * (a_core + a_sram) + p["uncore_fixed_mm2"]
         return a_die, area.die_transistors(logic, self.sram, self.rf, uncore, density)
 
