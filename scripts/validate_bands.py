@@ -13,7 +13,8 @@ The tolerance is set by the row's data quality (``quality`` column of
 datasheet value (``exact``) is one number the model must keep to 3 points; die-shot
 areas (``analyst``), numbers derived from other published numbers (``derived``) and
 third-party benchmark measurements (``measured``; MLPerf and LLM-serving runs repeat to a
-few percent) to 5 points; ``marketing`` ("up to") and ``range`` rows to 10 points. The
+few percent) to 5 points; ``marketing`` ("up to"), ``range`` rows and estimated die areas
+(``estimate``: a press figure, shown but not counted in the medians) to 10 points. The
 band is two-sided: a row that moves by more than its tolerance either way is a change of
 the model that someone must look at, then accept by regenerating the table.
 
@@ -46,6 +47,7 @@ TOLERANCE = {
     "measured": 0.05,
     "marketing": 0.10,
     "range": 0.10,
+    "estimate": 0.10,
 }
 #: a row's key; ``n`` numbers the rows that share chip, metric and workload (two serving
 #: stacks timing the same batch), in the order of the reference table
