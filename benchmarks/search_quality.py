@@ -70,6 +70,7 @@ VARIANTS: dict[str, tuple[str, dict]] = {
     "tpe-plain": ("tpe", {"multivariate": False, "constant_liar": False}),
     "gp": ("gp", {}),
     "random": ("random", {}),
+    "local": ("local", {}),
 }
 TARGETS = {200: 0.99, 1000: 0.999}
 COLUMNS = ["study", "sampler", "seed", "trials", "hv_ratio", "run_s"]

@@ -37,6 +37,7 @@ nothing left to do) and writing the outputs.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import os
 import sys
@@ -225,12 +226,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--marginal-from", type=int, default=2000)
     ap.add_argument("--marginal-to", type=int, default=10000, help="0: skip the marginal rates")
     ap.add_argument("--long", type=int, default=0, help="time one dse run of this many trials")
+    ap.add_argument(
+        "--sampler",
+        default="nsga2",
+        help="sampler of the dse rows (default nsga2, the sampler of optuna's rows; "
+        "'study' keeps the study file's)",
+    )
     args = ap.parse_args(argv)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     import warnings
 
     warnings.simplefilter("ignore")
     config = load_study(args.study)
+    if args.sampler != "study" and args.sampler != config.sampler:
+        # the comparison with optuna's NSGA-II rows runs dse's NSGA-II (the study's own
+        # sampler options belong to the study's sampler)
+        config = dataclasses.replace(config, sampler=args.sampler, sampler_options={})
     n = args.trials
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

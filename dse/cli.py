@@ -552,8 +552,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_int, help="sampler seed (default: the study's)")
     p.add_argument(
         "--sampler",
-        choices=("nsga2", "tpe", "gp", "random"),
-        help="sampler (default: the study's, nsga2)",
+        choices=("local", "nsga2", "tpe", "gp", "random"),
+        help="sampler (default: the study's, local)",
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.add_argument("--robust", type=_positive_int, metavar="K", help="Monte Carlo over the uncertain table values: K samples per design")

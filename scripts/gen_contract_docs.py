@@ -74,12 +74,12 @@ STUDY_KEYS = {
     "trials": (f"`{study.DEFAULT_TRIALS}`", "default budget of `dse run` (`--trials` overrides)"),
     "seed": (f"`{study.DEFAULT_SEED}`", "sampler seed (`--seed` overrides)"),
     "sampler": (
-        f"`{study.SAMPLERS[0]}`",
+        f"`{study.DEFAULT_SAMPLER}`",
         "one of " + ", ".join(f"`{s}`" for s in study.SAMPLERS) + " (`--sampler` overrides)",
     ),
     "sampler_options": (
         "none",
-        "table of keyword arguments of the optuna sampler, e.g. `population_size = 64`",
+        "table of keyword arguments of the sampler, e.g. `p_boundary = 0.5` (local) or `population_size = 64` (nsga2)",
     ),
     "scenario": ("none", "a packaged fab scenario (`dse/data/scenarios/*.toml`) or a path to one"),
     "tech": (

@@ -156,16 +156,19 @@ def test_every_trial_has_the_same_distributions(tmp_path):
     assert "memory_count" not in trials[0].params
 
 
-def test_300_trials_give_hbm2e_a_fair_share(tmp_path):
+@pytest.mark.parametrize(("sampler", "gain"), [("nsga2", 2.0), ("local", 1.3)])
+def test_300_trials_give_hbm2e_a_fair_share(tmp_path, sampler, gain):
     """Issue 17: with one memory_count range for both memories, few HBM2E designs were
-    feasible (the 4-stack cap); per-memory ranges give it a fair share."""
-    cond = run_study(STUDY, trials=300, progress=False).designs
-    shared = run_study(_shared_range(tmp_path), trials=300, progress=False).designs
+    feasible (the 4-stack cap); per-memory ranges give it a fair share. Measured (seed 0,
+    docs/study-file.md): NSGA-II 26 -> 111 feasible HBM2E designs, the local search
+    69 -> 107."""
+    cond = run_study(STUDY, trials=300, progress=False, sampler=sampler).designs
+    shared = run_study(_shared_range(tmp_path), trials=300, progress=False, sampler=sampler).designs
     feasible = cond[cond["feasible"]]
     n_hbm = int((feasible["memory"] == "hbm2e").sum())
     n_hbm_shared = int(((shared["memory"] == "hbm2e") & shared["feasible"]).sum())
     assert n_hbm >= 0.3 * len(feasible), (n_hbm, len(feasible))
-    assert n_hbm >= 2 * n_hbm_shared, (n_hbm, n_hbm_shared)
+    assert n_hbm >= gain * n_hbm_shared, (n_hbm, n_hbm_shared)
     assert cond.loc[cond["memory"] == "hbm2e", "memory_count"].between(1, 4).all()
     assert cond.loc[cond["memory"] == "lpddr5x", "memory_count"].between(4, 16).all()
 

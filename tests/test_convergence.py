@@ -137,23 +137,23 @@ def test_converged_study_has_no_warning(tmp_path):
 
 
 def test_tiny_budget_warns(tmp_path):
-    """The main study (3.2 M designs) after 40 trials is far from converged."""
+    """The main study (3.2 M designs) after 32 trials is far from converged."""
     out = tmp_path / "out"
     study = ROOT / "studies" / "domestic_7nm_decode_400w.toml"
-    proc = run_cli("run", str(study), "--trials", "40", "--out", str(out), "-q")
+    proc = run_cli("run", str(study), "--trials", "32", "--out", str(out), "-q")
     assert proc.returncode == 0, proc.stderr
     assert (
-        "warning: not converged: the last 20 % of the trials (after trial 32 of 40)" in proc.stderr
+        "warning: not converged: the last 20 % of the trials (after trial 25 of 32)" in proc.stderr
     )
     text = (out / "summary.md").read_text()
-    assert "**Warning: not converged: the last 20 % of the trials (after trial 32 of 40)" in text
+    assert "**Warning: not converged: the last 20 % of the trials (after trial 25 of 32)" in text
     page = (out / "report.html").read_text()
-    assert "<b>Warning:</b> not converged: the last 20 % of the trials (after trial 32 of 40)" in page
+    assert "<b>Warning:</b> not converged: the last 20 % of the trials (after trial 25 of 32)" in page
     assert (out / "convergence.png").read_bytes()[:4] == b"\x89PNG"
     # the same verdict from the library, and the gain it reports is the curve's
-    result = run_study(study, trials=40, progress=False)
+    result = run_study(study, trials=32, progress=False)
     from dse.report import convergence_of
 
     c = convergence_of(result)
-    at_tail = c.hv_ratio[list(c.trials).index(32)]
+    at_tail = c.hv_ratio[list(c.trials).index(25)]
     assert c.tail_gain == pytest.approx(1 - at_tail) and c.tail_gain > 0.01

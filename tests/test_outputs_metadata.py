@@ -30,6 +30,7 @@ name = "tiny_meta"
 workload = "llm-decode:llama-3-8b:batch=8,context=1024"
 trials = 24
 seed = 3
+sampler = "nsga2"
 scenario = "china-domestic-2025"
 [study.objectives]
 tokens_per_s = "maximize"

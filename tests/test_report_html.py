@@ -33,6 +33,7 @@ name = "page"
 workload = "llm-decode:llama-3-8b:batch=8,context=1024"
 trials = 90
 seed = 2
+sampler = "nsga2"
 [study.objectives]
 tokens_per_s = "maximize"
 unit_cost_usd = "minimize"

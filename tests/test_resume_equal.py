@@ -4,8 +4,8 @@ the same order and no trial lost, also after the torn tail of its journal is rep
 
 The conditions (docs/search.md, "Resume"): one worker writing the storage, the same
 seed, sampler and sampler options; for ``nsga2`` and ``random`` any break point, for
-``tpe`` and ``gp`` a break at a multiple of their batch (8, 4), which a kill always
-leaves (it loses the batch being evaluated).
+``local``, ``tpe`` and ``gp`` a break at a multiple of their batch (8, 8, 4), which a kill
+always leaves (it loses the batch being evaluated).
 """
 
 from __future__ import annotations
@@ -70,6 +70,7 @@ CASES = [
     ("nsga2", (18, 30), 48),  # two breaks in the middle of generations
     ("tpe", (16,), 32),  # a break at a batch, past TPE's 10 random start-up trials
     ("random", (12, 100), 160),  # breaks inside a batch
+    ("local", (24, 40), 56),  # breaks at batches (8 trials), past the 16 random start-up trials
     pytest.param("gp", (8,), 16, marks=pytest.mark.skipif(
         __import__("importlib").util.find_spec("torch") is None, reason="sampler gp needs PyTorch")),
 ]  # fmt: skip

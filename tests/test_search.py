@@ -31,6 +31,7 @@ name = "small"
 workload = "llm-decode:llama-3-8b:batch=8,context=1024"
 trials = 60
 seed = 1
+sampler = "nsga2"
 [study.objectives]
 tokens_per_s = "maximize"
 unit_cost_usd = "minimize"
@@ -125,7 +126,7 @@ def test_same_seed_same_trials(small):
     pd.testing.assert_frame_equal(a[cols], b[cols])
 
 
-@pytest.mark.parametrize("sampler", ["tpe", "random", "gp"])
+@pytest.mark.parametrize("sampler", ["tpe", "random", "gp", "local"])
 def test_other_samplers(small, sampler):
     if sampler == "gp":
         pytest.importorskip("torch", reason="optuna's GPSampler needs PyTorch")

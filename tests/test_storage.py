@@ -29,6 +29,7 @@ name = "store"
 workload = "llm-decode:llama-3-8b:batch=8,context=1024"
 trials = 24
 seed = 3
+sampler = "nsga2"
 [study.objectives]
 tokens_per_s = "maximize"
 unit_cost_usd = "minimize"

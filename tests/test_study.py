@@ -59,7 +59,7 @@ def edit(text: str, old: str, new: str) -> str:
 
 def test_good_study(tmp_path):
     s = load_study(write(tmp_path, GOOD))
-    assert s.name == "t" and s.trials == 50 and s.seed == 3 and s.sampler == "nsga2"
+    assert s.name == "t" and s.trials == 50 and s.seed == 3 and s.sampler == "local"
     assert s.objectives == {"tokens_per_s": "maximize", "unit_cost_usd": "minimize"}
     assert s.directions == ["maximize", "minimize"]
     assert list(s.space) == ["node", "cores", "macs_per_core", "memory", "memory_count"]

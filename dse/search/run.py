@@ -374,7 +374,7 @@ def run_study(
     seed : int, optional
         Sampler seed (default: the study's); worker ``i`` uses ``seed + i``.
     sampler : str, optional
-        ``nsga2``, ``tpe``, ``gp`` or ``random`` (default: the study's).
+        ``local``, ``nsga2``, ``tpe``, ``gp`` or ``random`` (default: the study's).
     progress : bool
         Show a progress bar on stderr (a widget in Jupyter when ipywidgets is
         installed): trials done, rate, ETA, the feasible count, the number of

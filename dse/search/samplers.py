@@ -1,4 +1,4 @@
-"""The samplers a study can use (``nsga2``, ``tpe``, ``gp``, ``random``) and their options: the project's NSGA-II operators and how many trials a batch asks at once."""
+"""The samplers a study can use (``nsga2``, ``tpe``, ``gp``, ``random``, ``local``) and their options: the project's NSGA-II operators and how many trials a batch asks at once."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 from dse.errors import DseInputError, close_match_hint
 from dse.search import optuna_private
+from dse.search.local import local_search_sampler
 from dse.search.study import SAMPLERS, StudyConfig
 
 #: NSGA-II defaults, tuned with benchmarks/search_quality.py on the domestic decode study
@@ -20,7 +21,7 @@ DEFAULT_NSGA2_OPTIONS: dict[str, Any] = {"population_size": 30, "crossover": "bl
 
 
 #: trials asked per round for the other samplers (NSGA-II: one generation)
-_BATCH = {"tpe": 8, "gp": 4, "random": 256}
+_BATCH = {"tpe": 8, "gp": 4, "random": 256, "local": 8}
 
 
 def _crossover(name: str) -> Any:
@@ -80,7 +81,8 @@ def make_sampler(
     ----------
     name : str
         ``"nsga2"`` (default of studies; :data:`DEFAULT_NSGA2_OPTIONS`), ``"tpe"``
-        (multivariate, constant liar for batches), ``"gp"`` or ``"random"``.
+        (multivariate, constant liar for batches), ``"gp"``, ``"random"`` or ``"local"``
+        (Pareto local search, :func:`dse.search.local.local_search_sampler`).
     seed : int or None
         Sampler seed.
     constraints_func : callable, optional
@@ -122,6 +124,9 @@ def make_sampler(
     elif name == "random":
         cls = optuna.samplers.RandomSampler
         kwargs = {}
+    elif name == "local":
+        cls = local_search_sampler
+        kwargs = {"constraints_func": constraints_func}
     else:
         raise DseInputError(
             f"unknown sampler '{name}'"
@@ -130,7 +135,7 @@ def make_sampler(
         )
     allowed = [
         p
-        for p in inspect.signature(cls.__init__).parameters
+        for p in inspect.signature(cls).parameters
         if p not in ("self", "seed", "constraints_func")
     ]
     for key in options:

@@ -7,13 +7,13 @@ A study is a TOML file (schema in docs/study-file.md)::
     workload = "llm-decode:llama-3-8b:batch=16,context=2048"
     trials = 2000            # default budget of `dse run`
     seed = 0
-    sampler = "nsga2"        # nsga2 | tpe | gp | random
+    sampler = "local"        # local (default) | nsga2 | tpe | gp | random
     scenario = "china-domestic-2025"   # a packaged fab scenario or a path to one
     [study.objectives]
     tokens_per_s = "maximize"
     unit_cost_usd = "minimize"
-    [study.sampler_options]  # optional keyword arguments of the optuna sampler
-    population_size = 64
+    [study.sampler_options]  # optional keyword arguments of the sampler
+    p_boundary = 0.3
 
     [fixed]                  # chip keys held constant
     tdp_w = 400
@@ -86,11 +86,13 @@ __all__ = [
 
 
 #: samplers `dse run` knows (optuna class in dse.search)
-SAMPLERS = ("nsga2", "tpe", "gp", "random")
+SAMPLERS = ("local", "nsga2", "tpe", "gp", "random")
 
 
-#: the sampler of a study whose file names none (chosen with benchmarks/search_quality.py)
-DEFAULT_SAMPLER = "nsga2"
+#: the sampler of a study whose file names none: the Pareto local search, which has the
+#: best worst case over the project's studies at 200 to 3,000 trials
+#: (benchmarks/search_quality.py; docs/search.md "Search quality and speed")
+DEFAULT_SAMPLER = "local"
 
 
 DIRECTIONS = ("minimize", "maximize")

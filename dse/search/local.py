@@ -1,0 +1,400 @@
+"""Pareto local search: the ``local`` sampler.
+
+A multi-objective local search over the study's space, written as an optuna sampler. It
+keeps the archive of feasible non-dominated trials and proposes each new design as a
+small change of one of them:
+
+* **Parent.** An archive member, drawn in proportion to its exclusive hypervolume
+  contribution (objectives normalised to the archive's ideal and nadir, reference point
+  1.1), so the ends and the sparse parts of the front are extended first; with
+  probability ``p_uniform_parent`` any member, uniformly. With probability ``p_beyond``
+  the parent is an infeasible trial that no other trial dominates in the objectives and
+  the total constraint violation together: a design just past a limit, which a move may
+  bring back inside it (the best designs often sit on a limit). While no trial is
+  feasible the parents are the five trials with the smallest total violation.
+* **Crossover** (probability ``p_crossover``): each key from the parent or from a second
+  archive member, then a move.
+* **Move.** One key (two with probability ``p_two``) changes. An ordered key (a stepped
+  range, a number list, an unstepped range on [0, 1] of its span) jumps to its low or high
+  end with probability ``p_boundary`` (engineering optima often sit on a bound: fewest
+  cores, least SRAM), else moves by a heavy-tailed step: 1 to n - 1 grid steps with
+  log-uniform size, so neighbours are tried most and far jumps stay possible. A text
+  list (node, memory) takes another value.
+* With probability ``p_random`` the trial is drawn at random instead, so that a region
+  no move reaches is still visited.
+* Designs already asked are not asked again; when 100 draws give only such designs the
+  trial is drawn at random. (A design is its parameters as optuna sees them: a
+  conditional range's position, ``dse.search.conditional``, is continuous, so two
+  positions may map to the same value.)
+
+The first ``n_startup_trials`` trials are random (optuna's ``RandomSampler``). Nothing but
+the trials and the sampler's own random state decides a proposal, so a resumed study
+continues as the uninterrupted run (``dse.search.run``). The choice of this sampler as
+the default and its measured hypervolume against exact fronts are in ``docs/search.md``
+(``benchmarks/search_quality.py``).
+
+References
+----------
+L. Paquete, M. Chiarandini and T. Stützle, "Pareto local optimum sets in the biobjective
+traveling salesman problem: an experimental study", in Metaheuristics for Multiobjective
+Optimisation, Springer LNEMS 535, 2004 (Pareto local search).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from dse.search import optuna_private
+
+#: draws of a new design before a random one is taken instead
+_ATTEMPTS = 100
+#: smallest continuous step as a fraction of a range (log-uniform from here to 1)
+_MIN_STEP = 1e-3
+#: parents while no trial is feasible: this many least-violating trials
+_LEAST_VIOLATING = 5
+
+
+class _Dim:
+    """One parameter as a position: an index on a grid, or u in [0, 1] of a range."""
+
+    def __init__(self, dist: Any) -> None:
+        from optuna.distributions import CategoricalDistribution, IntDistribution
+
+        self.dist = dist
+        self.choices: list[Any] | None = None
+        self.size: int | None = None  # grid points; None: continuous
+        self.ordered = True
+        if isinstance(dist, CategoricalDistribution):
+            choices = list(dist.choices)
+            numeric = all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in choices)
+            self.ordered = numeric
+            self.choices = sorted(choices) if numeric else choices
+            self.size = len(choices)
+        elif isinstance(dist, IntDistribution):
+            step = 1 if dist.log else dist.step
+            self.size = (dist.high - dist.low) // step + 1
+            self.step = step
+        elif dist.step is not None:
+            self.size = int(round((dist.high - dist.low) / dist.step)) + 1
+            self.step = dist.step
+        self.log = bool(getattr(dist, "log", False)) and self.size is None
+
+    def position(self, value: Any) -> float:
+        if self.choices is not None:
+            return float(self.choices.index(value))
+        d = self.dist
+        if self.size is not None:
+            return float(round((value - d.low) / self.step))
+        if self.log:
+            return (math.log(value) - math.log(d.low)) / (math.log(d.high) - math.log(d.low))
+        return (value - d.low) / (d.high - d.low) if d.high > d.low else 0.0
+
+    def value(self, pos: float) -> Any:
+        if self.choices is not None:
+            return self.choices[int(pos)]
+        d = self.dist
+        if self.size is not None:
+            v = d.low + int(pos) * self.step
+            if isinstance(d.low, int) and isinstance(self.step, int):
+                return int(v)
+            return float(min(round(v, 12), d.high))
+        if self.log:
+            v = math.exp(math.log(d.low) + pos * (math.log(d.high) - math.log(d.low)))
+        else:
+            v = d.low + pos * (d.high - d.low)
+        return float(min(max(v, d.low), d.high))  # no rounding past an end
+
+    def move(self, pos: float, rng: np.random.RandomState, p_boundary: float) -> float:
+        if not self.ordered:  # a text list: another value
+            assert self.size is not None
+            return float((int(pos) + rng.randint(1, self.size)) % self.size)
+        if self.size is not None:
+            hi = self.size - 1
+            if rng.random_sample() < p_boundary:
+                return 0.0 if rng.random_sample() < 0.5 else float(hi)
+            mag = int(math.floor(math.exp(rng.random_sample() * math.log(self.size))))
+            new = pos + (mag if rng.random_sample() < 0.5 else -mag)
+            if new < 0 or new > hi:
+                new = 2 * pos - new  # the other direction
+            return float(min(max(new, 0), hi))
+        if rng.random_sample() < p_boundary:
+            return 0.0 if rng.random_sample() < 0.5 else 1.0
+        step = math.exp(math.log(_MIN_STEP) * (1.0 - rng.random_sample()))
+        new = pos + (step if rng.random_sample() < 0.5 else -step)
+        if new < 0.0 or new > 1.0:
+            new = 2 * pos - new
+        return min(max(new, 0.0), 1.0)
+
+    def random(self, rng: np.random.RandomState) -> float:
+        if self.size is not None:
+            return float(rng.randint(self.size))
+        return float(rng.random_sample())
+
+
+class _Archive:
+    """The trials seen so far: positions asked, the feasible non-dominated set and the
+    least-violating trials (updated trial by trial, in trial-number order)."""
+
+    def __init__(self, names: list[str], dims: list[_Dim], signs: np.ndarray) -> None:
+        self.names, self.dims, self.signs = names, dims, signs
+        self.asked: set[tuple[float, ...]] = set()
+        self.front_x: list[tuple[float, ...]] = []
+        self.front_f = np.empty((0, len(signs)))
+        self.least: list[tuple[float, tuple[float, ...]]] = []
+        self.version = 0
+        # infeasible trials not dominated in (objectives, total violation): the designs
+        # beyond a constraint that a move may bring back inside it
+        self.beyond_x: list[tuple[float, ...]] = []
+        self.beyond_f = np.empty((0, len(signs) + 1))
+
+    def positions(self, params: dict[str, Any]) -> tuple[float, ...] | None:
+        try:
+            return tuple(d.position(params[n]) for n, d in zip(self.names, self.dims, strict=True))
+        except (KeyError, ValueError):
+            return None  # a trial from another space (a study resumed with changes)
+
+    def add(self, x: tuple[float, ...], values: Sequence[float], violation: float) -> None:
+        f = np.asarray(values, dtype=float) * self.signs
+        if violation > 0.0 or not np.isfinite(f).all():
+            if not len(self.front_x):
+                self.least.append((violation if np.isfinite(f).all() else math.inf, x))
+                self.least.sort(key=lambda t: t[0])
+                del self.least[_LEAST_VIOLATING:]
+            if np.isfinite(f).all():
+                self.beyond_x, self.beyond_f, _ = _insert(
+                    self.beyond_x, self.beyond_f, x, np.append(f, violation)
+                )
+            return
+        self.front_x, self.front_f, added = _insert(self.front_x, self.front_f, x, f)
+        if added:
+            self.version += 1
+
+
+def _insert(
+    xs: list[tuple[float, ...]], z: np.ndarray, x: tuple[float, ...], f: np.ndarray
+) -> tuple[list[tuple[float, ...]], np.ndarray, bool]:
+    """Add ``x`` with values ``f`` (minimised) to a non-dominated set, dropping the
+    members it dominates; a dominated ``x`` or one with a member's values is not added."""
+    if len(z) and (
+        ((z <= f).all(axis=1) & (z < f).any(axis=1)).any() or (z == f).all(axis=1).any()
+    ):
+        return xs, z, False
+    keep = np.asarray(~((f <= z).all(axis=1) & (f < z).any(axis=1)), dtype=bool).reshape(-1)
+    kept: list[tuple[float, ...]] = [p for p, k in zip(xs, keep.tolist(), strict=True) if k]
+    return (
+        kept + [x],
+        np.vstack([z[keep], f[None, :]]),
+        True,
+    )
+
+
+def local_search_sampler(
+    *,
+    seed: int | None = None,
+    constraints_func: Callable[[Any], Sequence[float]] | None = None,
+    n_startup_trials: int = 16,
+    p_boundary: float = 0.3,
+    p_crossover: float = 0.3,
+    p_two: float = 0.5,
+    p_uniform_parent: float = 0.3,
+    p_random: float = 0.1,
+    p_beyond: float = 0.2,
+) -> Any:
+    """The ``local`` sampler: Pareto local search (see the module docstring).
+
+    Parameters
+    ----------
+    seed : int, optional
+        Seed of the sampler's random state.
+    constraints_func : callable, optional
+        optuna's ``constraints_func``: values <= 0 are satisfied. Trials stored by dse
+        carry their constraint values already; this is for trials told in this process.
+    n_startup_trials : int
+        Random trials before the local search starts (>= 1).
+    p_boundary, p_crossover, p_two, p_uniform_parent, p_random, p_beyond : float
+        Probabilities of a move to a range's end, of a crossover, of moving two keys
+        instead of one, of a uniformly drawn parent, of a design drawn at random instead
+        of a move, and of a parent just past a limit (each in [0, 1]). The defaults were
+        set on the five studies of ``benchmarks/search_quality.py``.
+
+    Returns
+    -------
+    optuna.samplers.BaseSampler
+    """
+    from dse.errors import DseInputError
+
+    if not isinstance(n_startup_trials, int) or n_startup_trials < 1:
+        raise DseInputError(
+            f"sampler local: n_startup_trials must be an integer >= 1, got {n_startup_trials!r}"
+        )
+    probs = {
+        "p_boundary": p_boundary,
+        "p_crossover": p_crossover,
+        "p_two": p_two,
+        "p_uniform_parent": p_uniform_parent,
+        "p_random": p_random,
+        "p_beyond": p_beyond,
+    }
+    for key, p in probs.items():
+        if not isinstance(p, (int, float)) or isinstance(p, bool) or not 0.0 <= p <= 1.0:
+            raise DseInputError(f"sampler local: {key} must be a number from 0 to 1, got {p!r}")
+    cls = _sampler_class()
+    return cls(seed, constraints_func, n_startup_trials, {k: float(v) for k, v in probs.items()})
+
+
+def _sampler_class() -> type:
+    import moocore
+    from optuna.samplers import BaseSampler, RandomSampler
+    from optuna.search_space import IntersectionSearchSpace
+    from optuna.trial import TrialState
+
+    class _LocalSearchSampler(BaseSampler):
+        __doc__ = local_search_sampler.__doc__
+
+        def __init__(
+            self,
+            seed: int | None,
+            constraints_func: Callable[[Any], Sequence[float]] | None,
+            n_startup_trials: int,
+            probs: dict[str, float],
+        ) -> None:
+            # the startup sampler and the search draw from streams of their own
+            self._rng = np.random.RandomState(None if seed is None else (seed + 7919) % 2**32)
+            self._random_sampler = RandomSampler(seed=seed)
+            self._constraints_func = constraints_func
+            self._constraints: dict[int, tuple[float, ...]] = {}
+            self._n_startup = n_startup_trials
+            self._p = probs
+            self._space = IntersectionSearchSpace()
+            self._archive: _Archive | None = None
+            self._key: tuple[Any, ...] | None = None
+            self._next = 0  # index of the first trial not yet in the archive (by number)
+            self._weights: tuple[int, np.ndarray] | None = None
+
+        # -- optuna's sampler interface --------------------------------------------
+        def reseed_rng(self) -> None:
+            self._rng.seed()
+            self._random_sampler.reseed_rng()
+
+        def infer_relative_search_space(self, study: Any, trial: Any) -> dict[str, Any]:
+            space = self._space.calculate(study)
+            return {n: d for n, d in space.items() if not d.single()}
+
+        def sample_relative(
+            self, study: Any, trial: Any, search_space: dict[str, Any]
+        ) -> dict[str, Any]:
+            if not search_space:
+                return {}
+            trials = study.get_trials(deepcopy=False)
+            if (
+                sum(t.state == TrialState.COMPLETE for t in trials[: self._n_startup])
+                < self._n_startup
+            ):
+                return {}
+            archive = self._update(study, trials, search_space)
+            x = self._propose(archive)
+            archive.asked.add(x)
+            return {n: d.value(p) for n, d, p in zip(archive.names, archive.dims, x, strict=True)}
+
+        def sample_independent(self, study: Any, trial: Any, name: str, dist: Any) -> Any:
+            return self._random_sampler.sample_independent(study, trial, name, dist)
+
+        def after_trial(
+            self, study: Any, trial: Any, state: Any, values: Sequence[float] | None
+        ) -> None:
+            if self._constraints_func is not None and state == TrialState.COMPLETE:
+                self._constraints[trial.number] = tuple(
+                    float(c) for c in self._constraints_func(trial)
+                )
+
+        # -- the search ------------------------------------------------------------------
+        def _violation(self, t: Any) -> float:
+            cons = t.system_attrs.get(optuna_private.CONSTRAINTS_ATTR)
+            if cons is None:
+                cons = self._constraints.get(t.number, ())
+            return float(sum(max(float(c), 0.0) for c in cons))
+
+        def _update(self, study: Any, trials: list[Any], space: dict[str, Any]) -> _Archive:
+            names = sorted(space)
+            key = tuple((n, repr(space[n])) for n in names)
+            if self._archive is None or key != self._key:
+                signs = np.array([1.0 if d.name == "MINIMIZE" else -1.0 for d in study.directions])
+                self._archive = _Archive(names, [_Dim(space[n]) for n in names], signs)
+                self._key, self._next, self._weights = key, 0, None
+            a = self._archive
+            i = self._next
+            while i < len(trials):  # every finished trial enters once, in number order
+                t = trials[i]
+                if t.state == TrialState.RUNNING or t.state == TrialState.WAITING:
+                    break
+                x = a.positions(t.params)
+                if x is not None:
+                    a.asked.add(x)
+                    if t.state == TrialState.COMPLETE and t.values is not None:
+                        a.add(x, t.values, self._violation(t))
+                i += 1
+            self._next = i
+            for t in trials[i:]:  # asked, not finished: not asked again
+                x = a.positions(t.params)
+                if x is not None:
+                    a.asked.add(x)
+            return a
+
+        def _parent_weights(self, a: _Archive) -> np.ndarray:
+            if self._weights is not None and self._weights[0] == a.version:
+                return self._weights[1]
+            z = a.front_f
+            n = len(z)
+            w = np.ones(n)
+            if n > 1 and z.shape[1] > 1:
+                lo, hi = z.min(axis=0), z.max(axis=0)
+                span = np.where(hi > lo, hi - lo, 1.0)
+                w = moocore.hv_contributions((z - lo) / span, ref=np.full(z.shape[1], 1.1))
+                w = np.asarray(w, dtype=float) + 1e-12
+            w = w / w.sum()
+            self._weights = (a.version, w)
+            return w
+
+        def _parent(self, a: _Archive) -> tuple[float, ...]:
+            rng = self._rng
+            if a.beyond_x and rng.random_sample() < self._p["p_beyond"]:
+                return a.beyond_x[rng.randint(len(a.beyond_x))]
+            if not a.front_x:
+                return a.least[rng.randint(len(a.least))][1]
+            if rng.random_sample() < self._p["p_uniform_parent"]:
+                return a.front_x[rng.randint(len(a.front_x))]
+            w = self._parent_weights(a)
+            return a.front_x[int(rng.choice(len(w), p=w))]
+
+        def _propose(self, a: _Archive) -> tuple[float, ...]:
+            rng, p = self._rng, self._p
+            dims = a.dims
+            if (a.front_x or a.least) and rng.random_sample() >= p["p_random"]:
+                for _ in range(_ATTEMPTS):
+                    x = list(self._parent(a))
+                    if len(a.front_x) > 1 and rng.random_sample() < p["p_crossover"]:
+                        other = a.front_x[rng.randint(len(a.front_x))]
+                        x = [
+                            u if rng.random_sample() < 0.5 else v
+                            for u, v in zip(x, other, strict=True)
+                        ]
+                    movable = [j for j, d in enumerate(dims) if d.size != 1]
+                    if movable:
+                        k = 2 if rng.random_sample() < p["p_two"] and len(movable) > 1 else 1
+                        for j in rng.choice(movable, size=k, replace=False):
+                            x[j] = dims[j].move(x[j], rng, p["p_boundary"])
+                    cand = tuple(x)
+                    if cand not in a.asked:
+                        return cand
+            for _ in range(_ATTEMPTS):
+                cand = tuple(d.random(rng) for d in dims)
+                if cand not in a.asked:
+                    return cand
+            return cand  # every draw asked already (a tiny, exhausted space): ask again
+
+    _LocalSearchSampler.__name__ = _LocalSearchSampler.__qualname__ = "LocalSearchSampler"
+    return _LocalSearchSampler
