@@ -47,7 +47,7 @@ print('limits:    ', {k: v for k, v in study.constraints.items() if k.startswith
 # %% [markdown]
 # ## Run a small study
 #
-# 300 trials of NSGA-II (the file asks for 2,000; a few seconds here). With `out=` the trials go to a journal file `OUT/study.journal`: calling `run_study` again with more trials resumes the study, and `optuna-dashboard OUT/study.journal` browses it. `progress=True` (the default) shows a bar with the ETA and the best values so far.
+# 300 trials of the study's sampler, dse's Pareto local search (the file asks for 2,000; a few seconds here). With `out=` the trials go to a journal file `OUT/study.journal`: calling `run_study` again with more trials resumes the study, and `optuna-dashboard OUT/study.journal` browses it. `progress=True` (the default) shows a bar with the ETA and the best values so far.
 
 # %%
 result = dse.run_study(study, trials=300, out=OUT, progress=False)
@@ -122,7 +122,7 @@ for m in ('hbm2e', 'hbm2'):
           f"Pareto designs {int((result.pareto['memory'] == m).sum())} -> {int((conditional.pareto['memory'] == m).sum())}")
 
 # %% [markdown]
-# No HBM trial breaks the cap any more. The budget also moves: NSGA-II spends trials where the front improves, so the count per memory says where the search looked, not how good a memory is (one seed, 300 trials); the fronts per memory answer that question.
+# No HBM trial breaks the cap any more. The budget also moves: the search spends trials where the front improves, so the count per memory says where the search looked, not how good a memory is (one seed, 300 trials); the fronts per memory answer that question.
 
 # %% [markdown]
 # ## Why the knee wins (1): against its Pareto neighbours

@@ -135,7 +135,8 @@ STUDY_END_TO_END = [
     ),
     new_markdown_cell(
         "## Run a small study\n\n"
-        "300 trials of NSGA-II (the file asks for 2,000; a few seconds here). With `out=` the "
+        "300 trials of the study's sampler, dse's Pareto local search (the file asks for 2,000; "
+        "a few seconds here). With `out=` the "
         "trials go to a journal file `OUT/study.journal`: calling `run_study` again with more "
         "trials resumes the study, and `optuna-dashboard OUT/study.journal` browses it. "
         "`progress=True` (the default) shows a bar with the ETA and the best values so far."
@@ -227,7 +228,7 @@ STUDY_END_TO_END = [
         "          f\"Pareto designs {int((result.pareto['memory'] == m).sum())} -> {int((conditional.pareto['memory'] == m).sum())}\")"
     ),
     new_markdown_cell(
-        "No HBM trial breaks the cap any more. The budget also moves: NSGA-II spends trials where "
+        "No HBM trial breaks the cap any more. The budget also moves: the search spends trials where "
         "the front improves, so the count per memory says where the search looked, not how good "
         "a memory is (one seed, 300 trials); the fronts per memory answer that question."
     ),
