@@ -169,3 +169,18 @@ def test_works_as_a_plain_optuna_sampler_with_constraints():
     # the search moves to the feasible maximum of x and stays near it
     assert max(x for x in xs[16:] if x <= 15) == 15
     assert math.isfinite(study.trials[-1].values[0])
+
+
+def test_failed_trials_do_not_hold_the_search_at_random():
+    # the local search starts once n_startup_trials trials are complete, wherever they are
+    def objective(trial):
+        x = trial.suggest_int("x", 0, 50)
+        if trial.number < 3:
+            raise optuna.TrialPruned()  # not complete: does not count as a start-up trial
+        return float(x), float(50 - x) + (x % 7)
+
+    sampler = make_sampler("local", seed=1, options={"n_startup_trials": 4})
+    study = optuna.create_study(directions=["maximize", "minimize"], sampler=sampler)
+    study.optimize(objective, n_trials=40)
+    archive = sampler._archive
+    assert archive is not None and len(archive.asked) > 4  # the search ran

@@ -290,10 +290,12 @@ def _sampler_class() -> type:
             if not search_space:
                 return {}
             trials = study.get_trials(deepcopy=False)
-            if (
-                sum(t.state == TrialState.COMPLETE for t in trials[: self._n_startup])
-                < self._n_startup
-            ):
+            done = 0
+            for t in trials:  # random until n_startup trials are complete (failed ones aside)
+                done += t.state == TrialState.COMPLETE
+                if done >= self._n_startup:
+                    break
+            else:
                 return {}
             archive = self._update(study, trials, search_space)
             x = self._propose(archive)
@@ -373,6 +375,7 @@ def _sampler_class() -> type:
         def _propose(self, a: _Archive) -> tuple[float, ...]:
             rng, p = self._rng, self._p
             dims = a.dims
+            movable = [j for j, d in enumerate(dims) if d.size != 1]
             if (a.front_x or a.least) and rng.random_sample() >= p["p_random"]:
                 for _ in range(_ATTEMPTS):
                     x = list(self._parent(a))
@@ -382,7 +385,6 @@ def _sampler_class() -> type:
                             u if rng.random_sample() < 0.5 else v
                             for u, v in zip(x, other, strict=True)
                         ]
-                    movable = [j for j, d in enumerate(dims) if d.size != 1]
                     if movable:
                         k = 2 if rng.random_sample() < p["p_two"] and len(movable) > 1 else 1
                         for j in rng.choice(movable, size=k, replace=False):
