@@ -184,3 +184,13 @@ def test_failed_trials_do_not_hold_the_search_at_random():
     study.optimize(objective, n_trials=40)
     archive = sampler._archive
     assert archive is not None and len(archive.asked) > 4  # the search ran
+
+
+def test_the_cli_offers_the_studies_samplers_with_their_default():
+    from dse.cli import build_parser
+    from dse.search.study import DEFAULT_SAMPLER, SAMPLERS
+
+    run = build_parser()._subparsers._group_actions[0].choices["run"]
+    (action,) = [a for a in run._actions if "--sampler" in a.option_strings]
+    assert tuple(action.choices) == SAMPLERS
+    assert action.help.endswith(f"default: the study's, {DEFAULT_SAMPLER})")

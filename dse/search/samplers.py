@@ -80,9 +80,10 @@ def make_sampler(
     Parameters
     ----------
     name : str
-        ``"nsga2"`` (default of studies; :data:`DEFAULT_NSGA2_OPTIONS`), ``"tpe"``
-        (multivariate, constant liar for batches), ``"gp"``, ``"random"`` or ``"local"``
-        (Pareto local search, :func:`dse.search.local.local_search_sampler`).
+        ``"local"`` (the default of studies: Pareto local search,
+        :func:`dse.search.local.local_search_sampler`), ``"nsga2"``
+        (:data:`DEFAULT_NSGA2_OPTIONS`), ``"tpe"`` (multivariate, constant liar for
+        batches), ``"gp"`` or ``"random"``.
     seed : int or None
         Sampler seed.
     constraints_func : callable, optional
