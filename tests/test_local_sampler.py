@@ -152,6 +152,32 @@ def test_options_are_checked():
         make_sampler("local", seed=0, options={"n_startup_trials": 0})
     with pytest.raises(DseInputError, match="did you mean 'p_two'"):
         make_sampler("local", seed=0, options={"p_tow": 0.5})
+    make_sampler("local", seed=0, options={"beyond_scale": 1.0})
+    for bad in (0, -0.5, float("nan"), "0.3", True):
+        with pytest.raises(DseInputError, match="beyond_scale must be a number > 0"):
+            make_sampler("local", seed=0, options={"beyond_scale": bad})
+
+
+def test_parents_past_a_limit_nearest_it_come_first():
+    # three infeasible designs not dominated in (objective, violation): the one 0.05 past
+    # its limit is drawn with weight 1 / 0.35^2 = 8.2, the ones 1 and 3 past with
+    # 1 / 1.3^2 = 0.59 and 1 / 3.3^2 = 0.092 (beyond_scale 0.3): 92 %, 6.7 %, 1.0 %
+    from optuna.distributions import IntDistribution
+
+    from dse.search.local import _Archive, _Dim
+
+    sampler = make_sampler("local", seed=0, options={"p_beyond": 1.0})
+    a = _Archive(["x"], [_Dim(IntDistribution(0, 9))], np.array([1.0]))
+    for x, value, violation in ((1.0, 3.0, 0.05), (2.0, 2.0, 1.0), (3.0, 1.0, 3.0)):
+        a.add((x,), [value], violation)
+    assert sorted(a.beyond_x) == [(1.0,), (2.0,), (3.0,)]
+    drawn = [sampler._parent(a)[0] for _ in range(4000)]
+    share = {x: drawn.count(x) / len(drawn) for x in (1.0, 2.0, 3.0)}
+    w = np.array([1 / 0.35**2, 1 / 1.3**2, 1 / 3.3**2])
+    expected = w / w.sum()
+    assert share[1.0] == pytest.approx(expected[0], abs=0.02)
+    assert share[2.0] == pytest.approx(expected[1], abs=0.02)
+    assert share[3.0] == pytest.approx(expected[2], abs=0.01)
 
 
 def test_works_as_a_plain_optuna_sampler_with_constraints():
