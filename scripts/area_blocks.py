@@ -9,7 +9,7 @@ date and confidence. This script
    the held-out dies fixed) with the ``fit`` blocks as extra residuals, in four forms:
 
    - ``blocks``: the shipped form;
-   - ``blocks, core by kind``: the per-core control (``core_fixed_transistors``) and the
+   - ``blocks, core by kind``: the per-core control (``core_control_transistors``) and the
      cost per vector lane (``core_transistors_per_lane``) split in two, one pair for a GPU
      SM (SIMT issue, warp schedulers, load/store, texture units) and one for the cores of
      the other families (a tile or processing element with a scalar or small vector
@@ -57,8 +57,10 @@ BLOCK_COLUMNS = (
     "unit", "bound", "use", "confidence", "source", "date",
 )  # fmt: skip
 #: the per-kind split of the per-core constants (a GPU SM's pair)
-SM_PARAMS = ("sm_fixed_transistors", "sm_transistors_per_lane")
-SM_BASE = dict(zip(SM_PARAMS, ("core_fixed_transistors", "core_transistors_per_lane"), strict=True))
+SM_PARAMS = ("sm_control_transistors", "sm_transistors_per_lane")
+SM_BASE = dict(
+    zip(SM_PARAMS, ("core_control_transistors", "core_transistors_per_lane"), strict=True)
+)
 #: control processors per core of the non-GPU dies, as their reference_dies.csv notes and
 #: vector_lanes sources describe them (the Cerebras core and Groq have none: a sequencer)
 CONTROL_CPUS = {
@@ -97,6 +99,13 @@ def load_blocks(path: Path = BLOCKS_CSV, tech=None) -> pd.DataFrame:
     return blocks
 
 
+def _control(p, macs):
+    """Control transistors of a core with ``macs`` MACs (the chain's form)."""
+    return area.core_control_transistors(
+        macs, p["core_control_transistors"], p["core_control_mac_exponent"]
+    )
+
+
 class Blocks:
     """The area model on the blocks of ``reference_blocks.csv``."""
 
@@ -124,7 +133,7 @@ class Blocks:
         elif r["kind"] == "tile":  # a core: MACs, control, its vector lanes
             logic = (
                 macs * tr_mac
-                + p["core_fixed_transistors"]
+                + float(_control(p, macs))
                 + p["core_transistors_per_lane"] * float(r["vector_lanes"])
             )
         else:
@@ -150,9 +159,9 @@ class Blocks:
                 out[i] = a_logic
             elif r["kind"] in ("scratchpad", "cache"):
                 out[i] = a_sram
-            else:  # control: the per-core fixed part
+            else:  # control: the control part of a core with the row's MACs
                 density = area.effective_logic_density_mtr_mm2(self.quoted[i], p["logic_derate"])
-                out[i] = float(area.logic_area_mm2(p["core_fixed_transistors"], density))
+                out[i] = float(area.logic_area_mm2(_control(p, float(r["macs"])), density))
         return out
 
     def residuals(self, p, rows=None) -> np.ndarray:
@@ -169,12 +178,12 @@ def die_model(dies: Dies, p, by_kind: bool):
         return dies.model(p)
     if "cpu_transistors" in p:
         cpus = np.array([CONTROL_CPUS.get(k, 0) for k in dies.frame["key"]], dtype=float)
-        a_t, t_t = dies.model(p, fixed=p["core_fixed_transistors"] + cpus * p["cpu_transistors"])
+        a_t, t_t = dies.model(p, fixed=_control(p, dies.macs) + cpus * p["cpu_transistors"])
     else:
         a_t, t_t = dies.model(p)
     q = dict(
         p,
-        core_fixed_transistors=p["sm_fixed_transistors"],
+        core_control_transistors=p["sm_control_transistors"],
         core_transistors_per_lane=p["sm_transistors_per_lane"],
     )
     a_s, t_s = dies.model(q)
@@ -301,7 +310,7 @@ def main() -> None:
     r1 = report("blocks: shipped form, fit dies + fit blocks", dies, blocks, p1, hit1, False)
     q0 = dict(
         p0,
-        sm_fixed_transistors=p0["core_fixed_transistors"],
+        sm_control_transistors=p0["core_control_transistors"],
         sm_transistors_per_lane=p0["core_transistors_per_lane"],
     )
     names2 = [*AREA_PARAMS, *SM_PARAMS]

@@ -39,8 +39,8 @@ from dse.tech import default_tech
 
 #: the constants ``scripts/calibrate.py`` fits on area alone
 AREA_PARAMS = (
-    "mac_transistors_bf16", "mac_transistors_int8", "core_fixed_transistors",
-    "core_transistors_per_lane", "scratchpad_area_factor", "register_file_area_factor",
+    "mac_transistors_bf16", "mac_transistors_int8", "core_control_transistors",
+    "core_control_mac_exponent", "core_transistors_per_lane", "register_file_area_factor",
 )  # fmt: skip
 #: int32 + fp32 lanes per SM where they differ from the fp32 lanes of the table
 ALL_LANES = {"nvidia-gv100": 128, "nvidia-tu104": 128, "nvidia-ga100": 128, "nvidia-gh100": 192}
@@ -80,7 +80,8 @@ class Dies:
 
     def model(self, p, derate=None, lanes=None, fixed=None):
         """(area [mm2], transistors) of every die for the constants ``p`` (a dict); ``fixed``
-        overrides the per-core control transistors (one value or one per die)."""
+        overrides the per-core control transistors (one value or one per die; default the
+        chain's control, :func:`dse.model.area.core_control_transistors`)."""
         derate = p["logic_derate"] if derate is None else derate
         lanes = self.lanes if lanes is None else lanes
         density = area.effective_logic_density_mtr_mm2(self.quoted, derate)
@@ -89,7 +90,10 @@ class Dies:
             [p["mac_transistors_bf16"], p["mac_transistors_int8"]], p["mac_transistors_fp8"],
         )  # fmt: skip
         per_lane = np.where(self.simt, p["core_transistors_per_lane"], p.get("simd_transistors_per_lane", p["core_transistors_per_lane"]))
-        fixed = p["core_fixed_transistors"] if fixed is None else fixed
+        if fixed is None:
+            fixed = area.core_control_transistors(
+                self.macs, p["core_control_transistors"], p["core_control_mac_exponent"]
+            )
         logic = self.cores * (self.macs * tr_mac + fixed + per_lane * lanes)
         a_core = area.logic_area_mm2(logic, density) + area.sram_area_mm2(
             self.rf, self.macro, p["register_file_area_factor"]

@@ -4,8 +4,8 @@ What is fitted on what (the ``role`` column of ``dse/data/reference_chips.csv`` 
 single source of truth; rows marked ``fit`` are the fit set, everything else is held
 out of every fit):
 
-1. Area: ``mac_transistors_bf16``, ``mac_transistors_int8``, ``core_fixed_transistors``,
-   ``core_transistors_per_lane``, ``scratchpad_area_factor`` and
+1. Area: ``mac_transistors_bf16``, ``mac_transistors_int8``, ``core_control_transistors``,
+   ``core_control_mac_exponent``, ``core_transistors_per_lane`` and
    ``register_file_area_factor`` by least squares on log(model / published) over the
    dies of ``dse/data/reference_dies.csv`` with role ``fit`` and an exact or analyst
    area (GPUs, systolic, many-core and dataflow dies), each kept inside its low/high
@@ -13,6 +13,7 @@ out of every fit):
    design gets when it does not give one) is the median of lanes / sqrt(MACs) over the
    reference dies. Not fitted: ``logic_derate`` (H100 transistor density, not separable
    from the transistor counts), ``sram_area_factor`` (cache; AMD V-Cache die),
+   ``scratchpad_area_factor`` (the Cerebras WSE-2 core's SRAM banks, a block area),
    ``mac_transistors_fp8`` (derived), ``board_phy_area_factor`` (AMD Navi 31 MCD),
    ``uncore_fraction`` and ``uncore_fixed_mm2`` (assumptions).
 2. Energy: ``operand_delivery_factor`` so that the A100 dense bf16 GEMM
@@ -71,9 +72,9 @@ from dse.constants import CONSTANTS_CSV, ModelConstants, default_constants
 AREA_PARAMS = (
     "mac_transistors_bf16",
     "mac_transistors_int8",
-    "core_fixed_transistors",
+    "core_control_transistors",
+    "core_control_mac_exponent",
     "core_transistors_per_lane",
-    "scratchpad_area_factor",
     "register_file_area_factor",
 )
 LANES_PARAM = "vector_lanes_per_sqrt_mac"
@@ -90,9 +91,9 @@ ROUNDS = 3
 BASE_SOURCES = {
     "mac_transistors_bf16": "All-in transistors of one bf16 MAC with fp32 accumulation in a real array (multiplier, adder, pipeline and skew registers, operand distribution), at the derated logic density. Gate count alone (Horowitz ISSCC 2014 45 nm areas x 3.3 MTr/mm2) gives ~7.4k = the lower bound's order; upper bound 80k: TPUv1's 65,536 int8 MACs take 24 % of a < 331 mm2 28 nm die (Jouppi et al., ISCA 2017), ~10k transistors per int8 MAC at the derated 28 nm density, and a bf16 MAC with fp32 accumulation is 4-8x an int8 MAC.",
     "mac_transistors_int8": "All-in transistors of one int8 MAC with 32-bit accumulation in a real array, at the derated logic density. Horowitz ISSCC 2014 45 nm 8b mult 282 um2 + 16-32b add 67-137 um2 = ~400 um2 x 3.3 MTr/mm2 = 1.3k (the lower bound's order); upper bound 20k: twice the TPUv1 all-in estimate (~10k, Jouppi et al., ISCA 2017).",
-    "core_fixed_transistors": "Per-core control (scalar core or sequencer, instruction memory, DMA, NoC port), independent of the MAC array and the vector datapath. Bounds 1e5-1e8: from a dataflow tile's sequencer to a superscalar control core with its caches' logic.",
+    "core_control_transistors": "Per-core control (scalar core or sequencer, instruction memory, DMA, NoC port, operand distribution) of a core with 1,024 MACs; a core with m MACs has (m / 1024)^core_control_mac_exponent times as much. Bounds 1e5-1e8: from a dataflow tile's sequencer to a superscalar control core with its caches' logic.",
+    "core_control_mac_exponent": "Exponent of the per-core control in the core's MAC count: control = core_control_transistors x (MACs / 1024)^exponent. 0 would be one fixed cost per core whatever its size (a 32-MAC many-core tile paying the control of a 16k-MAC systolic core), 1 control proportional to the MACs; between them the sequencers, operand buffers and NoC ports that feed an array grow with its edge (sqrt, 0.5) or faster. Bounds 0.05-1.",
     "core_transistors_per_lane": "One fp32 lane of a core's vector/SIMT datapath with its share of register-file ports, load/store, operand collection, issue and special-function units. Bounds 1e4-1e7: an fp32 FMA alone is ~5e4 transistors (Horowitz 45 nm areas); H100 is 80e9 transistors over 144 SMs x 128 lanes = 4.3e6 per lane for everything on the die.",
-    "scratchpad_area_factor": "Software-managed scratchpad area over compiled-macro area (banks, decoders, the local interconnect; no tags or coherence). Bounds 1.0-1.84: at least the bare macros, at most the cache factor (sram_area_factor).",
     "register_file_area_factor": "Register-file area over single-port compiled-macro area: multi-ported 8T+ bit cells and their read/write ports (a 2R1W cell is about twice a 6T cell, wider files 3-5x; Weste & Harris, CMOS VLSI Design, 4th ed., ch. 12). Bounds 1.5-5.",
     "operand_delivery_factor": "All-in energy of a MAC (pipeline, register files, local wires, clock tree) relative to Stillmaker-scaled Horowitz arithmetic, for a 32 x 32 MAC array per core; the delivery part (k - 1) scales with 32 / sqrt(macs_per_core) (power.mac_energy_pj). Bounds 2-40: Dally/Horowitz put operand delivery at 3-10x the arithmetic; the esim 16-bit FPU energies (0.8-1.2 pJ at 7/5 nm, nodes.md 2.2) times 1.5-2x delivery give ~20-30.",
     "op_overhead_s": "Fixed cost per kernel of a launched-kernel chip (execution = 'kernel'): launch, prologue/epilogue and wave tail, charged per op that runs as its own kernel (FlashAttention's softmax and value product and residual adds fused into the next norm pay none). Nsight: ~1.5 us per kernel inside CUDA graphs, 5-20 us eager launches (research notes); bounds 0.5-10 us.",

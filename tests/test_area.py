@@ -75,13 +75,16 @@ def test_register_files_cost_at_least_the_same_megabytes_of_cache_per_megabyte()
     assert _area(moved) - _area(base) == pytest.approx(delta * (1 + c["uncore_fraction"]), rel=1e-9)
 
 
-def test_many_small_cores_cost_less_logic_than_few_large_ones_for_the_same_macs():
+def test_many_small_cores_cost_more_control_than_few_large_ones_for_the_same_macs():
     # 256 cores x 256 MACs (16 lanes each) vs 4 cores x 16,384 MACs (256 lanes each):
-    # same MACs and lanes in total, the many-core design pays the fixed control 256 times
+    # same MACs and lanes in total; control C (MACs / 1024)^b per core, so the many-core
+    # design pays 256 C / 4^b and the few-core one 4 C x 16^b: more for any b < 1
     c = default_constants()
     many = _designs(1, cores=256, macs_per_core=256, vector_lanes=16, sram_mb=64.0, node="tsmc-n7",
                     register_file_mb=0.0, mac_dtype="bf16", sram_kind="scratchpad")  # fmt: skip
     few = many.assign(cores=4, macs_per_core=16384, vector_lanes=1024)
     density = 91.2 * c["logic_derate"] * 1e6
-    extra = (256 - 4) * c["core_fixed_transistors"] / density * (1 + c["uncore_fraction"])
+    C, b = c["core_control_transistors"], c["core_control_mac_exponent"]
+    extra = (256 * C * 0.25**b - 4 * C * 16.0**b) / density * (1 + c["uncore_fraction"])
+    assert extra > 0.0
     assert _area(many)[0] - _area(few)[0] == pytest.approx(extra, rel=1e-9)

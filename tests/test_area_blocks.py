@@ -72,7 +72,7 @@ def test_the_scripts_area_model_is_the_chains(scripts):
     assert np.allclose(dies.model(p)[0], shipped, rtol=1e-12)
     same = dict(
         p,
-        sm_fixed_transistors=p["core_fixed_transistors"],
+        sm_control_transistors=p["core_control_transistors"],
         sm_transistors_per_lane=p["core_transistors_per_lane"],
     )
     a, _ = blocks_mod.die_model(dies, same, True)

@@ -21,8 +21,10 @@ from dse.constants import default_constants
 PINNED_MEDIAN = {
     # the 21 reference dies with an exact or analyst area (every family, check rows too;
     # issue 12): was 3.4 % over 7 chip dies of the first calibration; 14.9 % over 22 until
-    # the area audit made MI100's 750 mm2 (a press figure) an estimate
-    "die_area_mm2": 0.142,
+    # the area audit made MI100's 750 mm2 (a press figure) an estimate; 14.2 % until the
+    # per-core control grew with the core's MACs and the scratchpad factor came from the
+    # Cerebras WSE-2 core (1.16, was fitted to its bound 1.84)
+    "die_area_mm2": 0.075,
     # (peak_tflops and memory_bandwidth_gbps are not pinned: both are chip-file inputs,
     # exact by construction; per-row bands on every held-out row: test_validate_bands.py)
     # A100 -2.0 %, H100 -7.7 % (1.52 vs 1.65 GHz: the register files and 128-lane SMs
@@ -30,7 +32,13 @@ PINNED_MEDIAN = {
     "sustained_clock_ghz": 0.049,
     # decode board power (A100-40GB, H100; two fitted, six held out) and idle power
     "power_w": 0.082,
-    "idle_power_w": 0.092,
+    # A100 -31 %, H100 +7 %, T4 +2 %, L4 -18 %: 9.2 % until the area model's per-core
+    # control grew with the core's MACs (12.3 %). The clocked baseline is fitted on the
+    # A100 and H100 decode power; the new area form puts more logic on their 1,024- and
+    # 2,048-MAC SMs, so the fitted energy per transistor-cycle fell 8 % (41.1 -> 38.0 pJ at
+    # 45 nm) and L4's smaller SMs (512 MACs) idle 7 points lower. Accepted with the die-area
+    # gain (held-out median 12.6 -> 5.7 %); issue 12's closing note gives both.
+    "idle_power_w": 0.123,
     "achieved_tflops": 0.026,
     # gpt-fast's A100 batch-1 decode rate: one of the eleven LLM step rows the per-kernel
     # overhead, DRAM and KV-read efficiencies are fitted on (it was the only one)
@@ -54,17 +62,18 @@ PINNED_MEDIAN = {
 # held-out rows only (not used by any fit): the honest figures
 PINNED_HELD_OUT = {
     # eight held-out dies of four families with an exact or analyst area (issue 12's
-    # target is 10 %, not met: Graphcore GC2 +58 %, GA102 +37 %); 15.5 % over nine until
-    # the area audit made MI100 (-27 %, a press-figure area) an estimate: fewer rows, the
-    # model unchanged
-    "die_area_mm2": 0.126,
+    # target is 10 %, met; still beyond +-35 %: Graphcore GC2 +55 %); 15.5 % over nine until
+    # the area audit made MI100 (-27 %, a press-figure area) an estimate; 12.6 % until the
+    # per-core control grew with the core's MACs (GA102 +37 -> +31 %)
+    "die_area_mm2": 0.057,
     "achieved_tflops": 0.030,
     "throughput_per_s": 0.426,
     "energy_per_item_j": 0.124,
+    # held-out decode power 10.4 -> 11.5 % with the area form above (in tolerance)
     "power_w": 0.104,
     "request_latency_s": 0.056,
     "ttft_s": 0.085,
-    "idle_power_w": 0.092,
+    "idle_power_w": 0.123,
 }
 TOLERANCE = 0.02  # "worsens by > 2 points fails"
 

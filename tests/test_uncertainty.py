@@ -81,7 +81,10 @@ def test_sample_tech_draws_within_ranges_reproducibly():
 def test_uncertain_constants_exclude_fitted_and_definitions():
     names = uncertain_constants()
     assert "sram_bw_factor" in names and "logic_derate" in names
-    for fitted in ("op_overhead_s", "dram_efficiency", "operand_delivery_factor", "core_fixed_transistors"):
+    for fitted in (
+        "op_overhead_s", "dram_efficiency", "operand_delivery_factor",
+        "core_control_transistors", "core_control_mac_exponent",
+    ):  # fmt: skip
         assert fitted not in names
     for definition in ("wafer_diameter_mm", "tpp_threshold_a", "leakage_ref_temp_c"):
         assert definition not in names

@@ -168,7 +168,10 @@ def test_violations_reach_evaluate_many(h100):
     base = h100.to_dict()
     rows = [
         base, {**base, "cores": 200}, {**base, "clock_ghz": 3.0}, {**base, "package": "organic"},
-        {**base, "memory_count": 9, "memory_capacity_gb": None, "memory_bandwidth_gbps": None},
+        # 9 HBM stacks on a 120-SM die (759 mm2): beyond its edge, not yet beyond the
+        # largest interposer (on the 132-SM die, 814 mm2, it is both)
+        {**base, "cores": 120, "memory_count": 9, "memory_capacity_gb": None,
+         "memory_bandwidth_gbps": None},
         {**base, "dies": 4, "cores": 528},
     ]  # fmt: skip
     out = dse.evaluate_many(pd.DataFrame(rows))

@@ -37,8 +37,9 @@ def _geometry(d, tech: Technology, c: ModelConstants) -> Geometry:
     macro = nd["sram_macro_mbit_mm2"][ni]
     # register files sit in the core: its logic block (floorplan, clocked baseline)
     a_core = area.core_overhead_area_mm2(
-        cores, lanes, c["core_fixed_transistors"], c["core_transistors_per_lane"], density
-    ) + area.sram_area_mm2(d["register_file_mb"], macro, c["register_file_area_factor"])
+        cores, macs, lanes, c["core_control_transistors"], c["core_control_mac_exponent"],
+        c["core_transistors_per_lane"], density,
+    ) + area.sram_area_mm2(d["register_file_mb"], macro, c["register_file_area_factor"])  # fmt: skip
     sram_factor = np.array([c["sram_area_factor"], c["scratchpad_area_factor"]])[d["sram_kind_code"]]
     a_sram = area.sram_area_mm2(d["sram_mb"], macro, sram_factor)
     a_phy = area.phy_area_mm2(

@@ -3,8 +3,9 @@
 Die area = (MAC arrays + per-core logic + SRAM) x (1 + uncore fraction) + memory PHYs
 + fixed uncore. Logic converts transistor counts with the node's quoted logic density
 derated for real AI dies: per core a MAC array (transistors per MAC by precision), a
-fixed control part and a vector datapath (transistors per fp32 lane). SRAM uses the
-node's compiled-macro density times a factor for its class: a cache (tags, ECC,
+control part that grows with the array (a power of its MAC count) and a vector datapath
+(transistors per fp32 lane). SRAM uses the node's compiled-macro density times a factor
+for its class: a cache (tags, ECC,
 redundancy, banking and the crossbar), a scratchpad (banks and their decoders only) or
 register files (multi-ported bit cells). Board-memory PHYs (GDDR, LPDDR, DDR) carry a
 factor over the memory table's per-unit PHY estimate. The free constants are fitted by
@@ -140,17 +141,52 @@ def default_vector_lanes(macs_per_core, lanes_per_sqrt_mac):
     return np.maximum(1.0, np.round(lanes_per_sqrt_mac * np.sqrt(macs)))
 
 
-def core_overhead_area_mm2(cores, vector_lanes, fixed_transistors, transistors_per_lane, density_mtr_mm2):
+def core_control_transistors(macs_per_core, control_1k_transistors, mac_exponent):
+    """Control transistors of one core, scaled with the size of its MAC array [transistors].
+
+    Parameters
+    ----------
+    macs_per_core : numeric
+        MAC units in one core's array [-].
+    control_1k_transistors : float
+        Control of a core with 1,024 MACs [transistors] (``core_control_transistors``).
+    mac_exponent : float
+        Exponent of the control in the MAC count [-] (``core_control_mac_exponent``).
+
+    Returns
+    -------
+    ndarray
+        Control transistors of one core [transistors].
+
+    Notes
+    -----
+    control = C_1k x (MACs / 1024)^b. One fixed cost per core (b = 0) made a many-core
+    chip of small tiles (Graphcore's 1,216 tiles of 32 MACs) pay the control of a large
+    systolic core on every tile, and the large cores of systolic and dataflow chips too
+    little; the sequencers, operand buffers, DMA and NoC ports that feed an array grow
+    with it. ``b`` is fitted with the other area constants (``scripts/calibrate.py``).
+    """
+    macs = np.asarray(macs_per_core, dtype=float)
+    return control_1k_transistors * (np.maximum(macs, 1.0) / 1024.0) ** mac_exponent
+
+
+def core_overhead_area_mm2(cores, macs_per_core, vector_lanes, control_1k_transistors, mac_exponent,
+                           transistors_per_lane, density_mtr_mm2):  # fmt: skip
     """Per-core logic beside the MAC array [mm2]: control and the vector datapath.
 
     Parameters
     ----------
     cores : numeric
         Cores [-].
+    macs_per_core : numeric
+        MAC units in one core's array [-].
     vector_lanes : numeric
         fp32 lanes of each core's vector/SIMT datapath [-].
-    fixed_transistors : float
-        Control processor, sequencer, DMA and NoC port of one core [transistors].
+    control_1k_transistors : float
+        Control processor, sequencer, DMA and NoC port of a core with 1,024 MACs
+        [transistors] (``core_control_transistors``).
+    mac_exponent : float
+        Exponent of the control in the MAC count [-] (``core_control_mac_exponent``).
     transistors_per_lane : float
         One fp32 lane with its share of register-file ports, load/store, operand
         collection and issue [transistors].
@@ -164,12 +200,14 @@ def core_overhead_area_mm2(cores, vector_lanes, fixed_transistors, transistors_p
 
     Notes
     -----
-    transistors per core = fixed + per_lane x lanes. A GPU SM (128 lanes, SIMT issue) and
-    a many-core tile (a scalar core with a 2-16 lane vector unit) differ by two orders of
-    magnitude here; the register-file arrays themselves are SRAM of their own class
+    transistors per core = control(MACs) + per_lane x lanes
+    (:func:`core_control_transistors`). A GPU SM (128 lanes, SIMT issue) and a many-core
+    tile (a scalar core with a 2-16 lane vector unit) differ by two orders of magnitude
+    here; the register-file arrays themselves are SRAM of their own class
     (:func:`sram_area_mm2` with ``register_file_area_factor``).
     """
-    per_core = fixed_transistors + transistors_per_lane * np.asarray(vector_lanes, dtype=float)
+    control = core_control_transistors(macs_per_core, control_1k_transistors, mac_exponent)
+    per_core = control + transistors_per_lane * np.asarray(vector_lanes, dtype=float)
     return logic_area_mm2(np.asarray(cores) * per_core, density_mtr_mm2)
 
 
