@@ -42,6 +42,27 @@ def test_grid_without_throttling_keeps_the_clock(h100):
     assert m.junction_temp_c >= m.junction_temp_mean_c
 
 
+def test_a_grid_design_is_judged_by_the_grid_not_the_lumped_margin():
+    # SMIC N+2 prefill at 60 degC inlet: at the lowest clock (0.3 GHz) the lumped hot spot
+    # is 68.2 degC and the grid's 67.7 degC. With tj_max between them the lumped model
+    # finds no clock that holds it, while the grid model throttles to the clock that does
+    # (its hot spot at the limit); the lumped verdict must not make the grid design
+    # infeasible
+    chip = dse.example_chip("smic-n2-inference").replace(ambient_c=60.0)
+    wl = "llm-prefill:llama-3-8b:batch=1,seq=2048"
+    low = chip.replace(clock_ghz=0.3)
+    lumped_hot = dse.evaluate(low, wl).junction_temp_c
+    grid_hot = dse.evaluate(low.replace(thermal_model="grid"), wl).junction_temp_c
+    assert grid_hot < lumped_hot
+    limit = round((grid_hot + lumped_hot) / 2, 2)
+    lumped = dse.evaluate(chip.replace(tj_max_c=limit), wl)
+    grid = dse.evaluate(chip.replace(thermal_model="grid", tj_max_c=limit), wl)
+    assert not lumped.feasible and "power" in lumped.violations
+    assert grid.feasible, grid.violations
+    assert 0.3 < grid.sustained_clock_ghz < 1.5
+    assert grid.junction_temp_c == pytest.approx(limit, abs=0.05)
+
+
 def test_grid_evaluate_many_matches_evaluate(h100, a100):
     chips = [
         h100.replace(thermal_model="grid"),

@@ -220,7 +220,7 @@ def _operating_point(d, c: ModelConstants, geo: Geometry, pm: PowerModel, perf: 
     grid = _grid_thermal(grid_rows, d, c, geo, pm, perf, energy) if grid_rows.size else None
     if grid is not None:
         s[grid_rows] = grid["s"]
-        power_bad[grid_rows] |= grid["power_bad"]
+        power_bad[grid_rows] = grid["power_bad"]  # the grid judges its own limits
     p = _step_power(pm, perf, energy, s, slice(None))
     tj_mean, p_leak, runaway = balance(p, slice(None))
     tj = tj_mean + k_hot * (p.die_w + p_leak)
