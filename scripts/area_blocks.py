@@ -45,7 +45,7 @@ import pandas as pd
 from area_transistors import AREA_PARAMS, Dies
 from scipy.optimize import least_squares
 
-from dse.analysis.fidelity import DIE_FAMILIES
+from dse.analysis.fidelity import DIE_FAMILIES, read_checked_csv
 from dse.constants import default_constants
 from dse.errors import DseInputError
 from dse.model import area
@@ -76,22 +76,10 @@ CPU_BOUNDS = (1.0e5, 2.0e7)
 def load_blocks(path: Path = BLOCKS_CSV, tech=None) -> pd.DataFrame:
     """Read and check the block table: known nodes, a source and a date on every row."""
     tech = tech if tech is not None else default_tech()
-    try:
-        blocks = pd.read_csv(path)
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise DseInputError(f"cannot read {path}: {str(exc).splitlines()[0]}") from None
-    missing = [c for c in BLOCK_COLUMNS if c not in blocks.columns]
-    if missing:
-        raise DseInputError(f"{path}: missing column '{missing[0]}'")
-    for col, allowed in (
+    blocks = read_checked_csv(path, BLOCK_COLUMNS, (
         ("bound", ("value", "upper", "ratio")), ("use", ("fit", "check")),
         ("confidence", ("H", "M", "L")), ("kind", ("tile", "systolic", "scratchpad", "cache")),
-    ):  # fmt: skip
-        bad = blocks.loc[~blocks[col].isin(allowed), col]
-        if len(bad):
-            raise DseInputError(
-                f"{path} row {int(bad.index[0]) + 2}: {col} must be one of {', '.join(allowed)}"
-            )
+    ))  # fmt: skip
     for i, row in blocks.iterrows():
         tech.resolve_node(row["node"], where=f"{path} row {int(i) + 2}")
         if len(str(row["source"])) < 20 or str(row["date"]) == "nan":

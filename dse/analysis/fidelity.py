@@ -98,6 +98,37 @@ LLM_PHASES = {
 # ---------------------------------------------------------------------------------------
 
 
+def read_checked_csv(path: Path, columns, allowed=(), **read_kw) -> pd.DataFrame:
+    """Read a reference table with one-line errors (:class:`dse.errors.DseInputError`).
+
+    Parameters
+    ----------
+    path : Path
+        The CSV file.
+    columns : iterable of str
+        Columns the table must have.
+    allowed : iterable of (str, tuple)
+        ``(column, allowed values)``: the first row (numbered as in the file, header = 1)
+        with another value is named.
+    **read_kw
+        Passed to :func:`pandas.read_csv`.
+    """
+    try:
+        table = pd.read_csv(path, **read_kw)
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DseInputError(f"cannot read {path}: {str(exc).splitlines()[0]}") from None
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise DseInputError(f"{path}: missing column '{missing[0]}'")
+    for col, values in allowed:
+        bad = table.loc[~table[col].isin(values), col]
+        if len(bad):
+            raise DseInputError(
+                f"{path} row {int(bad.index[0]) + 2}: {col} must be one of {', '.join(values)}"
+            )
+    return table
+
+
 def load_reference_table(path: str | Path | None = None) -> pd.DataFrame:
     """Read and check the published-numbers table.
 
@@ -113,13 +144,7 @@ def load_reference_table(path: str | Path | None = None) -> pd.DataFrame:
         ``workload`` an empty string for workload-independent metrics.
     """
     path = Path(path) if path is not None else REFERENCE_CSV
-    try:
-        table = pd.read_csv(path, dtype={"workload": str}, keep_default_na=True)
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise DseInputError(f"cannot read {path}: {str(exc).splitlines()[0]}") from None
-    missing = [c for c in COLUMNS if c not in table.columns]
-    if missing:
-        raise DseInputError(f"{path}: missing column '{missing[0]}'")
+    table = read_checked_csv(path, COLUMNS, dtype={"workload": str}, keep_default_na=True)
     table["workload"] = table["workload"].fillna("").astype(str)
     for col in ("value", "low", "high"):
         table[col] = pd.to_numeric(table[col], errors="coerce")
@@ -169,22 +194,10 @@ def load_reference_dies(path: str | Path | None = None, tech: Technology | None 
     """
     path = Path(path) if path is not None else DIES_CSV
     tech = tech if tech is not None else default_tech()
-    try:
-        dies = pd.read_csv(path)
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise DseInputError(f"cannot read {path}: {str(exc).splitlines()[0]}") from None
-    missing = [c for c in DIE_COLUMNS if c not in dies.columns]
-    if missing:
-        raise DseInputError(f"{path}: missing column '{missing[0]}'")
-    for col, allowed in (
+    dies = read_checked_csv(path, DIE_COLUMNS, (
         ("area_quality", DIE_QUALITIES), ("role", DIE_ROLES), ("family", DIE_FAMILIES),
         ("sram_kind", ("cache", "scratchpad")), ("mac_dtype", ("bf16", "fp8", "int8")),
-    ):  # fmt: skip
-        bad = dies.loc[~dies[col].isin(allowed), col]
-        if len(bad):
-            raise DseInputError(
-                f"{path} row {int(bad.index[0]) + 2}: {col} must be one of {', '.join(allowed)}"
-            )
+    ))  # fmt: skip
     if dies["key"].duplicated().any():
         raise DseInputError(f"{path}: duplicate key '{dies.loc[dies['key'].duplicated(), 'key'].iloc[0]}'")
     for i, row in dies.iterrows():
