@@ -219,7 +219,7 @@ print('Limits it sits on:', ', '.join(active) or 'none of the physical or study 
 print('Ends of the search space it sits on:', ', '.join(edges) or 'none')
 
 # %% [markdown]
-# **Reading it.** Decode at batch 16 reads every weight once per step, so its ops sit far left of the ridge and memory bandwidth sets the pace; compute beyond what the bandwidth can feed only adds area, cost and leakage. The knee therefore buys bandwidth where it is cheap per GB/s and keeps the die small, while the fastest design pays for the capped HBM2E stacks and the cheapest one gives up most of the throughput. When the knee sits at the end of a searched range, the next question is the study's, not the chip's: widen that range (and run more trials: 300 is a demonstration, the study file asks for 2,000).
+# **Reading it.** Decode at batch 16 reads every weight once per step, so its ops sit far left of the ridge and memory bandwidth sets the pace; compute beyond what the bandwidth can feed only adds area, cost and leakage. The knee therefore buys bandwidth where it is cheap per GB/s and keeps the die small, while the fastest design pays for HBM stacks and the cheapest one gives up most of the throughput. When the knee sits at the end of a searched range, the next question is the study's, not the chip's: widen that range (and run more trials: 300 is a demonstration, the study file asks for 2,000).
 
 # %% [markdown]
 # ## Files for colleagues

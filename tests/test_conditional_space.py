@@ -160,8 +160,8 @@ def test_every_trial_has_the_same_distributions(tmp_path):
 def test_300_trials_give_hbm2e_a_fair_share(tmp_path, sampler, gain):
     """Issue 17: with one memory_count range for both memories, few HBM2E designs were
     feasible (the 4-stack cap); per-memory ranges give it a fair share. Measured (seed 0,
-    docs/study-file.md): NSGA-II 26 -> 111 feasible HBM2E designs, the local search
-    69 -> 107."""
+    docs/study-file.md): NSGA-II 7 -> 124 feasible HBM2E designs, the local search
+    51 -> 98."""
     cond = run_study(STUDY, trials=300, progress=False, sampler=sampler).designs
     shared = run_study(_shared_range(tmp_path), trials=300, progress=False, sampler=sampler).designs
     feasible = cond[cond["feasible"]]

@@ -220,3 +220,61 @@ def test_the_cli_offers_the_studies_samplers_with_their_default():
     (action,) = [a for a in run._actions if "--sampler" in a.option_strings]
     assert tuple(action.choices) == SAMPLERS
     assert action.help.endswith(f"default: the study's, {DEFAULT_SAMPLER})")
+
+
+def test_one_step_moves_and_the_repair_of_a_parent_past_a_limit():
+    from optuna.distributions import CategoricalDistribution, IntDistribution
+
+    from dse.search.local import _Archive, _Dim
+
+    dims = [
+        _Dim(IntDistribution(0, 9)),
+        _Dim(CategoricalDistribution(["hbm2e", "gddr6", "lpddr5x"])),
+        _Dim(IntDistribution(1, 16)),
+    ]
+    rng = np.random.RandomState(0)
+    # one grid step, reflected at an end; a text list takes another value
+    assert {dims[0].near(4.0, rng) for _ in range(50)} == {3.0, 5.0}
+    assert {dims[0].near(0.0, rng) for _ in range(50)} == {1.0}
+    assert {dims[0].near(9.0, rng) for _ in range(50)} == {8.0}
+    assert {dims[1].near(0.0, rng) for _ in range(50)} == {1.0, 2.0}
+
+    # a parent past a limit (5 stacks against a cap of 4): its children differ from it in
+    # one key by one step, so 4 stacks is among them
+    sampler = make_sampler(
+        "local", seed=0, options={"p_beyond": 1.0, "p_random": 0.0, "n_startup_trials": 1}
+    )
+    a = _Archive(["x", "memory", "count"], dims, np.array([1.0]))
+    a.add((5.0, 0.0, 4.0), [1.0], 0.0)  # a feasible design
+    parent = (2.0, 0.0, 4.0)  # count position 4 = 5 stacks
+    a.add(parent, [0.5], 0.25)
+    children = set()
+    for _ in range(300):
+        child = sampler._propose(a)
+        diff = [abs(c - p) for c, p in zip(child, parent, strict=True)]
+        assert sum(d > 0 for d in diff) == 1
+        assert diff[0] <= 1 and diff[2] <= 1
+        children.add(child)
+    assert (2.0, 0.0, 3.0) in children  # 4 stacks
+    assert len(children) == 6  # x +-1, the two other memories, count +-1
+
+    # p_near = 1 without the other moves: every changed key moves by one step
+    sampler = make_sampler(
+        "local",
+        seed=0,
+        options={"p_near": 1.0, "p_beyond": 0.0, "p_random": 0.0, "p_crossover": 0.0},
+    )
+    b = _Archive(["x", "memory", "count"], dims, np.array([1.0]))
+    b.add((5.0, 1.0, 8.0), [1.0], 0.0)
+    for _ in range(200):
+        child = sampler._propose(b)
+        assert abs(child[0] - 5.0) <= 1 and abs(child[2] - 8.0) <= 1
+
+
+def test_near_options_are_checked():
+    make_sampler("local", seed=0, options={"p_near": 0.0, "near_beyond": False})
+    with pytest.raises(DseInputError, match="p_near must be a number from 0 to 1"):
+        make_sampler("local", seed=0, options={"p_near": 1.5})
+    for bad in (1, "true", 0.0):
+        with pytest.raises(DseInputError, match="near_beyond must be true or false"):
+            make_sampler("local", seed=0, options={"near_beyond": bad})
