@@ -171,7 +171,8 @@ def test_parents_past_a_limit_nearest_it_come_first():
     for x, value, violation in ((1.0, 3.0, 0.05), (2.0, 2.0, 1.0), (3.0, 1.0, 3.0)):
         a.add((x,), [value], violation)
     assert sorted(a.beyond_x) == [(1.0,), (2.0,), (3.0,)]
-    drawn = [sampler._parent(a)[0] for _ in range(4000)]
+    assert all(sampler._parent(a)[1] for _ in range(20))  # each one past a limit
+    drawn = [sampler._parent(a)[0][0] for _ in range(4000)]
     share = {x: drawn.count(x) / len(drawn) for x in (1.0, 2.0, 3.0)}
     w = np.array([1 / 0.35**2, 1 / 1.3**2, 1 / 3.3**2])
     expected = w / w.sum()

@@ -118,38 +118,44 @@ class _Dim:
 
     def move(self, pos: float, rng: np.random.RandomState, p_boundary: float) -> float:
         if not self.ordered:  # a text list: another value
-            assert self.size is not None
-            return float((int(pos) + rng.randint(1, self.size)) % self.size)
+            return self._other(pos, rng)
         if self.size is not None:
-            hi = self.size - 1
             if rng.random_sample() < p_boundary:
-                return 0.0 if rng.random_sample() < 0.5 else float(hi)
+                return 0.0 if rng.random_sample() < 0.5 else float(self.size - 1)
             mag = int(math.floor(math.exp(rng.random_sample() * math.log(self.size))))
-            new = pos + (mag if rng.random_sample() < 0.5 else -mag)
-            if new < 0 or new > hi:
-                new = 2 * pos - new  # the other direction
-            return float(min(max(new, 0), hi))
+            return self._grid_step(pos, mag, rng)
         if rng.random_sample() < p_boundary:
             return 0.0 if rng.random_sample() < 0.5 else 1.0
         step = math.exp(math.log(_MIN_STEP) * (1.0 - rng.random_sample()))
-        new = pos + (step if rng.random_sample() < 0.5 else -step)
-        if new < 0.0 or new > 1.0:
-            new = 2 * pos - new
-        return min(max(new, 0.0), 1.0)
+        return self._unit_step(pos, step, rng)
 
     def near(self, pos: float, rng: np.random.RandomState) -> float:
         """The nearest other positions: one grid step (another value of a text list; a
         step of 1 % of a continuous range)."""
         if not self.ordered:
-            assert self.size is not None
-            return float((int(pos) + rng.randint(1, self.size)) % self.size)
+            return self._other(pos, rng)
         if self.size is not None:
-            hi = self.size - 1
-            new = pos + (1 if rng.random_sample() < 0.5 else -1)
-            if new < 0 or new > hi:
-                new = 2 * pos - new
-            return float(min(max(new, 0), hi))
-        new = pos + (0.01 if rng.random_sample() < 0.5 else -0.01)
+            return self._grid_step(pos, 1, rng)
+        return self._unit_step(pos, 0.01, rng)
+
+    def _other(self, pos: float, rng: np.random.RandomState) -> float:
+        """Another value of a text list."""
+        assert self.size is not None
+        return float((int(pos) + rng.randint(1, self.size)) % self.size)
+
+    def _grid_step(self, pos: float, mag: int, rng: np.random.RandomState) -> float:
+        """``mag`` grid steps up or down (even odds), reflected at an end."""
+        assert self.size is not None
+        hi = self.size - 1
+        new = pos + (mag if rng.random_sample() < 0.5 else -mag)
+        if new < 0 or new > hi:
+            new = 2 * pos - new  # the other direction
+        return float(min(max(new, 0), hi))
+
+    @staticmethod
+    def _unit_step(pos: float, step: float, rng: np.random.RandomState) -> float:
+        """A step of ``step`` up or down (even odds) on [0, 1], reflected at an end."""
+        new = pos + (step if rng.random_sample() < 0.5 else -step)
         if new < 0.0 or new > 1.0:
             new = 2 * pos - new
         return min(max(new, 0.0), 1.0)
@@ -332,7 +338,6 @@ def _sampler_class() -> type:
             self._key: tuple[Any, ...] | None = None
             self._next = 0  # index of the first trial not yet in the archive (by number)
             self._weights: tuple[int, np.ndarray] | None = None
-            self._from_beyond = False  # whether the last parent was past a limit
 
         # -- optuna's sampler interface --------------------------------------------
         def reseed_rng(self) -> None:
@@ -420,19 +425,18 @@ def _sampler_class() -> type:
             self._weights = (a.version, w)
             return w
 
-        def _parent(self, a: _Archive) -> tuple[float, ...]:
+        def _parent(self, a: _Archive) -> tuple[tuple[float, ...], bool]:
+            """A parent, and whether it is a design past a limit."""
             rng = self._rng
-            self._from_beyond = False
             if a.beyond_x and rng.random_sample() < self._p["p_beyond"]:
                 w = 1.0 / (a.beyond_f[:, -1] + self._p["beyond_scale"]) ** 2
-                self._from_beyond = True
-                return a.beyond_x[int(rng.choice(len(w), p=w / w.sum()))]
+                return a.beyond_x[int(rng.choice(len(w), p=w / w.sum()))], True
             if not a.front_x:
-                return a.least[rng.randint(len(a.least))][1]
+                return a.least[rng.randint(len(a.least))][1], False
             if rng.random_sample() < self._p["p_uniform_parent"]:
-                return a.front_x[rng.randint(len(a.front_x))]
+                return a.front_x[rng.randint(len(a.front_x))], False
             w = self._parent_weights(a)
-            return a.front_x[int(rng.choice(len(w), p=w))]
+            return a.front_x[int(rng.choice(len(w), p=w))], False
 
         def _propose(self, a: _Archive) -> tuple[float, ...]:
             rng, p = self._rng, self._p
@@ -440,8 +444,9 @@ def _sampler_class() -> type:
             movable = [j for j, d in enumerate(dims) if d.size != 1]
             if (a.front_x or a.least) and rng.random_sample() >= p["p_random"]:
                 for _ in range(_ATTEMPTS):
-                    x = list(self._parent(a))
-                    if self._from_beyond and p["near_beyond"] and movable:
+                    parent, beyond = self._parent(a)
+                    x = list(parent)
+                    if beyond and p["near_beyond"] and movable:
                         j = movable[rng.randint(len(movable))]
                         x[j] = dims[j].near(x[j], rng)
                         cand = tuple(x)
