@@ -446,26 +446,23 @@ def _sampler_class() -> type:
                 for _ in range(_ATTEMPTS):
                     parent, beyond = self._parent(a)
                     x = list(parent)
-                    if beyond and p["near_beyond"] and movable:
+                    if beyond and p["near_beyond"] and movable:  # the repair: one step
                         j = movable[rng.randint(len(movable))]
                         x[j] = dims[j].near(x[j], rng)
-                        cand = tuple(x)
-                        if cand not in a.asked:
-                            return cand
-                        continue
-                    if len(a.front_x) > 1 and rng.random_sample() < p["p_crossover"]:
-                        other = a.front_x[rng.randint(len(a.front_x))]
-                        x = [
-                            u if rng.random_sample() < 0.5 else v
-                            for u, v in zip(x, other, strict=True)
-                        ]
-                    if movable:
-                        k = 2 if rng.random_sample() < p["p_two"] and len(movable) > 1 else 1
-                        for j in rng.choice(movable, size=k, replace=False):
-                            if p["p_near"] and rng.random_sample() < p["p_near"]:
-                                x[j] = dims[j].near(x[j], rng)
-                            else:
-                                x[j] = dims[j].move(x[j], rng, p["p_boundary"])
+                    else:
+                        if len(a.front_x) > 1 and rng.random_sample() < p["p_crossover"]:
+                            other = a.front_x[rng.randint(len(a.front_x))]
+                            x = [
+                                u if rng.random_sample() < 0.5 else v
+                                for u, v in zip(x, other, strict=True)
+                            ]
+                        if movable:
+                            k = 2 if rng.random_sample() < p["p_two"] and len(movable) > 1 else 1
+                            for j in rng.choice(movable, size=k, replace=False):
+                                if p["p_near"] and rng.random_sample() < p["p_near"]:
+                                    x[j] = dims[j].near(x[j], rng)
+                                else:
+                                    x[j] = dims[j].move(x[j], rng, p["p_boundary"])
                     cand = tuple(x)
                     if cand not in a.asked:
                         return cand
