@@ -135,8 +135,9 @@ STUDY_END_TO_END = [
     ),
     new_markdown_cell(
         "## Run a small study\n\n"
-        "300 trials of the study's sampler, dse's Pareto local search (the file asks for 2,000; "
-        "a few seconds here). With `out=` the "
+        "300 trials of the study's sampler, dse's Pareto local search, whose first 200 trials are "
+        "mostly proposed from Gaussian-process models (the file asks for 2,000; "
+        "about 30 s here). With `out=` the "
         "trials go to a journal file `OUT/study.journal`: calling `run_study` again with more "
         "trials resumes the study, and `optuna-dashboard OUT/study.journal` browses it. "
         "`progress=True` (the default) shows a bar with the ETA and the best values so far."
@@ -209,7 +210,7 @@ STUDY_END_TO_END = [
         "GB/s: the table's last two columns say which, for this run. But HBM2 and HBM2E are capped "
         "at 4 stacks by the scenario (`memory_count_max`) while the study searches 1-16 units for "
         "every memory: 12 of those 16 values break the cap before the model is asked (the table's "
-        "`most_broken`), so the search spends many HBM trials on designs that cannot be built. A range "
+        "`most_broken`), so the search spends some of its HBM trials on designs that cannot be built. A range "
         "per memory fixes that: in the study file, `[space.when.memory.hbm2e]` with `memory_count = "
         "{ low = 1, high = 4, step = 1 }` (and the same for HBM2) replaces the 1-16 range when the "
         "memory is HBM (docs: The study file). The same 300 trials, with that change:"
@@ -237,7 +238,8 @@ STUDY_END_TO_END = [
         "In the scaled objectives `z` every Pareto design is a point of the unit cube; `to_ideal` "
         "is its distance to the ideal corner, the quantity the knee minimises. Its nearest "
         "neighbours on the front are the designs one would otherwise pick: each buys something "
-        "(a better value of one objective) with something else, and ends further from the ideal."
+        "(a better value of one objective, at times by less than 0.05 %, which the lines below "
+        "print as 'gains nothing') with something else, and ends further from the ideal."
     ),
     new_code_cell(
         "sign = np.array([1.0 if objectives[m] == 'minimize' else -1.0 for m in names])\n"
@@ -268,8 +270,8 @@ STUDY_END_TO_END = [
     ),
     new_markdown_cell(
         "## Why the knee wins (2): what it gives up against the best design of each objective\n\n"
-        "Each extreme of the front is the best design for one objective and pays for it in the "
-        "others. The knee is judged by how much of each best value it keeps and how much cheaper "
+        "Each extreme of the front is the best design for one objective and pays for it in at "
+        "least one of the others. The knee is judged by how much of each best value it keeps and how much cheaper "
         "it is in the other objectives."
     ),
     new_code_cell(

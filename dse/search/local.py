@@ -1,4 +1,4 @@
-"""Pareto local search: the ``local`` sampler.
+"""Pareto local search with a surrogate-guided start: the ``local`` sampler.
 
 A multi-objective local search over the study's space, written as an optuna sampler. It
 keeps the archive of feasible non-dominated trials and proposes each new design as a
@@ -35,7 +35,12 @@ small change of one of them:
   conditional range's position, ``dse.search.conditional``, is continuous, so two
   positions may map to the same value.)
 
-The first ``n_startup_trials`` trials are random (optuna's ``RandomSampler``). Nothing but
+The first ``n_startup_trials`` trials are random (optuna's ``RandomSampler``). Then, until
+``surrogate_trials`` trials are complete, six of every eight trials come from Gaussian-process
+models of the objectives and constraints (:mod:`dse.search.surrogate`: the candidates near
+the front and across the space with the largest optimistic hypervolume gain times
+probability of feasibility) and the other ``surrogate_local`` from the moves above; after
+that, the moves alone. Nothing but
 the trials and the sampler's own random state decides a proposal, so a resumed study
 continues as the uninterrupted run (``dse.search.run``). The choice of this sampler as
 the default and its measured hypervolume against exact fronts are in ``docs/search.md``
@@ -64,6 +69,12 @@ _ATTEMPTS = 100
 _MIN_STEP = 1e-3
 #: parents while no trial is feasible: this many least-violating trials
 _LEAST_VIOLATING = 5
+#: trials per round of the surrogate (dse run asks 8 at a time): of the trials numbered
+#: 8 i ... 8 i + 7 the last ``surrogate_local`` are local moves
+_ROUND = 8
+#: random designs, and random two-key moves of front members, among the surrogate's
+#: candidates each round
+_SURROGATE_RANDOM = 2000
 
 
 class _Dim:
@@ -181,6 +192,9 @@ class _Archive:
         # beyond a constraint that a move may bring back inside it
         self.beyond_x: list[tuple[float, ...]] = []
         self.beyond_f = np.empty((0, len(signs) + 1))
+        # every complete trial while the surrogate proposes: positions, minimised values,
+        # constraint values
+        self.data: list[tuple[tuple[float, ...], np.ndarray, tuple[float, ...]]] = []
 
     def positions(self, params: dict[str, Any]) -> tuple[float, ...] | None:
         try:
@@ -237,6 +251,9 @@ def local_search_sampler(
     beyond_scale: float = 0.3,
     p_near: float = 0.3,
     near_beyond: bool = True,
+    surrogate_trials: int = 200,
+    surrogate_local: int = 2,
+    surrogate_kappa: float = 1.0,
 ) -> Any:
     """The ``local`` sampler: Pareto local search (see the module docstring).
 
@@ -267,6 +284,16 @@ def local_search_sampler(
         nearest it, back inside the limit where one step is enough. ``p_near`` 0.3 and
         ``near_beyond`` were chosen on seeds 0-4 of the five benchmark studies and
         confirmed on seeds 5-9 (``docs/search.md``).
+    surrogate_trials : int
+        Until this many trials are complete, proposals come from Gaussian-process models
+        of the objectives and constraints (:mod:`dse.search.surrogate`) instead of moves
+        (0: never).
+    surrogate_local : int
+        Of each round of 8 trials in that phase, this many (the last, by trial number)
+        are local moves all the same (0 to 8).
+    surrogate_kappa : float
+        Optimism of the surrogate: standard deviations subtracted from the predicted
+        objectives before their hypervolume gain is scored (>= 0).
 
     Returns
     -------
@@ -306,8 +333,34 @@ def local_search_sampler(
             f"sampler local: near_beyond must be true or false, got {near_beyond!r}"
         )
     params["near_beyond"] = float(near_beyond)
+    for key, value, top in (
+        ("surrogate_trials", surrogate_trials, None),
+        ("surrogate_local", surrogate_local, _ROUND),
+    ):
+        if (
+            not isinstance(value, int)
+            or isinstance(value, bool)
+            or value < 0
+            or (top is not None and value > top)
+        ):
+            span = f"from 0 to {top}" if top is not None else ">= 0"
+            raise DseInputError(f"sampler local: {key} must be an integer {span}, got {value!r}")
+    if (
+        not isinstance(surrogate_kappa, (int, float))
+        or isinstance(surrogate_kappa, bool)
+        or not math.isfinite(surrogate_kappa)
+        or surrogate_kappa < 0.0
+    ):
+        raise DseInputError(
+            f"sampler local: surrogate_kappa must be a number >= 0, got {surrogate_kappa!r}"
+        )
+    surrogate = {
+        "trials": surrogate_trials,
+        "local": surrogate_local,
+        "kappa": float(surrogate_kappa),
+    }
     cls = _sampler_class()
-    return cls(seed, constraints_func, n_startup_trials, params)
+    return cls(seed, constraints_func, n_startup_trials, params, surrogate)
 
 
 def _sampler_class() -> type:
@@ -325,6 +378,7 @@ def _sampler_class() -> type:
             constraints_func: Callable[[Any], Sequence[float]] | None,
             n_startup_trials: int,
             probs: dict[str, float],
+            surrogate: dict[str, Any],
         ) -> None:
             # the startup sampler and the search draw from streams of their own
             self._rng = np.random.RandomState(None if seed is None else (seed + 7919) % 2**32)
@@ -338,6 +392,8 @@ def _sampler_class() -> type:
             self._key: tuple[Any, ...] | None = None
             self._next = 0  # index of the first trial not yet in the archive (by number)
             self._weights: tuple[int, np.ndarray] | None = None
+            self._surrogate = surrogate
+            self._batch: tuple[int, list[tuple[float, ...]]] | None = None
 
         # -- optuna's sampler interface --------------------------------------------
         def reseed_rng(self) -> None:
@@ -362,7 +418,7 @@ def _sampler_class() -> type:
             else:
                 return {}
             archive = self._update(study, trials, search_space)
-            x = self._propose(archive)
+            x = self._surrogate_design(archive, trial.number) or self._propose(archive)
             archive.asked.add(x)
             return {n: d.value(p) for n, d, p in zip(archive.names, archive.dims, x, strict=True)}
 
@@ -378,11 +434,11 @@ def _sampler_class() -> type:
                 )
 
         # -- the search ------------------------------------------------------------------
-        def _violation(self, t: Any) -> float:
+        def _constraint_values(self, t: Any) -> tuple[float, ...]:
             cons = t.system_attrs.get(optuna_private.CONSTRAINTS_ATTR)
             if cons is None:
                 cons = self._constraints.get(t.number, ())
-            return float(sum(max(float(c), 0.0) for c in cons))
+            return tuple(float(c) for c in cons)
 
         def _update(self, study: Any, trials: list[Any], space: dict[str, Any]) -> _Archive:
             names = sorted(space)
@@ -390,7 +446,7 @@ def _sampler_class() -> type:
             if self._archive is None or key != self._key:
                 signs = np.array([1.0 if d.name == "MINIMIZE" else -1.0 for d in study.directions])
                 self._archive = _Archive(names, [_Dim(space[n]) for n in names], signs)
-                self._key, self._next, self._weights = key, 0, None
+                self._key, self._next, self._weights, self._batch = key, 0, None, None
             a = self._archive
             i = self._next
             while i < len(trials):  # every finished trial enters once, in number order
@@ -401,7 +457,11 @@ def _sampler_class() -> type:
                 if x is not None:
                     a.asked.add(x)
                     if t.state == TrialState.COMPLETE and t.values is not None:
-                        a.add(x, t.values, self._violation(t))
+                        cons = self._constraint_values(t)
+                        a.add(x, t.values, float(sum(max(c, 0.0) for c in cons)))
+                        if len(a.data) < self._surrogate["trials"]:
+                            f = np.asarray(t.values, dtype=float) * a.signs
+                            a.data.append((x, f, cons))
                 i += 1
             self._next = i
             for t in trials[i:]:  # asked, not finished: not asked again
@@ -409,6 +469,39 @@ def _sampler_class() -> type:
                 if x is not None:
                     a.asked.add(x)
             return a
+
+        def _surrogate_design(self, a: _Archive, number: int) -> tuple[float, ...] | None:
+            """The next design of the surrogate's batch, while it proposes (``None``: a
+            local move instead). A batch is chosen once per set of finished trials."""
+            sur = self._surrogate
+            n = len(a.data)
+            if n >= sur["trials"] or number % _ROUND >= _ROUND - sur["local"]:
+                return None
+            if self._batch is None or self._batch[0] != n:
+                from dse.search.surrogate import propose_batch
+
+                m, k = len(a.signs), len(a.data[0][2]) if a.data else 0
+                self._batch = (
+                    n,
+                    propose_batch(
+                        a.dims,
+                        np.array([d[0] for d in a.data], dtype=float).reshape(n, len(a.dims)),
+                        np.array([d[1] for d in a.data], dtype=float).reshape(n, m),
+                        np.array([d[2] for d in a.data], dtype=float).reshape(n, k),
+                        a.front_x,
+                        a.front_f,
+                        a.beyond_x,
+                        a.asked,
+                        self._rng,
+                        size=_ROUND - sur["local"],
+                        kappa=sur["kappa"],
+                        n_random=_SURROGATE_RANDOM,
+                    ),
+                )
+            for x in self._batch[1]:
+                if x not in a.asked:
+                    return x
+            return None
 
         def _parent_weights(self, a: _Archive) -> np.ndarray:
             if self._weights is not None and self._weights[0] == a.version:

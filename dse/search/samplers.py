@@ -80,8 +80,8 @@ def make_sampler(
     Parameters
     ----------
     name : str
-        ``"local"`` (the default of studies: Pareto local search,
-        :func:`dse.search.local.local_search_sampler`), ``"nsga2"``
+        ``"local"`` (the default of studies: Pareto local search with a
+        surrogate-guided start, :func:`dse.search.local.local_search_sampler`), ``"nsga2"``
         (:data:`DEFAULT_NSGA2_OPTIONS`), ``"tpe"`` (multivariate, constant liar for
         batches), ``"gp"`` or ``"random"``.
     seed : int or None

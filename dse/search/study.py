@@ -89,8 +89,9 @@ __all__ = [
 SAMPLERS = ("local", "nsga2", "tpe", "gp", "random")
 
 
-#: the sampler of a study whose file names none: the Pareto local search, which has the
-#: best worst case over the project's studies at 200 to 3,000 trials
+#: the sampler of a study whose file names none: the Pareto local search with its
+#: surrogate-guided start, which has the best worst case over the project's studies at
+#: 100 to 1,000 trials
 #: (benchmarks/search_quality.py; docs/search.md "Search quality and speed")
 DEFAULT_SAMPLER = "local"
 
