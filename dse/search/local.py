@@ -317,15 +317,7 @@ def local_search_sampler(
     for key, p in probs.items():
         if not isinstance(p, (int, float)) or isinstance(p, bool) or not 0.0 <= p <= 1.0:
             raise DseInputError(f"sampler local: {key} must be a number from 0 to 1, got {p!r}")
-    if (
-        not isinstance(beyond_scale, (int, float))
-        or isinstance(beyond_scale, bool)
-        or not math.isfinite(beyond_scale)
-        or beyond_scale <= 0.0
-    ):
-        raise DseInputError(
-            f"sampler local: beyond_scale must be a number > 0, got {beyond_scale!r}"
-        )
+    _check_number("beyond_scale", beyond_scale, zero_allowed=False)
     params = {k: float(v) for k, v in probs.items()}
     params["beyond_scale"] = float(beyond_scale)
     if not isinstance(near_beyond, bool):
@@ -345,15 +337,7 @@ def local_search_sampler(
         ):
             span = f"from 0 to {top}" if top is not None else ">= 0"
             raise DseInputError(f"sampler local: {key} must be an integer {span}, got {value!r}")
-    if (
-        not isinstance(surrogate_kappa, (int, float))
-        or isinstance(surrogate_kappa, bool)
-        or not math.isfinite(surrogate_kappa)
-        or surrogate_kappa < 0.0
-    ):
-        raise DseInputError(
-            f"sampler local: surrogate_kappa must be a number >= 0, got {surrogate_kappa!r}"
-        )
+    _check_number("surrogate_kappa", surrogate_kappa, zero_allowed=True)
     surrogate = {
         "trials": surrogate_trials,
         "local": surrogate_local,
@@ -361,6 +345,21 @@ def local_search_sampler(
     }
     cls = _sampler_class()
     return cls(seed, constraints_func, n_startup_trials, params, surrogate)
+
+
+def _check_number(key: str, value: Any, *, zero_allowed: bool) -> None:
+    """A finite number > 0 (>= 0 when ``zero_allowed``), else one error line."""
+    from dse.errors import DseInputError
+
+    if (
+        not isinstance(value, (int, float))
+        or isinstance(value, bool)
+        or not math.isfinite(value)
+        or value < 0.0
+        or (value == 0.0 and not zero_allowed)
+    ):
+        bound = ">= 0" if zero_allowed else "> 0"
+        raise DseInputError(f"sampler local: {key} must be a number {bound}, got {value!r}")
 
 
 def _sampler_class() -> type:

@@ -97,7 +97,6 @@ class GaussianProcess:
             options={"maxiter": _MAXITER},
         )
         self.theta = np.asarray(res.x, dtype=float)
-        d = self.x.shape[1]
         self.scale = np.exp(self.theta[:d])
         self.signal, self.noise = math.exp(self.theta[d]), math.exp(self.theta[d + 1])
         k = _matern52(self.x, self.x, self.scale, self.signal)
