@@ -47,6 +47,7 @@ METRICS: dict[str, MetricSpec] = {
         MetricSpec("embodied_co2_kg", "kgCO2", "manufacturing carbon of one good part (ACT): dies (fab energy x fab grid, gases, materials per area, over yield), memory (per GB; HBM stacking), packaging per IC and interposer", "min", False),
         MetricSpec("memory_bandwidth_gbps", "GB/s", "off-chip memory bandwidth", "max", False),
         MetricSpec("memory_capacity_gb", "GB", "off-chip memory capacity", "max", False),
+        MetricSpec("memory_edge_fraction", "fraction", "die edge the memory PHYs need / the edge they may use (HBM: the fullest long edge; board memories: the perimeter less the host interface); above 1 is the beachfront violation, 0 without off-chip memory", "min", False),
         MetricSpec("idle_power_w", "W", "module power with a context loaded and no work (lowest DVFS clock, interfaces, memory background, leakage)", "min", False),
         # with a workload
         MetricSpec("latency_s", "s", "time of one workload step", "min"),
@@ -124,6 +125,7 @@ def column_name(key: str) -> str:
 #: units of the constraint columns (value <= 0: satisfied; see dse.search.constraint_matrix)
 _CONSTRAINT_UNITS = {
     "model": "violations",
+    "beachfront": "fraction of edge",
     "export_class": "flag",
     "memory_count_max": "fraction of cap",
 }

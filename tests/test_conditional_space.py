@@ -161,7 +161,7 @@ def test_300_trials_give_hbm2e_a_fair_share(tmp_path, sampler, gain):
     """Issue 17: with one memory_count range for both memories, few HBM2E designs were
     feasible (the 4-stack cap); per-memory ranges give it a fair share. Measured (seed 0,
     docs/study-file.md): NSGA-II 7 -> 124 feasible HBM2E designs, the local search
-    131 -> 169 (51 -> 98 without its surrogate's start, which learns the cap from the
+    127 -> 195 (56 -> 120 without its surrogate's start, which learns the cap from the
     constraint values and so already finds many HBM2E designs with the shared range)."""
     cond = run_study(STUDY, trials=300, progress=False, sampler=sampler).designs
     shared = run_study(_shared_range(tmp_path), trials=300, progress=False, sampler=sampler).designs

@@ -60,6 +60,54 @@ def test_memory_sites_grow_with_the_die(a1, a2, unit, stacked, edges):
     assert f(lo) <= f(hi)
 
 
+
+@settings(max_examples=300, deadline=None)
+@given(
+    a=st.floats(20, 1200), unit=st.one_of(st.just(0.0), st.floats(0.5, 12.0)), units=st.integers(0, 24),
+    stacked=st.booleans(), edges=st.sampled_from([0, 1, 2, 3, 4]), host=st.floats(0.0, 20.0),
+)  # fmt: skip
+def test_edge_fraction_is_the_graded_beachfront(a, unit, units, stacked, edges, host):
+    # the search's graded constraint: the PHYs fit (memory_sites) exactly when the edge
+    # they need is at most the edge they may use
+    sites = area.memory_sites(a, C["die_aspect_max"], stacked, edges, host, unit)
+    frac = area.memory_edge_fraction(a, C["die_aspect_max"], stacked, edges, host, unit, units)
+    assert frac >= 0.0
+    if units == 0 or unit == 0.0:
+        assert frac == 0.0
+    else:
+        assert (frac <= 1.0) == (units <= sites)
+        # more PHYs need more edge, a larger die gives more
+        assert area.memory_edge_fraction(a, C["die_aspect_max"], stacked, edges, host, unit, units + 1) >= frac
+        assert area.memory_edge_fraction(a * 1.1, C["die_aspect_max"], stacked, edges, host, unit, units) <= frac
+
+
+def test_search_sees_how_far_a_design_is_past_the_beachfront(tmp_path):
+    from dse.search import evaluate_designs
+    from dse.search.study import load_study
+
+    study = tmp_path / "edge.toml"
+    study.write_text(
+        '[study]\nname = "edge"\nworkload = "llm-decode:llama-3-8b:batch=16,context=2048"\n'
+        '[study.objectives]\ntokens_per_s = "maximize"\n'
+        '[fixed]\nnode = "tsmc-n7"\nmacs_per_core = 1024\nclock_ghz = 1.0\nsram_mb = 64\n'
+        'memory = "hbm3"\ntdp_w = 400\ncooling = "air"\n[space]\ncores = [32, 64, 128]\nmemory_count = [4, 8]\n'
+    )
+    cfg = load_study(study)
+    grid = pd.DataFrame([{"cores": c, "memory_count": m} for c in (32, 64, 128) for m in (4, 8)])
+    out = evaluate_designs(cfg, grid)
+    edge = out["constraint_beachfront"].to_numpy()
+    bad = out["violations"].str.contains("beachfront").to_numpy()
+    assert bad.any() and (~bad).any()
+    assert ((edge > 0) == bad).all()
+    assert np.allclose(edge, out["memory_edge_fraction"] - 1.0)
+    # its own column: the model's count leaves it out
+    only_edge = bad & ~out["model_feasible"].to_numpy() & (out["violations"] == "beachfront").to_numpy()
+    assert (out.loc[only_edge, "constraint_model"] == 0).all()
+    assert not out.loc[bad, "feasible"].any()
+    # 8 stacks on fewer cores: the smaller die is further from fitting them
+    eight = out[out.memory_count == 8].sort_values("cores")
+    assert np.all(np.diff(eight["constraint_beachfront"].to_numpy()) < 0)
+
 def test_one_die_and_two_use_the_same_package_model(h100):
     # the single-die path is the package model of the multi-die one: no separate price
     # per HBM stack, the same interposer, assembly, KGD test and bonding yield

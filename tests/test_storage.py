@@ -244,3 +244,26 @@ def test_a_stale_symlink_lock_is_removed_on_resume(study, tmp_path):
         res = run_study(cfg, trials=20, out=tmp_path, progress=False)
     assert len(res.designs) == 20 and not os.path.lexists(str(journal) + ".lock")
     assert len(_trials(journal)) == 20
+
+
+def test_a_study_stored_with_other_constraint_values_is_not_resumed(tmp_path):
+    # a study stored by an earlier dse carries fewer constraint values per trial (before
+    # the graded beachfront): resuming it would mix them, so it stops with one line
+    import optuna
+
+    from dse.errors import DseInputError
+    from dse.search import run_study
+    from dse.search.study import load_study
+
+    p = tmp_path / "s.toml"
+    p.write_text(textwrap.dedent(STUDY))
+    cfg = load_study(p)
+    run_study(cfg, trials=8, out=tmp_path / "out", progress=False)
+    storage = optuna.storages.JournalStorage(
+        optuna.storages.journal.JournalFileBackend(str(tmp_path / "out" / "study.journal"))
+    )
+    study = optuna.load_study(study_name=cfg.name, storage=storage)
+    old = [n for n in cfg.constraint_names if n != "beachfront"]
+    study.set_user_attr("dse:constraint_names", old)
+    with pytest.raises(DseInputError, match="stored by an earlier dse whose trials carry"):
+        run_study(cfg, trials=16, out=tmp_path / "out", progress=False)

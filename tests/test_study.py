@@ -67,7 +67,7 @@ def test_good_study(tmp_path):
     assert s.space["cores"].grid_values().tolist() == [16, 32, 48, 64]
     assert s.n_grid == 2 * 4 * 2 * 2 * 3
     assert s.fixed["cooling"] == "air" and s.fixed["tdp_w"] == 300.0
-    assert s.constraint_names == ["model", "max_die_area_mm2", "max_power_w"]
+    assert s.constraint_names == ["model", "beachfront", "max_die_area_mm2", "max_power_w"]
     assert s.bounds == [
         ("max_die_area_mm2", "max", "die_area_mm2", 800.0),
         ("max_power_w", "max", "power_w", 300.0),

@@ -12,7 +12,7 @@ from optuna.distributions import CategoricalDistribution, IntDistribution
 from dse.errors import DseInputError
 from dse.search import make_sampler
 from dse.search.local import _Dim
-from dse.search.surrogate import GaussianProcess, encode, propose_batch
+from dse.search.surrogate import GaussianProcess, Models, encode, propose_batch, screen
 
 
 def _smooth(x: np.ndarray) -> np.ndarray:
@@ -83,9 +83,10 @@ def _toy(n: int, seed: int):
 def test_a_batch_is_new_distinct_and_mostly_feasible():
     dims, p, f, c, front_x, front_f, rng = _toy(40, 0)
     asked = {tuple(r) for r in p}
-    batch = propose_batch(
+    batch, models = propose_batch(
         dims, p, f, c, front_x, front_f, [], asked, rng, size=6, kappa=1.0, n_random=200
     )
+    assert models is not None
     assert len(batch) == 6 and len(set(batch)) == 6
     assert not set(batch) & asked
     # the constraint is linear in the keys: the surrogate learns it from 40 designs and
@@ -99,7 +100,7 @@ def test_the_surrogate_finds_the_limit_line_faster_than_random():
     dims, p, f, c, front_x, front_f, rng = _toy(20, 3)
     asked = {tuple(r) for r in p}
     for _ in range(5):  # five rounds of 6 designs, each told before the next round
-        batch = propose_batch(
+        batch, _ = propose_batch(
             dims, p, f, c, front_x, front_f, [], asked, rng, size=6, kappa=1.0, n_random=200
         )
         for x in batch:
@@ -111,6 +112,21 @@ def test_the_surrogate_finds_the_limit_line_faster_than_random():
     # 30 asked designs; the line holds 21 of the 441, so random designs would put ~1.4
     # on it
     assert len(on_line) >= 10
+
+
+def test_screening_picks_the_move_the_models_expect_on_the_limit():
+    # after its first trials the sampler keeps their models and takes, of a few candidate
+    # moves, the one of the largest optimistic gain times probability of feasibility
+    dims, p, f, c, front_x, front_f, _ = _toy(40, 0)
+    models = Models(dims, p, f, c)
+    _, _, feasible = models.predict(np.array([[5.0, 5.0], [14.0, 14.0]]))
+    assert feasible[0] > 0.9 and feasible[1] < 0.1  # 10 and 28 against the limit 20
+    on_line = next(
+        (x, y) for x in range(21) for y in range(21) if x + y == 20 and (x, y) not in front_x
+    )
+    cands = [(2.0, 3.0), (14.0, 14.0), tuple(map(float, on_line)), (20.0, 20.0)]
+    # dominated, past the limit, on the limit (a front point not found yet), far past it
+    assert screen(models, cands, front_f, kappa=1.0) == 2
 
 
 def test_surrogate_options_are_checked():
@@ -126,6 +142,8 @@ def test_surrogate_options_are_checked():
         ("surrogate_local", True, "surrogate_local must be an integer from 0 to 8"),
         ("surrogate_kappa", -1.0, "surrogate_kappa must be a number >= 0"),
         ("surrogate_kappa", float("inf"), "surrogate_kappa must be a number >= 0"),
+        ("surrogate_screen", 0, "surrogate_screen must be an integer >= 1"),
+        ("surrogate_screen", 2.0, "surrogate_screen must be an integer >= 1"),
     ):
         with pytest.raises(DseInputError, match=msg):
             make_sampler("local", seed=0, options={key: bad})

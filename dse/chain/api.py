@@ -85,6 +85,7 @@ class Metrics:
     embodied_co2_kg: float
     memory_bandwidth_gbps: float
     memory_capacity_gb: float
+    memory_edge_fraction: float
     idle_power_w: float | None = None
     latency_s: float | None = None
     throughput_per_s: float | None = None

@@ -131,9 +131,12 @@ def _cost(d, tech: Technology, c: ModelConstants, geo: Geometry, mem: MemorySyst
         die_mm2, c["die_aspect_max"], stacked, d2d_edges, c["host_io_edge_mm"], md["phy_edge_mm_per_unit"][mi]
     )  # fmt: skip
     beachfront_bad = (mem_count > 0) & (geo.phys_per_die > sites)
+    edge_fraction = area.memory_edge_fraction(
+        die_mm2, c["die_aspect_max"], stacked, d2d_edges, c["host_io_edge_mm"], md["phy_edge_mm_per_unit"][mi], geo.phys_per_die
+    )  # fmt: skip
     reticle_bad = die_mm2 > nd["reticle_mm2"][ni]
     program = _program_cost(d, tech, c, mem, die_mm2, y, unit_cost, stacks, pc)
-    return Cost(dpw, y, die_cost, unit_cost, reticle_bad, package_bad, beachfront_bad, pc.oversize, *program)
+    return Cost(dpw, y, die_cost, unit_cost, reticle_bad, package_bad, beachfront_bad, edge_fraction, pc.oversize, *program)
 
 
 def _column(arrays: dict[str, np.ndarray], name: str, idx) -> np.ndarray:
@@ -276,6 +279,7 @@ def _design_metrics(d, c: ModelConstants, geo: Geometry, mem: MemorySystem, mone
         "export_class_code": export_control.export_class_code(tpp, pd_, c),
         "memory_bandwidth_gbps": mem.bandwidth_gbps,
         "memory_capacity_gb": mem.capacity_gb,
+        "memory_edge_fraction": money.memory_edge_fraction,
         "dies_per_wafer": money.dies_per_wafer,
         "yield": money.yield_fraction,
         "die_cost_usd": money.die_cost_usd,

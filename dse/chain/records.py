@@ -54,6 +54,7 @@ class Cost(NamedTuple):
     reticle_bad: np.ndarray
     package_bad: np.ndarray
     beachfront_bad: np.ndarray  # memory PHYs need more die edge than the die has
+    memory_edge_fraction: np.ndarray  # die edge the memory PHYs need / the edge they may use
     interposer_bad: np.ndarray  # the interposer beyond the largest one made
     nre_usd: np.ndarray  # this product's share of the die design's NRE
     test_cost_usd: np.ndarray  # wafer sort and final test per good part

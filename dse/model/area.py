@@ -337,6 +337,54 @@ def memory_sites(die_area_mm2, aspect_max, stacked, d2d_edges, host_io_edge_mm, 
     return np.where(has, np.where(stacked, hbm, board), np.inf)
 
 
+
+def memory_edge_fraction(
+    die_area_mm2, aspect_max, stacked, d2d_edges, host_io_edge_mm, edge_per_unit_mm, units
+):
+    """Die edge the memory PHYs need, as a fraction of the edge they may use [-].
+
+    The graded form of :func:`memory_sites`: ``units`` fit exactly when it is at most 1.
+    HBM: the PHYs of the fullest long edge (``units`` shared over the long edges left),
+    whole PHYs of ``edge_per_unit_mm`` each, against the long edge; board memories: all
+    PHYs against the perimeter left less the host interface. 0 without off-chip memory
+    (no units, or a PHY of no length); +inf when no edge is left for them.
+
+    Parameters
+    ----------
+    die_area_mm2 : numeric
+        Area of one die [mm2].
+    aspect_max : numeric
+        Largest long / short edge ratio of the die [-].
+    stacked : bool or array
+        Stacked memory (HBM), beside the long edges only, whole PHYs per edge.
+    d2d_edges : numeric
+        Edges given to die-to-die interfaces (short edges first) [count].
+    host_io_edge_mm : numeric
+        Edge kept for the host interface; board memories only [mm].
+    edge_per_unit_mm : numeric
+        Die edge one memory unit's PHY needs [mm].
+    units : numeric
+        Memory units (PHYs) of one die [count].
+
+    Returns
+    -------
+    numeric
+        Needed / available edge [-]; a search sees how far a design is from the limit.
+    """
+    long_mm, short_mm = die_edges_mm(die_area_mm2, aspect_max)
+    e = np.asarray(d2d_edges, dtype=float)
+    long_left = 2.0 - np.clip(e - 2.0, 0.0, 2.0)
+    short_left = 2.0 - np.clip(e, 0.0, 2.0)
+    unit = np.asarray(edge_per_unit_mm, dtype=float)
+    n = np.asarray(units, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_edge = np.ceil(n / long_left)  # inf with no long edge left
+        hbm = per_edge * unit / long_mm
+        avail = np.maximum(long_left * long_mm + short_left * short_mm - host_io_edge_mm, 0.0)
+        board = n * unit / avail
+    frac = np.where(stacked, hbm, board)
+    return np.where((n > 0) & (unit > 0.0), frac, 0.0)
+
 #: transistors per bit of a single-port SRAM array (the 6T cell) and of a register file
 #: (an 8T 1R1W cell, the smallest multi-ported cell; Weste & Harris, CMOS VLSI Design,
 #: 4th ed., ch. 12). Periphery (decoders, sense amplifiers) is not counted: a few % of a

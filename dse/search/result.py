@@ -157,7 +157,10 @@ def constraint_matrix(
 
     Notes
     -----
-    ``model``: number of the model's violations (``;``-separated in ``violations``);
+    ``model``: number of the model's violations (``;``-separated in ``violations``)
+    other than the beachfront; ``beachfront``: ``memory_edge_fraction`` - 1, the die edge
+    the memory PHYs need beyond the edge they may use (graded, so a search sees how far
+    a design is from fitting its memory: 1 / 0 from the text when the column is absent);
     ``max_<m>``: (m - limit) / |limit|; ``min_<m>``: (limit - m) / |limit| (a limit of 0
     uses the difference); a NaN metric counts as 1. ``export_class``: 0 allowed, 1 not.
     ``memory_count_max``: (count - cap) / max(cap, 1) for a capped memory, else 0.
@@ -171,6 +174,7 @@ def constraint_matrix(
             dtype=bool
         )
     model = np.zeros(n)
+    edge_bad = np.zeros(n, dtype=bool)
     bad = np.flatnonzero(~model_ok)
     if bad.size:
         text = (
@@ -178,8 +182,18 @@ def constraint_matrix(
             if "violations" in out
             else [""] * bad.size
         )
-        model[bad] = [max(1.0, float(str(t).count(";") + 1)) for t in text]
+        for i, t in zip(bad.tolist(), text, strict=True):
+            names = [v for v in str(t).split(";") if v]
+            others = [v for v in names if v != "beachfront"]  # it has its own column
+            edge_bad[i] = len(others) < len(names)
+            model[i] = len(others) if others or edge_bad[i] else 1.0  # unnamed: once
     cols.append(model)
+    edge = (
+        out["memory_edge_fraction"].to_numpy(dtype=float) - 1.0
+        if "memory_edge_fraction" in out
+        else np.full(n, np.nan)
+    )
+    cols.append(np.where(np.isnan(edge), np.where(edge_bad, 1.0, 0.0), edge))
     for _key, kind, metric, limit in study.bounds:
         x = out[metric].to_numpy(dtype=float)
         scale = abs(limit) if limit != 0 else 1.0

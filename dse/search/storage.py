@@ -246,6 +246,13 @@ class _Durable:
                     f"storage {self.spec} already holds a study '{config.name}' with a different "
                     "workload, objectives, space or constraints; use another --out or --storage"
                 )
+            names_then = study.user_attrs.get("dse:constraint_names")
+            if names_then is not None and list(names_then) != config.constraint_names:
+                raise DseInputError(
+                    f"storage {self.spec}: study '{config.name}' was stored by an earlier dse "
+                    f"whose trials carry the constraint values {', '.join(map(str, names_then))}, "
+                    f"not {', '.join(config.constraint_names)}; use another --out or --storage"
+                )
         elif not create:
             raise DseInputError(f"storage {self.spec} holds no study '{config.name}'")
         else:

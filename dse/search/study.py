@@ -207,10 +207,11 @@ class StudyConfig:
         """Names of the values given to optuna's ``constraints_func`` (<= 0 feasible).
 
         ``model`` (count of the model's own violations: reticle, memory capacity,
-        thermal runaway, ...), then each ``max_`` / ``min_`` limit (relative excess),
+        thermal runaway, ...; the beachfront apart), ``beachfront`` (memory PHY edge
+        needed / available - 1), then each ``max_`` / ``min_`` limit (relative excess),
         ``export_class`` and ``memory_count_max`` when set (0 / 1 and relative excess).
         """
-        names = ["model"] + [b[0] for b in self.bounds]
+        names = ["model", "beachfront"] + [b[0] for b in self.bounds]
         if self.constraints.get("export_class"):
             names.append("export_class")
         if self.constraints.get("memory_count_max"):

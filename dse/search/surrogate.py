@@ -17,8 +17,9 @@ Gaussian process: constant mean, Matérn-5/2 kernel with one length scale per fe
 signal variance and noise variance by maximum marginal likelihood (L-BFGS-B from a fixed
 start, so that the same trials always give the same proposals and a resumed study
 continues as the uninterrupted one). Objectives of one sign are modelled as logarithms
-(throughput, cost and energy span orders of magnitude); a constraint's relative excess
-``c > 0`` as ``log(1 + c)``, its slack as is.
+(throughput, cost and energy span orders of magnitude); a constraint value as is (its
+slack, or its relative excess up to 3: a model of the logarithm put the limit of a cap
+such as 4 HBM2E stacks too far from the trials beyond it).
 
 References
 ----------
@@ -43,6 +44,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from scipy.linalg import cho_solve
 
 _SQRT5 = math.sqrt(5.0)
 #: bounds of the log length scales, log signal variance and log noise variance
@@ -59,6 +61,10 @@ _MAXITER = 60
 _REF = 1.5
 #: candidates whose exact hypervolume improvement is computed (by an upper bound)
 _EXACT_HVI = 300
+#: a constraint's excess (a fraction of its limit) modelled up to this: a design three
+#: times past a limit tells no more than one at three. Chosen against log(1 + excess) on
+#: the ten seeds of the benchmark studies (docs/search.md)
+_EXCESS_CAP = 3.0
 
 
 def _matern52(a: np.ndarray, b: np.ndarray, scale: np.ndarray, signal: float) -> np.ndarray:
@@ -85,7 +91,9 @@ class GaussianProcess:
         sd = float(y.std())
         self.sd = sd if sd > 0.0 else 1.0
         self.y = (y - self.mean) / self.sd
-        d = self.x.shape[1]
+        n, d = self.x.shape
+        diff = self.x[:, None, :] - self.x[None, :, :]
+        self._d2 = (diff * diff).reshape(n * n, d)  # squared differences per feature
         start = np.r_[np.zeros(d), 0.0, math.log(1e-3)]
         bounds = [_LOG_LENGTH] * d + [_LOG_SIGNAL, _LOG_NOISE]
         res = minimize(
@@ -102,32 +110,38 @@ class GaussianProcess:
         k = _matern52(self.x, self.x, self.scale, self.signal)
         k[np.diag_indices_from(k)] += self.noise + _JITTER
         self._chol = np.linalg.cholesky(k)
-        self._alpha = _cho_solve(self._chol, self.y)
+        self._alpha = cho_solve((self._chol, True), self.y)
 
     def neg_log_likelihood(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         """Negative log marginal likelihood (without the constant) and its gradient in
         the log hyperparameters (R&W eq. 5.8-5.9)."""
-        x, y = self.x, self.y
-        n, d = x.shape
-        scale = np.exp(theta[:d])
+        from scipy.linalg import lapack
+
+        y = self.y
+        n, d = self.x.shape
+        inv_l2 = np.exp(-2.0 * theta[:d])
         signal, noise = math.exp(theta[d]), math.exp(theta[d + 1])
-        diff2 = ((x[:, None, :] - x[None, :, :]) / scale) ** 2
-        r = np.sqrt(diff2.sum(-1))
+        r2 = (self._d2 @ inv_l2).reshape(n, n)
+        r = np.sqrt(r2)
         e = np.exp(-_SQRT5 * r)
-        k = signal * (1.0 + _SQRT5 * r + (5.0 / 3.0) * r * r) * e
+        k = signal * (1.0 + _SQRT5 * r + (5.0 / 3.0) * r2) * e
         kn = k.copy()
         kn[np.diag_indices(n)] += noise + _JITTER
         try:
             chol = np.linalg.cholesky(kn)
         except np.linalg.LinAlgError:
             return 1e10, np.zeros_like(theta)
-        alpha = _cho_solve(chol, y)
+        alpha = cho_solve((chol, True), y)
         nll = 0.5 * float(y @ alpha) + float(np.log(np.diag(chol)).sum())
-        w = np.outer(alpha, alpha) - _cho_solve(chol, np.eye(n))
+        inv, info = lapack.dpotri(chol, lower=1)  # K^-1 from its Cholesky factor
+        if info != 0:
+            return 1e10, np.zeros_like(theta)
+        inv = np.tril(inv) + np.tril(inv, -1).T
+        w = np.outer(alpha, alpha) - inv
         grad = np.empty_like(theta)
         # dk/dlog(l_j) = signal * 5/3 * (1 + sqrt5 r) e^(-sqrt5 r) * (dx_j / l_j)^2
         base = w * (signal * (5.0 / 3.0) * (1.0 + _SQRT5 * r) * e)
-        grad[:d] = -0.5 * np.einsum("ij,ijk->k", base, diff2)
+        grad[:d] = -0.5 * (base.reshape(-1) @ self._d2) * inv_l2
         grad[d] = -0.5 * float((w * k).sum())
         grad[d + 1] = -0.5 * float(np.trace(w)) * noise
         return nll, grad
@@ -141,12 +155,6 @@ class GaussianProcess:
         v = solve_triangular(self._chol, ks.T, lower=True)
         var = np.maximum(self.signal - (v * v).sum(0), 1e-12)
         return mean * self.sd + self.mean, np.sqrt(var) * self.sd
-
-
-def _cho_solve(chol: np.ndarray, b: np.ndarray) -> np.ndarray:
-    from scipy.linalg import solve_triangular
-
-    return solve_triangular(chol.T, solve_triangular(chol, b, lower=True), lower=False)
 
 
 def encode(dims: Sequence[Any], positions: np.ndarray) -> np.ndarray:
@@ -183,7 +191,10 @@ class _Transform:
 
 
 def _constraint_scale(c: np.ndarray) -> np.ndarray:
-    return np.where(c > 0, np.log1p(np.maximum(c, 0.0)), c)
+    """A constraint value as modelled: as is (linear in a count or an area, so the models
+    place the limit where a straight line through the trials puts it), an excess capped
+    at :data:`_EXCESS_CAP`."""
+    return np.minimum(c, _EXCESS_CAP)
 
 
 def _candidates(
@@ -217,12 +228,60 @@ def _candidates(
     return sorted(out - asked)
 
 
-def propose_batch(*args: Any, **kwargs: Any) -> list[tuple[float, ...]]:
+class Models:
+    """Gaussian processes of every objective and constraint of a set of trials.
+
+    Parameters
+    ----------
+    dims : sequence of ``dse.search.local._Dim``
+        The searched keys.
+    positions, values, constraints : numpy.ndarray
+        The trials: positions (n, keys), objective values made minimised (n, m; NaN or
+        inf where a design has none) and constraint values (n, k; <= 0 satisfied).
+        At least two trials with finite objectives.
+    """
+
+    def __init__(
+        self,
+        dims: Sequence[Any],
+        positions: np.ndarray,
+        values: np.ndarray,
+        constraints: np.ndarray,
+    ) -> None:
+        self.dims = dims
+        x = encode(dims, positions)
+        ok = np.isfinite(values).all(axis=1)
+        self.tf = _Transform(values[ok])
+        t = self.tf.forward(values[ok])
+        self.objectives = [GaussianProcess(x[ok], t[:, i]) for i in range(values.shape[1])]
+        cs = _constraint_scale(np.asarray(constraints, dtype=float))
+        self.constraints = [  # one value on every trial: nothing to learn
+            GaussianProcess(x, cs[:, j]) for j in range(cs.shape[1]) if np.ptp(cs[:, j]) > 0.0
+        ]
+
+    def predict(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Mean and standard deviation of the modelled objectives (n, m) and the
+        probability that every constraint holds (n,) at designs given as positions."""
+        from scipy.special import ndtr
+
+        xc = encode(self.dims, positions)
+        m = len(self.objectives)
+        mean, sd = np.empty((len(xc), m)), np.empty((len(xc), m))
+        for i, gp in enumerate(self.objectives):
+            mean[:, i], sd[:, i] = gp.predict(xc)
+        feasible = np.ones(len(xc))
+        for gp in self.constraints:
+            mu, s = gp.predict(xc)
+            feasible *= ndtr(-mu / s)
+        return mean, sd, feasible
+
+
+def propose_batch(*args: Any, **kwargs: Any) -> tuple[list[tuple[float, ...]], Models | None]:
     """Up to ``size`` designs by optimistic hypervolume improvement times the probability
-    of feasibility (:func:`_propose_batch`; module docstring), with the linear algebra on
-    one thread: its matrices (a few hundred rows) run several times slower when OpenBLAS
-    splits them over threads (2-core machine: the main study's 2,000 trials 77 s -> 44 s,
-    the same designs)."""
+    of feasibility (:func:`_propose_batch`; module docstring), and the models behind them,
+    with the linear algebra on one thread: its matrices (a few hundred rows) run several
+    times slower when OpenBLAS splits them over threads (2-core machine: the main study's
+    2,000 trials 77 s -> 44 s, the same designs)."""
     from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
     with threadpool_limits(limits=1, user_api="blas"):
@@ -243,17 +302,17 @@ def _propose_batch(
     size: int,
     kappa: float,
     n_random: int,
-) -> list[tuple[float, ...]]:
+) -> tuple[list[tuple[float, ...]], Models | None]:
     """Up to ``size`` designs (positions) by optimistic hypervolume improvement times the
-    probability of feasibility.
+    probability of feasibility, and the fitted models (``None`` when there was nothing
+    to fit: no candidate, or fewer than two trials with objective values).
 
     Parameters
     ----------
     dims : sequence of ``dse.search.local._Dim``
         The searched keys.
     positions, values, constraints : numpy.ndarray
-        The trials so far: positions (n, keys), objective values made minimised (n, m;
-        NaN or inf where a design has none) and constraint values (n, k; <= 0 satisfied).
+        The trials so far (:class:`Models`).
     front_x, front_f : sequence, numpy.ndarray
         The feasible non-dominated trials: positions and minimised values.
     beyond_x : sequence
@@ -267,59 +326,71 @@ def _propose_batch(
         predicted objectives); random designs and random two-key moves among the
         candidates.
     """
-    import moocore
-    from scipy.special import ndtr
-
     cands = _candidates(dims, list(front_x) + list(beyond_x), front_x, asked, rng, n_random)
-    if not cands:
-        return []
-    x = encode(dims, positions)
-    xc = encode(dims, np.asarray(cands, dtype=float))
-    ok = np.isfinite(values).all(axis=1)
-    if ok.sum() < 2:
-        return []
-    tf = _Transform(values[ok])
-    t = tf.forward(values[ok])
+    if not cands or np.isfinite(values).all(axis=1).sum() < 2:
+        return [], None
+    models = Models(dims, positions, values, constraints)
+    mean, sd, feasible = models.predict(np.asarray(cands, dtype=float))
+    optimistic = models.tf.inverse(mean - kappa * sd)
+    believed = models.tf.inverse(mean)
     m = values.shape[1]
-    mean, sd = np.empty((len(xc), m)), np.empty((len(xc), m))
-    for i in range(m):
-        mean[:, i], sd[:, i] = GaussianProcess(x[ok], t[:, i]).predict(xc)
-    feasible = np.ones(len(xc))
-    cs = _constraint_scale(np.asarray(constraints, dtype=float))
-    for j in range(cs.shape[1]):
-        if np.ptp(cs[:, j]) == 0.0:
-            continue  # one value on every trial: nothing to learn
-        mu, s = GaussianProcess(x, cs[:, j]).predict(xc)
-        feasible *= ndtr(-mu / s)
-    optimistic = tf.inverse(mean - kappa * sd)
-    believed = tf.inverse(mean)
     front = np.asarray(front_f, dtype=float).reshape(-1, m)
     chosen = np.zeros(len(cands), dtype=bool)
     out: list[tuple[float, ...]] = []
-    ref = np.full(m, _REF)
     for _ in range(min(size, len(cands))):
-        score = feasible.copy()
-        if len(front):
-            lo, hi = front.min(axis=0), front.max(axis=0)
-            span = np.where(hi > lo, hi - lo, np.maximum(np.abs(hi), 1e-12))
-            fn = (front - lo) / span
-            pn = np.minimum((optimistic - lo) / span, _REF)
-            dominated = (fn[None, :, :] <= pn[:, None, :]).all(axis=2).any(axis=1)
-            idx = np.flatnonzero(~dominated & ~chosen & (feasible > 1e-3))
-            bound = feasible[idx] * np.prod(_REF - pn[idx], axis=1)  # HVI <= its box
-            idx = idx[np.argsort(-bound, kind="stable")[:_EXACT_HVI]]
-            gain = np.zeros(len(cands))
-            if idx.size:
-                base = moocore.hypervolume(fn, ref=ref)
-                for c in idx.tolist():
-                    gain[c] = moocore.hypervolume(np.vstack([fn, pn[c]]), ref=ref) - base
-            score = gain * feasible
-        score[chosen] = -1.0
-        if score.max() <= 0.0:  # no optimistic gain anywhere: the likeliest feasible
-            score = np.where(chosen, -1.0, feasible)
-        i = int(np.argmax(score))
+        i = _best(optimistic, feasible, front, chosen)
         chosen[i] = True
         out.append(cands[i])
         if len(front):
             front = np.vstack([front, believed[i]])
-    return out
+    return out, models
+
+
+def screen(
+    models: Models,
+    candidates: Sequence[tuple[float, ...]],
+    front_f: np.ndarray,
+    *,
+    kappa: float,
+) -> int:
+    """The candidate (index) the models score best: optimistic hypervolume improvement
+    on the front times the probability of feasibility, as :func:`propose_batch` chooses
+    its first design."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        mean, sd, feasible = models.predict(np.asarray(candidates, dtype=float))
+        optimistic = models.tf.inverse(mean - kappa * sd)
+        front = np.asarray(front_f, dtype=float).reshape(-1, mean.shape[1])
+        return _best(optimistic, feasible, front, np.zeros(len(candidates), dtype=bool))
+
+
+def _best(
+    optimistic: np.ndarray, feasible: np.ndarray, front: np.ndarray, chosen: np.ndarray
+) -> int:
+    """The unchosen candidate of the largest optimistic hypervolume gain times the
+    probability of feasibility; the likeliest feasible one when none gains."""
+    import moocore
+
+    m = optimistic.shape[1]
+    ref = np.full(m, _REF)
+    score = feasible.copy()
+    if len(front):
+        lo, hi = front.min(axis=0), front.max(axis=0)
+        span = np.where(hi > lo, hi - lo, np.maximum(np.abs(hi), 1e-12))
+        fn = (front - lo) / span
+        pn = np.minimum((optimistic - lo) / span, _REF)
+        dominated = (fn[None, :, :] <= pn[:, None, :]).all(axis=2).any(axis=1)
+        idx = np.flatnonzero(~dominated & ~chosen & (feasible > 1e-3))
+        bound = feasible[idx] * np.prod(_REF - pn[idx], axis=1)  # HVI <= its box
+        idx = idx[np.argsort(-bound, kind="stable")[:_EXACT_HVI]]
+        gain = np.zeros(len(feasible))
+        if idx.size:
+            base = moocore.hypervolume(fn, ref=ref)
+            for c in idx.tolist():
+                gain[c] = moocore.hypervolume(np.vstack([fn, pn[c]]), ref=ref) - base
+        score = gain * feasible
+    score[chosen] = -1.0
+    if score.max() <= 0.0:  # no optimistic gain anywhere: the likeliest feasible
+        score = np.where(chosen, -1.0, feasible)
+    return int(np.argmax(score))
