@@ -526,15 +526,9 @@ def _sampler_class() -> type:
             if sur["screen"] <= 1 or sur["trials"] == 0 or len(a.data) < sur["trials"]:
                 return None
             if self._models is None:
-                from dse.search.surrogate import Models
+                from dse.search.surrogate import fit_models
 
-                x, f, c = self._trial_arrays(a)
-                if np.isfinite(f).all(axis=1).sum() < 2:
-                    return None
-                from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
-
-                with threadpool_limits(limits=1, user_api="blas"):
-                    self._models = Models(a.dims, x, f, c)
+                self._models = fit_models(a.dims, *self._trial_arrays(a))
             return self._models
 
         def _parent_weights(self, a: _Archive) -> np.ndarray:

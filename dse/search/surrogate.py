@@ -276,15 +276,31 @@ class Models:
         return mean, sd, feasible
 
 
+def _one_blas_thread() -> Any:
+    """The linear algebra on one thread: the surrogate's matrices (a few hundred rows) run
+    several times slower when OpenBLAS splits them over threads (2-core machine: the main
+    study's 2,000 trials 77 s -> 44 s, the same designs)."""
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def fit_models(
+    dims: Sequence[Any], positions: np.ndarray, values: np.ndarray, constraints: np.ndarray
+) -> Models | None:
+    """:class:`Models` of the trials, or ``None`` with fewer than two trials with
+    objective values (nothing to fit)."""
+    if np.isfinite(values).all(axis=1).sum() < 2:
+        return None
+    with _one_blas_thread():
+        return Models(dims, positions, values, constraints)
+
+
 def propose_batch(*args: Any, **kwargs: Any) -> tuple[list[tuple[float, ...]], Models | None]:
     """Up to ``size`` designs by optimistic hypervolume improvement times the probability
     of feasibility (:func:`_propose_batch`; module docstring), and the models behind them,
-    with the linear algebra on one thread: its matrices (a few hundred rows) run several
-    times slower when OpenBLAS splits them over threads (2-core machine: the main study's
-    2,000 trials 77 s -> 44 s, the same designs)."""
-    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
-
-    with threadpool_limits(limits=1, user_api="blas"):
+    the linear algebra on one thread."""
+    with _one_blas_thread():
         return _propose_batch(*args, **kwargs)
 
 
@@ -356,9 +372,7 @@ def screen(
     """The candidate (index) the models score best: optimistic hypervolume improvement
     on the front times the probability of feasibility, as :func:`propose_batch` chooses
     its first design."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="blas"):
+    with _one_blas_thread():
         mean, sd, feasible = models.predict(np.asarray(candidates, dtype=float))
         optimistic = models.tf.inverse(mean - kappa * sd)
         front = np.asarray(front_f, dtype=float).reshape(-1, mean.shape[1])
