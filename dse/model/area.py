@@ -325,17 +325,28 @@ def memory_sites(die_area_mm2, aspect_max, stacked, d2d_edges, host_io_edge_mm, 
         floor((perimeter left - host interface) / PHY length) [-]. +inf for a PHY of no
         length (no off-chip memory).
     """
-    long_mm, short_mm = die_edges_mm(die_area_mm2, aspect_max)
-    e = np.asarray(d2d_edges, dtype=float)
-    long_left = 2.0 - np.clip(e - 2.0, 0.0, 2.0)  # D2D takes the short edges first
-    short_left = 2.0 - np.clip(e, 0.0, 2.0)
+    long_mm, long_left, board_mm = _memory_edges(die_area_mm2, aspect_max, d2d_edges, host_io_edge_mm)
     unit = np.asarray(edge_per_unit_mm, dtype=float)
     has = unit > 0.0
     u = np.where(has, unit, 1.0)
     hbm = long_left * np.floor(long_mm / u)
-    board = np.floor(np.maximum(long_left * long_mm + short_left * short_mm - host_io_edge_mm, 0.0) / u)
+    board = np.floor(board_mm / u)
     return np.where(has, np.where(stacked, hbm, board), np.inf)
 
+
+def _memory_edges(die_area_mm2, aspect_max, d2d_edges, host_io_edge_mm):
+    """Return the edges memory PHYs may use on one die.
+
+    The long edge [mm], the long edges left beside the die-to-die interfaces [count]
+    (these take the short edges first) and the perimeter left for board memories less
+    the host interface [mm].
+    """
+    long_mm, short_mm = die_edges_mm(die_area_mm2, aspect_max)
+    e = np.asarray(d2d_edges, dtype=float)
+    long_left = 2.0 - np.clip(e - 2.0, 0.0, 2.0)
+    short_left = 2.0 - np.clip(e, 0.0, 2.0)
+    board_mm = np.maximum(long_left * long_mm + short_left * short_mm - host_io_edge_mm, 0.0)
+    return long_mm, long_left, board_mm
 
 
 def memory_edge_fraction(
@@ -371,19 +382,16 @@ def memory_edge_fraction(
     numeric
         Needed / available edge [-]; a search sees how far a design is from the limit.
     """
-    long_mm, short_mm = die_edges_mm(die_area_mm2, aspect_max)
-    e = np.asarray(d2d_edges, dtype=float)
-    long_left = 2.0 - np.clip(e - 2.0, 0.0, 2.0)
-    short_left = 2.0 - np.clip(e, 0.0, 2.0)
+    long_mm, long_left, board_mm = _memory_edges(die_area_mm2, aspect_max, d2d_edges, host_io_edge_mm)
     unit = np.asarray(edge_per_unit_mm, dtype=float)
     n = np.asarray(units, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         per_edge = np.ceil(n / long_left)  # inf with no long edge left
         hbm = per_edge * unit / long_mm
-        avail = np.maximum(long_left * long_mm + short_left * short_mm - host_io_edge_mm, 0.0)
-        board = n * unit / avail
+        board = n * unit / board_mm
     frac = np.where(stacked, hbm, board)
     return np.where((n > 0) & (unit > 0.0), frac, 0.0)
+
 
 #: transistors per bit of a single-port SRAM array (the 6T cell) and of a register file
 #: (an 8T 1R1W cell, the smallest multi-ported cell; Weste & Harris, CMOS VLSI Design,
