@@ -12,7 +12,14 @@ from optuna.distributions import CategoricalDistribution, IntDistribution
 from dse.errors import DseInputError
 from dse.search import make_sampler
 from dse.search.local import _Dim
-from dse.search.surrogate import GaussianProcess, Models, encode, propose_batch, screen
+from dse.search.surrogate import (
+    GaussianProcess,
+    Models,
+    _threshold,
+    encode,
+    propose_batch,
+    screen,
+)
 
 
 def _smooth(x: np.ndarray) -> np.ndarray:
@@ -127,6 +134,19 @@ def test_screening_picks_the_move_the_models_expect_on_the_limit():
     cands = [(2.0, 3.0), (14.0, 14.0), tuple(map(float, on_line)), (20.0, 20.0)]
     # dominated, past the limit, on the limit (a front point not found yet), far past it
     assert screen(models, cands, front_f, kappa=1.0) == 2
+
+
+def test_a_count_of_violations_divides_at_one_half():
+    # the model's constraint counts violations (0, 1, 2, ...): every design that holds it
+    # sits at exactly 0, which a threshold of 0 would give probability 1/2 however far
+    # it is from the limit
+    assert _threshold(np.array([0.0, 0.0, 1.0, 2.0])) == 0.5
+    assert _threshold(np.array([-0.2, -0.1, 0.1, 0.3])) == pytest.approx(0.0)
+    assert _threshold(np.array([-0.2, -0.1])) == 0.0
+    dims, p, f, _, _, _, _ = _toy(40, 0)
+    count = (p.sum(axis=1) > 20).astype(float)[:, None]
+    _, _, feasible = Models(dims, p, f, count).predict(np.array([[3.0, 3.0], [18.0, 18.0]]))
+    assert feasible[0] > 0.9 and feasible[1] < 0.1
 
 
 def test_surrogate_options_are_checked():

@@ -83,7 +83,9 @@ class StudyResult:
         return self.pareto[self.study.metric_names].to_numpy(dtype=float)
 
 
-def _default_evaluate(designs: pd.DataFrame, workload: str, tech: Any = None) -> pd.DataFrame:
+def _default_evaluate(
+    designs: pd.DataFrame, workload: str | None, tech: Any = None
+) -> pd.DataFrame:
     import dse
 
     return dse.evaluate_many(designs, workload, tech=tech)
@@ -148,6 +150,70 @@ def evaluate_designs(
     elif model_text is not None:
         out["violations"] = model_text
     return out
+
+
+def design_infeasible(
+    study: StudyConfig,
+    params: pd.DataFrame,
+    *,
+    evaluate: Callable[..., pd.DataFrame] | None = None,
+    tech: Any = None,
+) -> np.ndarray:
+    """Which designs break a limit that their keys decide without the workload.
+
+    The designs are evaluated without a workload (the chain's geometry, cost and power
+    model, a small part of a trial's work) and a design is ruled out when the model finds
+    it past the reticle, its package, the node's clock, the die edge its memory PHYs need
+    or the largest interposer, or when it breaks a study bound on a metric that needs no
+    workload (``max_die_area_mm2``, ``max_unit_cost_usd``, ...), the allowed export
+    classes or a memory supply cap. Each of these holds or fails the same way in the
+    full evaluation, so a design ruled out here is never feasible (checked on every
+    study of the project, ``tests/test_search_check.py``). Limits that need the workload
+    (power, temperature, memory capacity, latency) are not looked at.
+
+    Parameters
+    ----------
+    study : StudyConfig
+        The study (fixed keys, constraints).
+    params : pandas.DataFrame
+        Values of the searched keys, one row per design.
+    evaluate, tech
+        As in :func:`evaluate_designs`.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean, True where a design is ruled out.
+    """
+    designs = _with_fixed(study, params)
+    tech = tech if tech is not None else study.load_tech()
+    out: Any
+    if evaluate is None:  # the chain's arrays: a sampler checks a few designs at a time
+        from dse.chain.api import _rows_to_frame, chip_arrays
+        from dse.chain.run import evaluate_arrays
+        from dse.constants import default_constants
+        from dse.tech import default_tech
+
+        tech = tech if tech is not None else default_tech()
+        arrays = evaluate_arrays(chip_arrays(designs, tech), None, tech, default_constants())
+        out = _rows_to_frame(arrays, None)
+    else:
+        out = {k: v.to_numpy() for k, v in evaluate(designs, None, tech=tech).items()}
+    bad = ~np.asarray(out["feasible"], dtype=bool)
+    for _key, kind, metric, limit in study.bounds:
+        spec = METRICS.get(metric)
+        if spec is None or spec.needs_workload or metric not in out:
+            continue
+        x = np.asarray(out[metric], dtype=float)
+        bad |= (x > limit) if kind == "max" else (x < limit)  # NaN: not ruled out
+    allowed = study.constraints.get("export_class")
+    if allowed:
+        bad |= ~np.isin(np.asarray(out["export_class"], dtype=object), list(allowed))
+    caps = study.constraints.get("memory_count_max")
+    if caps:
+        cap = designs["memory"].astype(str).map(caps).to_numpy(dtype=float)
+        bad |= designs["memory_count"].to_numpy(dtype=float) > cap  # NaN cap: uncapped
+    return bad
 
 
 def constraint_matrix(

@@ -25,6 +25,7 @@ from dse.search.result import (
     _designs_from_trials,
     _objective_values,
     _order_columns,
+    design_infeasible,
     evaluate_designs,
     pareto_front,
 )
@@ -137,6 +138,42 @@ def _frozen_trials(
     return frozen
 
 
+class _DesignCheck:
+    """``check(params) -> bool array``: which designs (optuna parameters) break a limit
+    their keys decide without the workload (:func:`design_infeasible`).
+
+    ``constraint_columns`` are the positions in ``config.constraint_names`` of the
+    constraints it decides whole (the beachfront, bounds on metrics that need no
+    workload, export classes, memory supply caps): a sampler that proposes only designs
+    the check allows has nothing to learn about them.
+    """
+
+    def __init__(self, config: StudyConfig, dists: dict[str, Any], tech: Any) -> None:
+        from dse.metrics import METRICS
+
+        self.config, self.tech = config, tech
+        self.single = {
+            n: (d.choices[0] if hasattr(d, "choices") else d.low)
+            for n, d in dists.items()
+            if d.single()
+        }
+        design_only = {
+            k for k, _, m, _ in config.bounds if m in METRICS and not METRICS[m].needs_workload
+        }
+        design_only |= {"beachfront", "export_class", "memory_count_max"}
+        self.constraint_columns = tuple(
+            i for i, n in enumerate(config.constraint_names) if n in design_only
+        )
+
+    def __call__(self, params: list[dict[str, Any]]) -> np.ndarray:
+        cfg = self.config
+        rows = [
+            conditional.design_params(cfg.space, cfg.conditions, {**self.single, **p})
+            for p in params
+        ]
+        return design_infeasible(cfg, pd.DataFrame(rows, columns=list(cfg.space)), tech=self.tech)
+
+
 def _loop(
     config: StudyConfig,
     durable: _Durable | None,
@@ -174,15 +211,16 @@ def _loop(
     def constraints_func(trial: Any) -> tuple[float, ...]:
         return pending.pop(trial.number)
 
+    dists = conditional.distributions(config.space, config.conditions)
+    tech = config.load_tech()
     sampler = make_sampler(
         sampler_name,
         seed=seed,
         constraints_func=constraints_func,
         options=_options(config, sampler_name),
+        design_check=_DesignCheck(config, dists, tech) if evaluate is None else None,
     )
     mem = optuna.create_study(directions=config.directions, sampler=sampler)
-    dists = conditional.distributions(config.space, config.conditions)
-    tech = config.load_tech()
     batch = _batch_size(config, sampler_name)
     metric_cols: list[str] | None = None
     attr_names: dict[str, str] = {}

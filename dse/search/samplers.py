@@ -74,6 +74,7 @@ def make_sampler(
     seed: int | None,
     constraints_func: Callable[[Any], Sequence[float]] | None = None,
     options: dict[str, Any] | None = None,
+    design_check: Callable[[list[dict[str, Any]]], Any] | None = None,
 ) -> Any:
     """Build a seeded optuna sampler by name.
 
@@ -92,6 +93,9 @@ def make_sampler(
         Extra keyword arguments of the sampler class; for NSGA-II ``crossover`` may be
         a name (``uniform``, ``sbx``, ``blxalpha``, ``vsbx``, ``spx``, ``undx``) and
         ``mutation`` ``"polynomial"`` or ``"polynomial:ETA"``.
+    design_check : callable, optional
+        For ``"local"``: which designs (parameter dicts) break a limit their keys decide
+        without the workload; those are never proposed (the other samplers ignore it).
 
     Returns
     -------
@@ -127,7 +131,7 @@ def make_sampler(
         kwargs = {}
     elif name == "local":
         cls = local_search_sampler
-        kwargs = {"constraints_func": constraints_func}
+        kwargs = {"constraints_func": constraints_func, "design_check": design_check}
     else:
         raise DseInputError(
             f"unknown sampler '{name}'"
@@ -137,7 +141,7 @@ def make_sampler(
     allowed = [
         p
         for p in inspect.signature(cls).parameters
-        if p not in ("self", "seed", "constraints_func")
+        if p not in ("self", "seed", "constraints_func", "design_check")
     ]
     for key in options:
         if key not in allowed:

@@ -7,7 +7,7 @@ past a limit, two keys of a front member at random) and across the space (random
 designs) by the **optimistic hypervolume improvement** each would add to the feasible
 front, weighted by its **probability of feasibility**:
 
-    score(x) = HVI(mu_f(x) - kappa * sigma_f(x) | front) * prod_j P(c_j(x) <= 0)
+    score(x) = HVI(mu_f(x) - kappa * sigma_f(x) | front) * prod_j P(c_j(x) <= t_j)
 
 The first design of a batch is the best-scoring candidate; its predicted objectives then
 join the front as if evaluated (the "kriging believer"), and the next is chosen against
@@ -19,7 +19,12 @@ start, so that the same trials always give the same proposals and a resumed stud
 continues as the uninterrupted one). Objectives of one sign are modelled as logarithms
 (throughput, cost and energy span orders of magnitude); a constraint value as is (its
 slack, or its relative excess up to 3: a model of the logarithm put the limit of a cap
-such as 4 HBM2E stacks too far from the trials beyond it).
+such as 4 HBM2E stacks too far from the trials beyond it). A constraint's threshold t_j
+lies halfway between the largest value that held and the smallest that did not (0.5 for
+a count of violations, whose satisfied designs all sit at exactly 0). The hypervolume
+gain is measured to a reference point three times the front's span past its ideal, so
+that a design extending one end of the front counts even when it is worse than the
+front's nadir in another objective (the fastest designs are often the dearest).
 
 References
 ----------
@@ -40,7 +45,7 @@ Springer, 2010 (the kriging believer for batches).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -56,9 +61,12 @@ _JITTER = 1e-8
 #: iterations of L-BFGS-B per fit
 _MAXITER = 60
 #: reference point of the acquisition's hypervolume, objectives scaled to the front's
-#: ideal (0) and nadir (1): beyond 1.1, so that designs extending an end of the front
-#: score too
-_REF = 1.5
+#: ideal (0) and nadir (1): far beyond 1, so that a design extending an end of the front
+#: scores even when it costs more than the front's dearest design so far (the fastest
+#: designs of a study are often its dearest: at 1.5 the node comparison's 8-stack HBM3
+#: designs, ~0.1 of its hypervolume, scored nothing and were never asked). 3 chosen
+#: against 1.5 and 6 (docs/search.md)
+_REF = 3.0
 #: candidates whose exact hypervolume improvement is computed (by an upper bound)
 _EXACT_HVI = 300
 #: a constraint's excess (a fraction of its limit) modelled up to this: a design three
@@ -197,6 +205,17 @@ def _constraint_scale(c: np.ndarray) -> np.ndarray:
     return np.minimum(c, _EXCESS_CAP)
 
 
+def _threshold(c: np.ndarray) -> float:
+    """Where a constraint's model divides feasible from not: halfway between the largest
+    value that held (<= 0) and the smallest that did not (> 0) among the trials, 0 when
+    the trials are all on one side. A count of violations (0, 1, 2, ...) then divides at
+    0.5, not at 0, where every design that holds it sits (probability 1/2 each)."""
+    held, broken = c[c <= 0.0], c[c > 0.0]
+    if not held.size or not broken.size:
+        return 0.0
+    return 0.5 * (float(held.max()) + float(broken.min()))
+
+
 def _candidates(
     dims: Sequence[Any],
     parents: Sequence[tuple[float, ...]],
@@ -255,9 +274,9 @@ class Models:
         t = self.tf.forward(values[ok])
         self.objectives = [GaussianProcess(x[ok], t[:, i]) for i in range(values.shape[1])]
         cs = _constraint_scale(np.asarray(constraints, dtype=float))
-        self.constraints = [  # one value on every trial: nothing to learn
-            GaussianProcess(x, cs[:, j]) for j in range(cs.shape[1]) if np.ptp(cs[:, j]) > 0.0
-        ]
+        learn = [j for j in range(cs.shape[1]) if np.ptp(cs[:, j]) > 0.0]  # else nothing to learn
+        self.constraints = [GaussianProcess(x, cs[:, j]) for j in learn]
+        self.thresholds = [_threshold(cs[:, j]) for j in learn]
 
     def predict(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Mean and standard deviation of the modelled objectives (n, m) and the
@@ -270,9 +289,9 @@ class Models:
         for i, gp in enumerate(self.objectives):
             mean[:, i], sd[:, i] = gp.predict(xc)
         feasible = np.ones(len(xc))
-        for gp in self.constraints:
+        for gp, t in zip(self.constraints, self.thresholds, strict=True):
             mu, s = gp.predict(xc)
-            feasible *= ndtr(-mu / s)
+            feasible *= ndtr((t - mu) / s)
         return mean, sd, feasible
 
 
@@ -318,6 +337,7 @@ def _propose_batch(
     size: int,
     kappa: float,
     n_random: int,
+    allowed: Callable[[list[tuple[float, ...]]], np.ndarray] | None = None,
 ) -> tuple[list[tuple[float, ...]], Models | None]:
     """Up to ``size`` designs (positions) by optimistic hypervolume improvement times the
     probability of feasibility, and the fitted models (``None`` when there was nothing
@@ -341,8 +361,15 @@ def _propose_batch(
         Designs to return; the optimism (standard deviations subtracted from the
         predicted objectives); random designs and random two-key moves among the
         candidates.
+    allowed : callable, optional
+        ``allowed(candidates) -> bool array``: the candidates the design check leaves
+        (the others are dropped, unless none is left).
     """
     cands = _candidates(dims, list(front_x) + list(beyond_x), front_x, asked, rng, n_random)
+    if allowed is not None and cands:
+        keep = np.asarray(allowed(cands), dtype=bool)
+        if keep.any():
+            cands = [c for c, k in zip(cands, keep.tolist(), strict=True) if k]
     if not cands or np.isfinite(values).all(axis=1).sum() < 2:
         return [], None
     models = Models(dims, positions, values, constraints)
