@@ -631,7 +631,8 @@ def _sampler_class() -> type:
                 models = self._screening_models(a)
                 want = self._surrogate["screen"] if models is not None else 1
                 pool: list[tuple[float, ...]] = []
-                chunk: list[tuple[float, ...]] = []
+                chunk: list[tuple[float, ...]] = []  # candidates the check looks at together
+                size = _CHECK_CHUNK if self._check is not None else 1
                 for attempt in range(_ATTEMPTS):
                     parent, beyond = self._parent(a)
                     x = list(parent)
@@ -653,16 +654,9 @@ def _sampler_class() -> type:
                                 else:
                                     x[j] = dims[j].move(x[j], rng, p["p_boundary"])
                     cand = tuple(x)
-                    if self._check is None:
-                        if cand not in a.asked and cand not in pool:
-                            pool.append(cand)
-                            if len(pool) == want:
-                                break
-                        continue
-                    # with a design check: candidates in chunks, checked together
                     if cand not in a.asked and cand not in pool and cand not in chunk:
                         chunk.append(cand)
-                    if len(chunk) >= _CHECK_CHUNK or (chunk and attempt == _ATTEMPTS - 1):
+                    if len(chunk) >= size or (chunk and attempt == _ATTEMPTS - 1):
                         ok = self._allowed(a, chunk)
                         pool.extend(c for c, k in zip(chunk, ok.tolist(), strict=True) if k)
                         del pool[want:]

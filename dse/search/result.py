@@ -204,16 +204,29 @@ def design_infeasible(
         spec = METRICS.get(metric)
         if spec is None or spec.needs_workload or metric not in out:
             continue
-        x = np.asarray(out[metric], dtype=float)
-        bad |= (x > limit) if kind == "max" else (x < limit)  # NaN: not ruled out
+        bad |= _bound_excess(kind, out[metric], limit) > 0  # NaN: not ruled out
     allowed = study.constraints.get("export_class")
     if allowed:
         bad |= ~np.isin(np.asarray(out["export_class"], dtype=object), list(allowed))
     caps = study.constraints.get("memory_count_max")
     if caps:
-        cap = designs["memory"].astype(str).map(caps).to_numpy(dtype=float)
-        bad |= designs["memory_count"].to_numpy(dtype=float) > cap  # NaN cap: uncapped
+        bad |= _cap_excess(caps, designs) > 0
     return bad
+
+
+def _bound_excess(kind: str, values: Any, limit: float) -> np.ndarray:
+    """A ``max_`` / ``min_`` limit's relative excess: (x - limit) / |limit| or
+    (limit - x) / |limit| (a limit of 0: the difference); NaN where x is."""
+    x = np.asarray(values, dtype=float)
+    scale = abs(limit) if limit != 0 else 1.0
+    return (x - limit) / scale if kind == "max" else (limit - x) / scale
+
+
+def _cap_excess(caps: dict[str, int], frame: pd.DataFrame) -> np.ndarray:
+    """A memory supply cap's relative excess, (count - cap) / max(cap, 1); 0 uncapped."""
+    cap = frame["memory"].astype(str).map(caps).to_numpy(dtype=float)  # NaN where uncapped
+    count = frame["memory_count"].to_numpy(dtype=float)
+    return np.where(np.isnan(cap), 0.0, (count - cap) / np.maximum(cap, 1.0))
 
 
 def constraint_matrix(
@@ -261,9 +274,7 @@ def constraint_matrix(
     )
     cols.append(np.where(np.isnan(edge), np.where(edge_bad, 1.0, 0.0), edge))
     for _key, kind, metric, limit in study.bounds:
-        x = out[metric].to_numpy(dtype=float)
-        scale = abs(limit) if limit != 0 else 1.0
-        c = (x - limit) / scale if kind == "max" else (limit - x) / scale
+        c = _bound_excess(kind, out[metric], limit)
         absent = 0.0 if metric in METRICS and METRICS[metric].absent_ok else 1.0
         cols.append(np.where(np.isnan(c), absent, c))
     allowed = study.constraints.get("export_class")
@@ -271,11 +282,7 @@ def constraint_matrix(
         cols.append(np.where(out["export_class"].isin(allowed).to_numpy(), 0.0, 1.0))
     caps = study.constraints.get("memory_count_max")
     if caps:
-        mem = out["memory"].astype(str)
-        cap = mem.map(caps).to_numpy(dtype=float)  # NaN where uncapped
-        count = out["memory_count"].to_numpy(dtype=float)
-        c = (count - cap) / np.maximum(cap, 1.0)
-        cols.append(np.where(np.isnan(cap), 0.0, c))
+        cols.append(_cap_excess(caps, out))
     return np.column_stack(cols) if cols else np.zeros((n, 0))
 
 
