@@ -23,7 +23,11 @@ Samplers (``--samplers``): ``default`` (what `dse run` uses when the study names
 ``nsga2`` (dse's settings, population 30, BLX-alpha), ``nsga2-optuna`` (optuna's
 defaults: population 50, uniform crossover), ``tpe`` (dse's settings: multivariate,
 constant liar, 8 trials a round), ``tpe-plain`` (optuna's TPE defaults, independent
-sampling), ``gp`` (optuna's GPSampler; needs PyTorch) and ``random``.
+sampling), ``gp`` (optuna's GPSampler; needs PyTorch), ``random``, ``local`` (the
+default's sampler by name) and two ablations of it: ``local-keys`` (its surrogate over
+the design keys alone, ``surrogate_features = false``) and ``local-uniform-start`` (its
+random start drawn uniformly among the designs the check passes, ``balanced_start =
+false``).
 
 Exact fronts. ``dse grid`` over all five studies takes about a minute on 2 cores; the
 fronts (design keys and objective values) are stored with each study file's SHA-256.
@@ -71,6 +75,9 @@ VARIANTS: dict[str, tuple[str, dict]] = {
     "gp": ("gp", {}),
     "random": ("random", {}),
     "local": ("local", {}),
+    # the default's surrogate over the keys alone, and its random start drawn uniformly
+    "local-keys": ("local", {"surrogate_features": False}),
+    "local-uniform-start": ("local", {"balanced_start": False}),
 }
 TARGETS = {200: 0.99, 1000: 0.999}
 COLUMNS = ["study", "sampler", "seed", "trials", "hv_ratio", "run_s"]

@@ -14,7 +14,12 @@ import pandas as pd
 import pytest
 
 from dse.search import conditional, run_study
-from dse.search.result import design_infeasible, evaluate_designs
+from dse.search.result import (
+    DESIGN_FEATURES,
+    design_features,
+    design_infeasible,
+    evaluate_designs,
+)
 from dse.search.run import _DesignCheck
 from dse.search.study import load_study
 
@@ -108,3 +113,29 @@ def test_the_local_sampler_asks_no_ruled_out_design():
     # random designs of this space are ruled out three times in four: the first round
     # shows the check is what keeps the others out
     assert ruled_out[first].any()
+
+
+def test_the_features_are_the_chains_metrics_from_the_same_pass_as_the_check():
+    config = load_study(Path(__file__).parents[1] / "studies" / "node_comparison_decode.toml")
+    tech = config.load_tech()
+    params = _random_designs(config, 60, seed=2)
+    ruled_out, z = design_features(config, params, tech=tech)
+    assert ruled_out.tolist() == design_infeasible(config, params, tech=tech).tolist()
+    full = evaluate_designs(config, params, tech=tech)
+    assert z.shape == (60, len(DESIGN_FEATURES))
+    for j, name in enumerate(DESIGN_FEATURES):  # the full evaluation's values, as logs
+        np.testing.assert_allclose(np.exp(z[:, j]), full[name].to_numpy(dtype=float), rtol=1e-12)
+
+
+def test_the_random_start_holds_every_memory_under_a_supply_cap():
+    # the serving study caps HBM2E at 4 stacks of its 2-16: the check leaves 3 HBM2E counts
+    # of 15, and an unbalanced start of 16 random designs often held one HBM2E design
+    # or none (the whole front is HBM2E)
+    config = load_study(Path(__file__).parents[1] / "studies" / "serve_moe_domestic.toml")
+    for seed in (0, 4):
+        d = run_study(config, trials=16, seed=seed, progress=False).designs
+        counts = d["memory"].value_counts()
+        # 8 trials before the space is known (unchecked, unbalanced), then each of the
+        # next 8 at the memory least asked: at least 4 of each after the worst first round
+        assert set(counts.index) == {"hbm2e", "lpddr5x", "gddr6"}
+        assert counts.min() >= 4, counts.to_dict()

@@ -164,6 +164,52 @@ def test_surrogate_options_are_checked():
         ("surrogate_kappa", float("inf"), "surrogate_kappa must be a number >= 0"),
         ("surrogate_screen", 0, "surrogate_screen must be an integer >= 1"),
         ("surrogate_screen", 2.0, "surrogate_screen must be an integer >= 1"),
+        ("surrogate_features", 1, "surrogate_features must be true or false"),
+        ("balanced_start", "yes", "balanced_start must be true or false"),
     ):
         with pytest.raises(DseInputError, match=msg):
             make_sampler("local", seed=0, options={key: bad})
+
+
+def test_a_feature_carrying_the_product_of_keys_is_learnt_from_few_trials():
+    # throughput grows with the product of keys (peak compute = cores x MACs x clock): on
+    # the keys' positions a Gaussian process needs many trials to learn a product, with the
+    # design's log peak compute as a feature it is a straight line
+    dims = [_Dim(IntDistribution(1, 20)), _Dim(IntDistribution(1, 20))]
+    rng = np.random.RandomState(0)
+    p = rng.randint(0, 20, size=(14, 2)).astype(float)
+    test = rng.randint(0, 20, size=(200, 2)).astype(float)
+
+    def log_product(pos):
+        return np.log((pos[:, :1] + 1.0) * (pos[:, 1:2] + 1.0))
+
+    f = -np.exp(log_product(p))  # maximised; modelled as its logarithm
+    c = np.zeros((len(p), 0))
+    plain = Models(dims, p, f, c)
+    informed = Models(dims, p, f, c, log_product)
+    truth = -np.exp(log_product(test))
+    plain, informed = (m.tf.inverse(m.predict(test)[0])[:, 0] for m in (plain, informed))
+    plain, informed, truth = (np.log(-v.ravel()) for v in (plain, informed, truth))
+    err_plain = np.abs(plain - truth).mean()
+    err_informed = np.abs(informed - truth).mean()
+    assert err_informed < 0.05 < err_plain
+    assert err_informed < err_plain / 5
+
+
+def test_features_are_scaled_over_the_trials_and_missing_ones_sit_midway():
+    dims = [_Dim(IntDistribution(0, 10))]
+    p = np.array([[0.0], [5.0], [10.0]])
+    f = np.array([[1.0], [2.0], [3.0]])
+
+    def feats(pos):
+        x = pos[:, 0]
+        # a feature over the trials' range, a constant one (nothing to learn: dropped)
+        # and one the chain leaves NaN for one design
+        return np.column_stack([2.0 * x + 4.0, np.ones_like(x), np.where(x == 10.0, np.nan, x)])
+
+    m = Models(dims, p, f, np.zeros((3, 0)), feats)
+    z = m.encode(np.array([[0.0], [5.0], [10.0], [20.0]]))
+    assert z.shape == (4, 3)  # the key, two features
+    np.testing.assert_allclose(z[:3, 1], [0.0, 0.5, 1.0])
+    assert z[3, 1] == pytest.approx(2.0)  # beyond the trials: extrapolated, not clipped
+    np.testing.assert_allclose(z[:, 2], [0.0, 1.0, 0.5, 4.0])

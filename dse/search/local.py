@@ -41,6 +41,12 @@ small change of one of them:
   surrogate models only the constraints the check leaves open (power, temperature,
   memory capacity, latency...). On the benchmark studies 27-73 % of random designs are
   ruled out this way; each would have cost a trial.
+* **Balanced start** (``balanced_start``). With the design check, each random design of
+  the start takes every text key (node, memory) at the value the trials so far hold
+  least, the other keys at random among the allowed designs: under a supply cap of 4
+  HBM2E stacks of 2-16 the check leaves 3 HBM2E counts of 15, and a start of uniformly
+  drawn allowed designs often held one HBM2E design or none where the whole front is
+  HBM2E.
 * Designs already asked are not asked again; when 100 draws give only such designs the
   trial is drawn at random. (A design is its parameters as optuna sees them: a
   conditional range's position, ``dse.search.conditional``, is continuous, so two
@@ -50,7 +56,13 @@ The first ``n_startup_trials`` trials are random (optuna's ``RandomSampler``). T
 ``surrogate_trials`` trials are complete, six of every eight trials come from Gaussian-process
 models of the objectives and constraints (:mod:`dse.search.surrogate`: the candidates near
 the front and across the space with the largest optimistic hypervolume gain times
-probability of feasibility) and the other ``surrogate_local`` from the moves above. After
+probability of feasibility) and the other ``surrogate_local`` from the moves above. With
+the design check the models also see each design's workload-free features
+(``surrogate_features``: the logarithms of its peak compute, memory bandwidth and
+capacity, die area, unit cost and idle power, from the same pass of the chain as the
+check), so that a throughput set by the lesser of compute and bandwidth, or a cost set by
+the die area, is a smooth function of what the model sees rather than of a product of
+keys. After
 that, each move is the best of ``surrogate_screen`` candidate moves (four, drawn as above)
 by the same score under the models of those first trials, fitted once (pre-screening: a
 move the models expect to break a limit or to add nothing gives way to one they expect
@@ -91,6 +103,9 @@ _ROUND = 8
 _SURROGATE_RANDOM = 2000
 #: candidate moves or random draws the design check looks at together
 _CHECK_CHUNK = 16
+#: designs whose workload-free features are remembered (then forgotten, and computed
+#: again when needed: a long study checks millions of moves)
+_FEATURE_CACHE = 50_000
 
 
 class _Dim:
@@ -271,6 +286,8 @@ def local_search_sampler(
     surrogate_local: int = 2,
     surrogate_kappa: float = 1.0,
     surrogate_screen: int = 4,
+    surrogate_features: bool = True,
+    balanced_start: bool = True,
     design_check: Callable[[list[dict[str, Any]]], np.ndarray] | None = None,
 ) -> Any:
     """The ``local`` sampler: Pareto local search (see the module docstring).
@@ -316,6 +333,16 @@ def local_search_sampler(
         After that phase, each move is the best of this many candidate moves by the
         score of the models of the first ``surrogate_trials`` trials (1: no screening;
         4 chosen on seeds 0-4 of the benchmark studies among 1, 4 and 8, checked on 5-9).
+    surrogate_features : bool
+        With a design check that gives them, the surrogate's models also see each
+        design's workload-free features (logarithms of its peak compute, memory bandwidth
+        and capacity, die area, unit cost and idle power:
+        :func:`dse.search.result.design_features`), beside its keys.
+    balanced_start : bool
+        With a design check, each random design of the start takes every text key (node,
+        memory) at the value the trials so far have least, so that every node and memory
+        is in the start even where the check leaves few designs of it (HBM2E under a
+        supply cap of 4 stacks: 3 of 15 counts).
     design_check : callable, optional
         ``design_check(params) -> bool array``: which of the designs (optuna parameter
         dicts) break a limit their keys decide without the workload
@@ -353,6 +380,12 @@ def local_search_sampler(
             f"sampler local: near_beyond must be true or false, got {near_beyond!r}"
         )
     params["near_beyond"] = float(near_beyond)
+    for key, flag in (
+        ("surrogate_features", surrogate_features),
+        ("balanced_start", balanced_start),
+    ):
+        if not isinstance(flag, bool):
+            raise DseInputError(f"sampler local: {key} must be true or false, got {flag!r}")
     for key, value, low, top in (
         ("surrogate_trials", surrogate_trials, 0, None),
         ("surrogate_local", surrogate_local, 0, _ROUND),
@@ -372,6 +405,8 @@ def local_search_sampler(
         "local": surrogate_local,
         "kappa": float(surrogate_kappa),
         "screen": surrogate_screen,
+        "features": surrogate_features,
+        "balanced": balanced_start,
     }
     cls = _sampler_class()
     return cls(seed, constraints_func, n_startup_trials, params, surrogate, design_check)
@@ -426,6 +461,7 @@ def _sampler_class() -> type:
             self._batch: tuple[int, list[tuple[float, ...]]] | None = None
             self._models: Any = None  # the models of the first surrogate_trials trials
             self._check = design_check
+            self._feature_cache: dict[tuple[float, ...], np.ndarray] = {}
 
         # -- optuna's sampler interface --------------------------------------------
         def reseed_rng(self) -> None:
@@ -451,7 +487,8 @@ def _sampler_class() -> type:
                 if self._check is None:
                     return {}
                 archive = self._update(study, trials, search_space)
-                x = self._random_design(archive)  # the random start, among allowed designs
+                # the random start, among allowed designs
+                x = self._random_design(archive, balanced=self._surrogate["balanced"])
                 archive.asked.add(x)
                 return self._params(archive, x)
             archive = self._update(study, trials, search_space)
@@ -482,16 +519,57 @@ def _sampler_class() -> type:
             return {n: d.value(p) for n, d, p in zip(a.names, a.dims, x, strict=True)}
 
         def _allowed(self, a: _Archive, xs: Sequence[tuple[float, ...]]) -> np.ndarray:
-            """Which designs (positions) the design check does not rule out."""
+            """Which designs (positions) the design check does not rule out (with the
+            surrogate's features on, their features are remembered from the same pass)."""
             if self._check is None or not len(xs):
                 return np.ones(len(xs), dtype=bool)
-            ruled_out = self._check([self._params(a, x) for x in xs])
-            return ~np.asarray(ruled_out, dtype=bool).reshape(len(xs))
+            return ~self._check_pass(a, list(xs)).reshape(len(xs))
 
-        def _random_design(self, a: _Archive) -> tuple[float, ...]:
+        def _check_pass(self, a: _Archive, xs: list[tuple[float, ...]]) -> np.ndarray:
+            """The design check on designs given as positions: True where ruled out."""
+            params = [self._params(a, x) for x in xs]
+            features = getattr(self._check, "features", None)
+            if features is None or not self._surrogate["features"]:
+                assert self._check is not None
+                return np.asarray(self._check(params), dtype=bool)
+            ruled_out, z = features(params)
+            if len(self._feature_cache) + len(xs) > _FEATURE_CACHE:
+                self._feature_cache.clear()
+            self._feature_cache.update(zip(xs, np.asarray(z, dtype=float), strict=True))
+            return np.asarray(ruled_out, dtype=bool)
+
+        def _features(self, a: _Archive, positions: np.ndarray) -> np.ndarray:
+            """The design check's workload-free features of designs given as positions
+            (remembered: the same trials are featurised every round)."""
+            xs = [tuple(r) for r in np.asarray(positions, dtype=float).tolist()]
+            cache = self._feature_cache
+            new = [x for x in dict.fromkeys(xs) if x not in cache]
+            if len(cache) + len(new) > _FEATURE_CACHE:  # forget, then compute all at once
+                cache.clear()
+                new = list(dict.fromkeys(xs))
+            if new:
+                self._check_pass(a, new)
+            return np.array([cache[x] for x in xs], dtype=float).reshape(len(xs), -1)
+
+        def _feature_fn(self, a: _Archive) -> Callable[[np.ndarray], np.ndarray] | None:
+            """The features the surrogate's models see beside the keys (``None``: none)."""
+            if not self._surrogate["features"] or not hasattr(self._check, "features"):
+                return None
+            return lambda pos: self._features(a, pos)
+
+        def _random_design(self, a: _Archive, balanced: bool = False) -> tuple[float, ...]:
             """A design drawn at random, not asked before and not ruled out by the design
             check (when every draw is, one of them all the same)."""
             rng = self._rng
+            fixed: dict[int, float] = {}
+            if balanced:  # each text key at its value least asked so far (ties at random)
+                for j, d in enumerate(a.dims):
+                    if not d.ordered and d.size and d.size > 1:
+                        counts = np.zeros(d.size)
+                        for x in a.asked:
+                            counts[int(x[j])] += 1
+                        low = np.flatnonzero(counts == counts.min())
+                        fixed[j] = float(low[rng.randint(len(low))])
             if self._check is None:
                 for _ in range(_ATTEMPTS):
                     cand = tuple(d.random(rng) for d in a.dims)
@@ -499,8 +577,13 @@ def _sampler_class() -> type:
                         return cand
                 return cand  # every draw asked already (a tiny, exhausted space): ask again
             fallback = None
-            for _ in range(_ATTEMPTS // 10):
-                draws = [tuple(d.random(rng) for d in a.dims) for _ in range(_CHECK_CHUNK)]
+            for attempt in range(_ATTEMPTS // 10):
+                if attempt == _ATTEMPTS // 20:
+                    fixed = {}  # the balanced values leave nothing allowed: any values
+                draws = [
+                    tuple(fixed.get(j, d.random(rng)) for j, d in enumerate(a.dims))
+                    for _ in range(_CHECK_CHUNK)
+                ]
                 new = [c for c in dict.fromkeys(draws) if c not in a.asked]
                 ok = np.flatnonzero(self._allowed(a, new))
                 if ok.size:
@@ -561,6 +644,7 @@ def _sampler_class() -> type:
                     kappa=sur["kappa"],
                     n_random=_SURROGATE_RANDOM,
                     allowed=None if self._check is None else lambda xs: self._allowed(a, xs),
+                    features=self._feature_fn(a),
                 )
                 self._batch = (n, batch)
             for x in self._batch[1]:
@@ -592,7 +676,9 @@ def _sampler_class() -> type:
             if self._models is None:
                 from dse.search.surrogate import fit_models
 
-                self._models = fit_models(a.dims, *self._trial_arrays(a))
+                self._models = fit_models(
+                    a.dims, *self._trial_arrays(a), features=self._feature_fn(a)
+                )
             return self._models
 
         def _parent_weights(self, a: _Archive) -> np.ndarray:

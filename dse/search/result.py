@@ -185,6 +185,15 @@ def design_infeasible(
     numpy.ndarray
         Boolean, True where a design is ruled out.
     """
+    designs, out = _without_workload(study, params, evaluate, tech)
+    return _ruled_out(study, designs, out)
+
+
+def _without_workload(
+    study: StudyConfig, params: pd.DataFrame, evaluate: Any, tech: Any
+) -> tuple[pd.DataFrame, Any]:
+    """The designs with the study's fixed keys, and the chain's outputs without a
+    workload (column -> array)."""
     designs = _with_fixed(study, params)
     tech = tech if tech is not None else study.load_tech()
     out: Any
@@ -199,6 +208,39 @@ def design_infeasible(
         out = _rows_to_frame(arrays, None)
     else:
         out = {k: v.to_numpy() for k, v in evaluate(designs, None, tech=tech).items()}
+    return designs, out
+
+
+#: what the roofline and the cost model see of a design before the workload: its peak
+#: compute, memory bandwidth and capacity, die area, unit cost and idle power
+#: (:func:`design_features`)
+DESIGN_FEATURES = (
+    "peak_tflops",
+    "memory_bandwidth_gbps",
+    "memory_capacity_gb",
+    "die_area_mm2",
+    "unit_cost_usd",
+    "idle_power_w",
+)
+
+
+def design_features(
+    study: StudyConfig, params: pd.DataFrame, *, tech: Any = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The designs :func:`design_infeasible` rules out, and the natural logarithms of
+    their :data:`DESIGN_FEATURES` (n, 6; NaN where the chain gives none), from one pass
+    of the chain without the workload."""
+    designs, out = _without_workload(study, params, None, tech)
+    cols = []
+    for name in DESIGN_FEATURES:
+        x = np.asarray(out[name], dtype=float) if name in out else np.full(len(designs), np.nan)
+        cols.append(np.log(np.where(x > 0.0, x, np.nan)))
+    return _ruled_out(study, designs, out), np.column_stack(cols)
+
+
+def _ruled_out(study: StudyConfig, designs: pd.DataFrame, out: Any) -> np.ndarray:
+    """True where the chain's outputs without a workload break a limit (see
+    :func:`design_infeasible`)."""
     bad = ~np.asarray(out["feasible"], dtype=bool)
     for _key, kind, metric, limit in study.bounds:
         spec = METRICS.get(metric)

@@ -25,6 +25,7 @@ from dse.search.result import (
     _designs_from_trials,
     _objective_values,
     _order_columns,
+    design_features,
     design_infeasible,
     evaluate_designs,
     pareto_front,
@@ -165,13 +166,21 @@ class _DesignCheck:
             i for i, n in enumerate(config.constraint_names) if n in design_only
         )
 
-    def __call__(self, params: list[dict[str, Any]]) -> np.ndarray:
+    def _frame(self, params: list[dict[str, Any]]) -> pd.DataFrame:
         cfg = self.config
         rows = [
             conditional.design_params(cfg.space, cfg.conditions, {**self.single, **p})
             for p in params
         ]
-        return design_infeasible(cfg, pd.DataFrame(rows, columns=list(cfg.space)), tech=self.tech)
+        return pd.DataFrame(rows, columns=list(cfg.space))
+
+    def __call__(self, params: list[dict[str, Any]]) -> np.ndarray:
+        return design_infeasible(self.config, self._frame(params), tech=self.tech)
+
+    def features(self, params: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
+        """Which designs the check rules out, and their workload-free features
+        (:func:`dse.search.result.design_features`)."""
+        return design_features(self.config, self._frame(params), tech=self.tech)
 
 
 def _loop(

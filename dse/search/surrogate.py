@@ -1,11 +1,13 @@
 """Surrogate-guided proposals for the first trials of the ``local`` sampler.
 
 Each objective and each constraint value of the trials so far is modelled by a Gaussian
-process over the encoded design; a batch of designs is then chosen from candidates near
-the current front (every value of one key of each front member and of each design just
-past a limit, two keys of a front member at random) and across the space (random
-designs) by the **optimistic hypervolume improvement** each would add to the feasible
-front, weighted by its **probability of feasibility**:
+process over the encoded design (its keys, and with ``features`` what the chain computes
+of it without the workload: peak compute, memory bandwidth and capacity, die area, unit
+cost and idle power, as logarithms scaled over the trials); a batch of designs is then
+chosen from candidates near the current front (every value of one key of each front
+member and of each design just past a limit, two keys of a front member at random) and
+across the space (random designs) by the **optimistic hypervolume improvement** each
+would add to the feasible front, weighted by its **probability of feasibility**:
 
     score(x) = HVI(mu_f(x) - kappa * sigma_f(x) | front) * prod_j P(c_j(x) <= t_j)
 
@@ -266,9 +268,16 @@ class Models:
         positions: np.ndarray,
         values: np.ndarray,
         constraints: np.ndarray,
+        features: Callable[[np.ndarray], np.ndarray] | None = None,
     ) -> None:
         self.dims = dims
-        x = encode(dims, positions)
+        self.features = features
+        if features is not None:
+            z = features(positions)
+            lo, hi = np.nanmin(z, axis=0), np.nanmax(z, axis=0)
+            ok = np.isfinite(lo) & (hi > lo)
+            self._lo, self._span, self._cols = lo[ok], (hi - lo)[ok], np.flatnonzero(ok)
+        x = self.encode(positions)
         ok = np.isfinite(values).all(axis=1)
         self.tf = _Transform(values[ok])
         t = self.tf.forward(values[ok])
@@ -278,12 +287,24 @@ class Models:
         self.constraints = [GaussianProcess(x, cs[:, j]) for j in learn]
         self.thresholds = [_threshold(cs[:, j]) for j in learn]
 
+    def encode(self, positions: np.ndarray) -> np.ndarray:
+        """The models' features of designs given as positions: the keys (:func:`encode`)
+        and, with ``features``, the design's workload-free features scaled to [0, 1]
+        over the trials (0.5 where missing)."""
+        x = encode(self.dims, positions)
+        if self.features is None or not len(self._cols):
+            return x
+        z = (
+            self.features(np.asarray(positions, dtype=float))[:, self._cols] - self._lo
+        ) / self._span
+        return np.hstack([x, np.where(np.isfinite(z), z, 0.5)])
+
     def predict(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Mean and standard deviation of the modelled objectives (n, m) and the
         probability that every constraint holds (n,) at designs given as positions."""
         from scipy.special import ndtr
 
-        xc = encode(self.dims, positions)
+        xc = self.encode(positions)
         m = len(self.objectives)
         mean, sd = np.empty((len(xc), m)), np.empty((len(xc), m))
         for i, gp in enumerate(self.objectives):
@@ -305,14 +326,18 @@ def _one_blas_thread() -> Any:
 
 
 def fit_models(
-    dims: Sequence[Any], positions: np.ndarray, values: np.ndarray, constraints: np.ndarray
+    dims: Sequence[Any],
+    positions: np.ndarray,
+    values: np.ndarray,
+    constraints: np.ndarray,
+    features: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> Models | None:
     """:class:`Models` of the trials, or ``None`` with fewer than two trials with
     objective values (nothing to fit)."""
     if np.isfinite(values).all(axis=1).sum() < 2:
         return None
     with _one_blas_thread():
-        return Models(dims, positions, values, constraints)
+        return Models(dims, positions, values, constraints, features)
 
 
 def propose_batch(*args: Any, **kwargs: Any) -> tuple[list[tuple[float, ...]], Models | None]:
@@ -338,6 +363,7 @@ def _propose_batch(
     kappa: float,
     n_random: int,
     allowed: Callable[[list[tuple[float, ...]]], np.ndarray] | None = None,
+    features: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> tuple[list[tuple[float, ...]], Models | None]:
     """Up to ``size`` designs (positions) by optimistic hypervolume improvement times the
     probability of feasibility, and the fitted models (``None`` when there was nothing
@@ -372,7 +398,7 @@ def _propose_batch(
             cands = [c for c, k in zip(cands, keep.tolist(), strict=True) if k]
     if not cands or np.isfinite(values).all(axis=1).sum() < 2:
         return [], None
-    models = Models(dims, positions, values, constraints)
+    models = Models(dims, positions, values, constraints, features)
     mean, sd, feasible = models.predict(np.asarray(cands, dtype=float))
     optimistic = models.tf.inverse(mean - kappa * sd)
     believed = models.tf.inverse(mean)
