@@ -5,6 +5,8 @@ on the feasible side of a known limit)."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from optuna.distributions import CategoricalDistribution, IntDistribution
@@ -213,3 +215,20 @@ def test_features_are_scaled_over_the_trials_and_missing_ones_sit_midway():
     np.testing.assert_allclose(z[:3, 1], [0.0, 0.5, 1.0])
     assert z[3, 1] == pytest.approx(2.0)  # beyond the trials: extrapolated, not clipped
     np.testing.assert_allclose(z[:, 2], [0.0, 1.0, 0.5, 4.0])
+
+
+def test_a_feature_no_design_has_is_left_out_without_a_warning():
+    # a study without DRAM: the chain gives no memory bandwidth for any design
+    dims = [_Dim(IntDistribution(0, 10))]
+    p = np.array([[0.0], [5.0], [10.0]])
+
+    def feats(pos):
+        x = pos[:, 0]
+        return np.column_stack([x + 1.0, np.full_like(x, np.nan)])
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's all-NaN RuntimeWarning would fail here
+        m = Models(dims, p, np.array([[1.0], [2.0], [3.0]]), np.zeros((3, 0)), feats)
+        z = m.encode(p)
+    assert z.shape == (3, 2)  # the key and the one feature the designs have
+    np.testing.assert_allclose(z[:, 1], [0.0, 0.5, 1.0])

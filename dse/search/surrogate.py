@@ -274,7 +274,9 @@ class Models:
         self.features = features
         if features is not None:
             z = features(positions)
-            lo, hi = np.nanmin(z, axis=0), np.nanmax(z, axis=0)
+            finite = np.isfinite(z)  # a feature no design has (no DRAM) stays out
+            lo = np.where(finite, z, np.inf).min(axis=0)
+            hi = np.where(finite, z, -np.inf).max(axis=0)
             ok = np.isfinite(lo) & (hi > lo)
             self._lo, self._span, self._cols = lo[ok], (hi - lo)[ok], np.flatnonzero(ok)
         x = self.encode(positions)
