@@ -272,14 +272,14 @@ class Models:
     ) -> None:
         self.dims = dims
         self.features = features
-        if features is not None:
-            z = features(positions)
+        z = None if features is None else features(np.asarray(positions, dtype=float))
+        if z is not None:
             finite = np.isfinite(z)  # a feature no design has (no DRAM) stays out
             lo = np.where(finite, z, np.inf).min(axis=0)
             hi = np.where(finite, z, -np.inf).max(axis=0)
             ok = np.isfinite(lo) & (hi > lo)
             self._lo, self._span, self._cols = lo[ok], (hi - lo)[ok], np.flatnonzero(ok)
-        x = self.encode(positions)
+        x = self.encode(positions, z)
         ok = np.isfinite(values).all(axis=1)
         self.tf = _Transform(values[ok])
         t = self.tf.forward(values[ok])
@@ -289,17 +289,17 @@ class Models:
         self.constraints = [GaussianProcess(x, cs[:, j]) for j in learn]
         self.thresholds = [_threshold(cs[:, j]) for j in learn]
 
-    def encode(self, positions: np.ndarray) -> np.ndarray:
+    def encode(self, positions: np.ndarray, z: np.ndarray | None = None) -> np.ndarray:
         """The models' features of designs given as positions: the keys (:func:`encode`)
-        and, with ``features``, the design's workload-free features scaled to [0, 1]
-        over the trials (0.5 where missing)."""
+        and, with ``features``, the design's workload-free features (``z``, when already
+        computed) scaled to [0, 1] over the trials (0.5 where missing)."""
         x = encode(self.dims, positions)
         if self.features is None or not len(self._cols):
             return x
-        z = (
-            self.features(np.asarray(positions, dtype=float))[:, self._cols] - self._lo
-        ) / self._span
-        return np.hstack([x, np.where(np.isfinite(z), z, 0.5)])
+        if z is None:
+            z = self.features(np.asarray(positions, dtype=float))
+        scaled = (z[:, self._cols] - self._lo) / self._span
+        return np.hstack([x, np.where(np.isfinite(scaled), scaled, 0.5)])
 
     def predict(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Mean and standard deviation of the modelled objectives (n, m) and the
