@@ -1,11 +1,12 @@
 """The design check of the ``local`` sampler (issue 16): designs that break a limit their
-keys decide without the workload (reticle, package, clock, beachfront, interposer, a
-study bound on a workload-free metric, export classes, memory supply caps) are never
-asked. Sound on every study of the project (a design it rules out is never feasible),
+keys decide without running the workload (reticle, package, clock, beachfront,
+interposer, a study bound on a workload-free metric, export classes, memory supply caps,
+memory too small for the model) are never asked. Sound on every study of the project (a design it rules out is never feasible),
 and the sampler asks none of them once the space is known."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -72,6 +73,7 @@ def test_a_ruled_out_design_is_never_feasible(path):
         "max_die_cost_usd",
         "export_class",
         "memory_count_max",
+        "memory_capacity",
     )
     assert text.map(lambda t: any(n in t for n in named)).all()
 
@@ -91,6 +93,30 @@ def test_the_beachfront_and_a_supply_cap_rule_designs_out():
     # the study's scenario caps HBM2E at 4 stacks
     got = design_infeasible(main, pd.DataFrame([d, dict(d, memory_count=5)]))
     assert got.tolist() == [False, True]
+
+
+def test_a_memory_too_small_for_the_model_is_ruled_out_where_nothing_else_decides():
+    studies = Path(__file__).parents[1] / "studies"
+    main = load_study(studies / "domestic_7nm_decode_400w.toml")
+    d = dict(node="smic-n2", cores=160, macs_per_core=512, clock_ghz=1.4, sram_mb=16.0)
+    # Llama-3-8B bf16 and 16 x 2,048 tokens of KV cache: 16.1 + 4.3 GB; 10 GDDR6 devices
+    # hold 20 GB, 11 hold 22
+    params = pd.DataFrame([dict(d, memory="gddr6", memory_count=k) for k in (10, 11)])
+    assert design_infeasible(main, params).tolist() == [True, False]
+    full = evaluate_designs(main, params)
+    assert full["violations"].tolist() == ["memory_capacity", ""]
+    # with system = "auto" two chips hold what one cannot: the check leaves it open
+    auto = dataclasses.replace(main, fixed={**main.fixed, "system": "auto"})
+    assert design_infeasible(auto, params).tolist() == [False, False]
+    assert evaluate_designs(auto, params)["feasible"].all()
+    # without DRAM the weights and the KV cache must sit in the SRAM the tiles leave:
+    # SmolLM2-135M int8 and its KV cache (128 + 11 MiB) in half of 256 MiB do not fit, in
+    # half of 384 MiB they do
+    edge = load_study(studies / "sram_only_edge.toml")
+    e = dict(node="tsmc-n7", cores=16, macs_per_core=1024, clock_ghz=1.0)
+    params = pd.DataFrame([dict(e, sram_mb=256.0), dict(e, sram_mb=384.0)])
+    assert design_infeasible(edge, params).tolist() == [True, False]
+    assert "memory_capacity" in evaluate_designs(edge, params)["violations"].iloc[0]
 
 
 def test_the_constraints_the_check_decides():

@@ -17,6 +17,8 @@ from dse.search.local import _Dim
 from dse.search.surrogate import (
     GaussianProcess,
     Models,
+    _best,
+    _extension,
     _threshold,
     encode,
     propose_batch,
@@ -167,6 +169,7 @@ def test_surrogate_options_are_checked():
         ("surrogate_screen", 0, "surrogate_screen must be an integer >= 1"),
         ("surrogate_screen", 2.0, "surrogate_screen must be an integer >= 1"),
         ("surrogate_features", 1, "surrogate_features must be true or false"),
+        ("surrogate_extend", "no", "surrogate_extend must be true or false"),
         ("balanced_start", "yes", "balanced_start must be true or false"),
     ):
         with pytest.raises(DseInputError, match=msg):
@@ -232,3 +235,30 @@ def test_a_feature_no_design_has_is_left_out_without_a_warning():
         z = m.encode(p)
     assert z.shape == (3, 2)  # the key and the one feature the designs have
     np.testing.assert_allclose(z[:, 1], [0.0, 0.5, 1.0])
+
+
+def test_a_batch_ends_with_the_design_that_extends_the_front_its_gain_misses():
+    # minimised: -tokens/s and die cost. The front runs from 1,000 to 2,000 tokens/s at
+    # $100-200; a design predicted at 2,800 tokens/s costs $600, four spans past the
+    # front's dearest, where the reference point of the gain (3 spans) gives it nothing
+    front = np.array([[-1000.0, 100.0], [-1500.0, 150.0], [-2000.0, 200.0]])
+    cands = np.array([[-2800.0, 600.0], [-1200.0, 110.0], [-3000.0, 650.0], [-900.0, 90.0]])
+    feasible = np.array([0.9, 0.9, 0.2, 0.9])
+    none = np.zeros(4, dtype=bool)
+    assert _best(cands, feasible, front, none) in (1, 3)  # gains of a few per cent
+    # the extension: the fastest likely feasible design (2,800), not the faster one the
+    # models give 0.2 (3,000)
+    assert _extension(cands, feasible, front, 0) == 0
+    assert _extension(cands[:2], np.array([0.4, 0.9]), front, 0) is None
+    assert _extension(cands, feasible, front, 1) == 3  # the cheapest, $90
+    # where the gain finds the front's ends itself (the toy: maximise x and y under
+    # x + y <= 20, whose ends (20, 0) and (0, 20) gain most), the batch is unchanged
+    dims, p, f, c, front_x, front_f, _ = _toy(40, 0)
+    asked = {tuple(r) for r in p}
+    args = (dims, p, f, c, front_x, front_f, [], asked)
+    plain, _ = propose_batch(*args, np.random.RandomState(1), size=6, kappa=1.0, n_random=200)
+    for k in (0, 1):
+        ends, _ = propose_batch(
+            *args, np.random.RandomState(1), size=6, kappa=1.0, n_random=200, extend=k
+        )
+        assert ends == plain and {(20.0, 0.0), (0.0, 20.0)} <= set(ends)

@@ -90,6 +90,34 @@ def _op_kernels(wl: Workload) -> np.ndarray:
     )
 
 
+def memory_residency(wl: Workload, sram_mb, capacity_gb, c: ModelConstants):
+    """What a design's memories hold of a workload's weights and KV cache.
+
+    The share of the SRAM not kept for operand tiles (``1 - sram_tiling_fraction``) holds
+    the weights when they fit there, and the KV cache too when both do; the model fits
+    the chip when that SRAM holds everything, or the off-chip memory holds what the SRAM
+    does not. Depends on the design's SRAM and memory capacity only, not on its compute
+    (the design check of a search uses it before any trial).
+
+    Returns
+    -------
+    resident_space : ndarray
+        Bytes of SRAM that may hold weights and KV cache [B].
+    weights_resident, kv_resident, fits : ndarray of bool
+        Weights resident in SRAM; KV cache resident too; the model fits the chip.
+    """
+    resident_space = (1.0 - c["sram_tiling_fraction"]) * (np.asarray(sram_mb, dtype=float) * MIB)
+    cap_bytes = np.asarray(capacity_gb, dtype=float) * GB
+    weights_resident = wl.weight_bytes <= resident_space
+    kv_resident = weights_resident & (wl.weight_bytes + wl.kv_cache_bytes <= resident_space)
+    fits = (
+        kv_resident
+        | (wl.weight_bytes + wl.kv_cache_bytes <= cap_bytes)
+        | (weights_resident & (wl.kv_cache_bytes <= cap_bytes))
+    )
+    return resident_space, weights_resident, kv_resident, fits
+
+
 def _performance(d, wl: Workload, c: ModelConstants, geo: Geometry, mem: MemorySystem) -> Performance:
     """Per-op roofline at the max clock (:mod:`dse.model.roofline`), residency and capacity."""
     cores, macs, dt = d["cores"], d["macs_per_core"], d["mac_dtype_code"]
@@ -100,9 +128,9 @@ def _performance(d, wl: Workload, c: ModelConstants, geo: Geometry, mem: MemoryS
     side = np.sqrt(macs)
     sram_bytes = d["sram_mb"] * MIB
     tf = c["sram_tiling_fraction"]
-    resident_space = (1.0 - tf) * sram_bytes
-    weights_resident = wl.weight_bytes <= resident_space
-    kv_resident = weights_resident & (wl.weight_bytes + wl.kv_cache_bytes <= resident_space)
+    resident_space, weights_resident, kv_resident, fits = memory_residency(
+        wl, d["sram_mb"], mem.capacity_gb, c
+    )
     dram_bw = mem.bandwidth_gbps * GB * c["dram_efficiency"]
     sram_bw = cores * 2.0 * side * _DTYPE_BYTES[dt] * clock_hz * c["sram_bw_factor"]
     vec_flops = cores * side * c["vector_flops_per_cycle_per_row"] * clock_hz
@@ -134,12 +162,6 @@ def _performance(d, wl: Workload, c: ModelConstants, geo: Geometry, mem: MemoryS
     by_model = np.where(d["execution_code"] == 1, c["op_overhead_static_s"], c["op_overhead_s"])
     overhead_s = np.where(np.isnan(d["op_overhead_us"]), by_model, d["op_overhead_us"] * 1e-6)
     kernels = _op_kernels(wl)
-    cap_bytes = mem.capacity_gb * GB
-    fits = (
-        kv_resident
-        | (wl.weight_bytes + wl.kv_cache_bytes <= cap_bytes)
-        | (weights_resident & (wl.kv_cache_bytes <= cap_bytes))
-    )
     return Performance(
         t, ops["count"], np.maximum(t.compute_s, t.sram_s),
         d2d_s + overhead_s * float(kernels @ ops["count"]), overhead_s, kernels,

@@ -33,14 +33,15 @@ small change of one of them:
 * **The design check** (``design_check``, which ``dse run`` passes). A design that breaks
   a limit its keys decide without the workload — the reticle, its package, the node's
   clock, the die edge its memory PHYs need, the largest interposer, a study bound on a
-  workload-free metric such as ``max_die_area_mm2``, a memory supply cap — is never
-  asked: the start's random designs (after the first round of 8, asked before the space
-  is known), the surrogate's candidates, the moves and the random draws are all drawn
-  among the others, checked 16 at a time by the chain without the workload
+  workload-free metric such as ``max_die_area_mm2``, a memory supply cap, memory and
+  SRAM too small to hold the model's weights and KV cache — is never asked: the start's
+  random designs (after the first round of 8, asked before the space is known), the
+  surrogate's candidates, the moves and the random draws are all drawn among the
+  others, checked 16 at a time by the chain without the workload
   (:func:`dse.search.result.design_infeasible`, microseconds a design), and the
   surrogate models only the constraints the check leaves open (power, temperature,
-  memory capacity, latency...). On the benchmark studies 27-73 % of random designs are
-  ruled out this way; each would have cost a trial.
+  latency...). On the benchmark studies 27-73 % of random designs are ruled out by
+  their keys alone; each would have cost a trial.
 * **Balanced start** (``balanced_start``). With the design check, each random design of
   the start takes every text key (node, memory) at the value the trials so far hold
   least, the other keys at random among the allowed designs: under a supply cap of 4
@@ -62,7 +63,9 @@ the design check the models also see each design's workload-free features
 capacity, die area, unit cost and idle power, from the same pass of the chain as the
 check), so that a throughput set by the lesser of compute and bandwidth, or a cost set by
 the die area, is a smooth function of what the model sees rather than of a product of
-keys. After
+keys. The last design of each batch extends the front in one objective, in turn
+(``surrogate_extend``): a front's dear end, past the reference point of the gain in
+cost, scores nothing there however fast it is predicted. After
 that, each move is the best of ``surrogate_screen`` candidate moves (four, drawn as above)
 by the same score under the models of those first trials, fitted once (pre-screening: a
 move the models expect to break a limit or to add nothing gives way to one they expect
@@ -287,6 +290,7 @@ def local_search_sampler(
     surrogate_kappa: float = 1.0,
     surrogate_screen: int = 4,
     surrogate_features: bool = True,
+    surrogate_extend: bool = True,
     balanced_start: bool = True,
     design_check: Callable[[list[dict[str, Any]]], np.ndarray] | None = None,
 ) -> Any:
@@ -338,6 +342,12 @@ def local_search_sampler(
         design's workload-free features (logarithms of its peak compute, memory bandwidth
         and capacity, die area, unit cost and idle power:
         :func:`dse.search.result.design_features`), beside its keys.
+    surrogate_extend : bool
+        The last design of each of the surrogate's batches is the candidate that extends
+        the front furthest in one objective (in turn, batch by batch) by its optimistic
+        prediction, among those likely feasible, where one does: the fastest designs of
+        a study are often dear enough to be past the acquisition's reference point in
+        cost, where their hypervolume gain is nothing however fast they are predicted.
     balanced_start : bool
         With a design check, each random design of the start takes every text key (node,
         memory) at the value the trials so far have least, so that every node and memory
@@ -345,7 +355,7 @@ def local_search_sampler(
         supply cap of 4 stacks: 3 of 15 counts).
     design_check : callable, optional
         ``design_check(params) -> bool array``: which of the designs (optuna parameter
-        dicts) break a limit their keys decide without the workload
+        dicts) break a limit their keys decide without running the workload
         (:func:`dse.search.result.design_infeasible`; ``dse run`` passes it). Such designs
         are never proposed: the random start, the surrogate's candidates, the moves and
         the random draws are all drawn among the others (when none is found, unchecked).
@@ -382,6 +392,7 @@ def local_search_sampler(
     params["near_beyond"] = float(near_beyond)
     for key, flag in (
         ("surrogate_features", surrogate_features),
+        ("surrogate_extend", surrogate_extend),
         ("balanced_start", balanced_start),
     ):
         if not isinstance(flag, bool):
@@ -406,6 +417,7 @@ def local_search_sampler(
         "kappa": float(surrogate_kappa),
         "screen": surrogate_screen,
         "features": surrogate_features,
+        "extend": surrogate_extend,
         "balanced": balanced_start,
     }
     cls = _sampler_class()
@@ -559,7 +571,8 @@ def _sampler_class() -> type:
 
         def _random_design(self, a: _Archive, balanced: bool = False) -> tuple[float, ...]:
             """A design drawn at random, not asked before and not ruled out by the design
-            check (when every draw is, one of them all the same)."""
+            check (when every draw is ruled out, one not asked before all the same; when
+            every draw was asked, one of them)."""
             rng = self._rng
             fixed: dict[int, float] = {}
             if balanced:  # each text key at its value least asked so far (ties at random)
@@ -588,7 +601,10 @@ def _sampler_class() -> type:
                 ok = np.flatnonzero(self._allowed(a, new))
                 if ok.size:
                     return new[int(ok[0])]
-                fallback = fallback or (new[0] if new else draws[0])
+                if new and (fallback is None or fallback in a.asked):
+                    fallback = new[0]  # a design not asked yet, though ruled out
+                elif fallback is None:
+                    fallback = draws[0]
             assert fallback is not None
             return fallback
 
@@ -645,6 +661,7 @@ def _sampler_class() -> type:
                     n_random=_SURROGATE_RANDOM,
                     allowed=None if self._check is None else lambda xs: self._allowed(a, xs),
                     features=self._feature_fn(a),
+                    extend=(n // _ROUND) % len(a.signs) if sur["extend"] else None,
                 )
                 self._batch = (n, batch)
             for x in self._batch[1]:

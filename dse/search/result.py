@@ -159,17 +159,21 @@ def design_infeasible(
     evaluate: Callable[..., pd.DataFrame] | None = None,
     tech: Any = None,
 ) -> np.ndarray:
-    """Which designs break a limit that their keys decide without the workload.
+    """Which designs break a limit that their keys decide without running the workload.
 
     The designs are evaluated without a workload (the chain's geometry, cost and power
     model, a small part of a trial's work) and a design is ruled out when the model finds
     it past the reticle, its package, the node's clock, the die edge its memory PHYs need
     or the largest interposer, or when it breaks a study bound on a metric that needs no
     workload (``max_die_area_mm2``, ``max_unit_cost_usd``, ...), the allowed export
-    classes or a memory supply cap. Each of these holds or fails the same way in the
-    full evaluation, so a design ruled out here is never feasible (checked on every
-    study of the project, ``tests/test_search_check.py``). Limits that need the workload
-    (power, temperature, memory capacity, latency) are not looked at.
+    classes or a memory supply cap; or when its SRAM and memory cannot hold the
+    workload's weights and KV cache (the model's ``memory_capacity``: the workload's
+    sizes against the design's capacities, :func:`dse.chain.perf.memory_residency`; not
+    for ``llm-serve``, whose batch is sized to the memory, nor ``system = "auto"``).
+    Each of these holds or fails the same way in the full evaluation, so a design ruled
+    out here is never feasible (checked on every study of the project,
+    ``tests/test_search_check.py``). Limits that need the workload's run (power,
+    temperature, latency) are not looked at.
 
     Parameters
     ----------
@@ -193,22 +197,42 @@ def _without_workload(
     study: StudyConfig, params: pd.DataFrame, evaluate: Any, tech: Any
 ) -> tuple[pd.DataFrame, Any]:
     """The designs with the study's fixed keys, and the chain's outputs without a
-    workload (column -> array)."""
+    workload (column -> array), with ``model_fits``: whether the design's memories hold
+    the workload's weights and KV cache, where the chain decides that alone
+    (:func:`_capacity_fits`)."""
+    from dse.chain.api import _rows_to_frame, chip_arrays
+    from dse.chain.run import evaluate_arrays
+    from dse.constants import default_constants
+    from dse.tech import default_tech
+
     designs = _with_fixed(study, params)
     tech = tech if tech is not None else study.load_tech()
+    tech = tech if tech is not None else default_tech()
+    d = chip_arrays(designs, tech)
     out: Any
     if evaluate is None:  # the chain's arrays: a sampler checks a few designs at a time
-        from dse.chain.api import _rows_to_frame, chip_arrays
-        from dse.chain.run import evaluate_arrays
-        from dse.constants import default_constants
-        from dse.tech import default_tech
-
-        tech = tech if tech is not None else default_tech()
-        arrays = evaluate_arrays(chip_arrays(designs, tech), None, tech, default_constants())
-        out = _rows_to_frame(arrays, None)
+        out = _rows_to_frame(evaluate_arrays(d, None, tech, default_constants()), None)
     else:
         out = {k: v.to_numpy() for k, v in evaluate(designs, None, tech=tech).items()}
+    out["model_fits"] = _capacity_fits(study, d, out["memory_capacity_gb"])
     return designs, out
+
+
+def _capacity_fits(study: StudyConfig, d: dict[str, np.ndarray], capacity_gb: Any) -> np.ndarray:
+    """False where the design's memories cannot hold the study's workload (the chain's
+    violation ``memory_capacity``), True elsewhere and wherever the full evaluation may
+    decide otherwise: ``llm-serve`` workloads (the batch is sized to the memory) and
+    designs with ``system = "auto"`` (a system of chips holds the model)."""
+    from dse.chain.perf import memory_residency
+    from dse.constants import default_constants
+    from dse.workloads import parse_workload
+
+    n = len(d["cores"])
+    wl = parse_workload(study.workload)
+    if wl.serve is not None:
+        return np.ones(n, dtype=bool)
+    fits = memory_residency(wl, d["sram_mb"], capacity_gb, default_constants())[3]
+    return np.asarray(fits, dtype=bool) | (d["system_code"] != 0)
 
 
 #: what the roofline and the cost model see of a design before the workload: its peak
@@ -241,7 +265,7 @@ def design_features(
 def _ruled_out(study: StudyConfig, designs: pd.DataFrame, out: Any) -> np.ndarray:
     """True where the chain's outputs without a workload break a limit (see
     :func:`design_infeasible`)."""
-    bad = ~np.asarray(out["feasible"], dtype=bool)
+    bad = ~np.asarray(out["feasible"], dtype=bool) | ~np.asarray(out["model_fits"], dtype=bool)
     for _key, kind, metric, limit in study.bounds:
         spec = METRICS.get(metric)
         if spec is None or spec.needs_workload or metric not in out:

@@ -141,7 +141,8 @@ def _frozen_trials(
 
 class _DesignCheck:
     """``check(params) -> bool array``: which designs (optuna parameters) break a limit
-    their keys decide without the workload (:func:`design_infeasible`).
+    their keys decide without running the workload, memory too small for the model
+    included (:func:`design_infeasible`).
 
     ``constraint_columns`` are the positions in ``config.constraint_names`` of the
     constraints it decides whole (the beachfront, bounds on metrics that need no

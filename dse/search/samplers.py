@@ -95,7 +95,7 @@ def make_sampler(
         ``mutation`` ``"polynomial"`` or ``"polynomial:ETA"``.
     design_check : callable, optional
         For ``"local"``: which designs (parameter dicts) break a limit their keys decide
-        without the workload; those are never proposed (the other samplers ignore it).
+        without running the workload; those are never proposed (the other samplers ignore it).
 
     Returns
     -------
