@@ -99,26 +99,31 @@ def test_resumed_study_continues_with_the_uninterrupted_designs(cfg, tmp_path, s
 
 def test_resume_after_the_surrogate_start_continues_the_screened_moves(cfg, tmp_path):
     # past the surrogate's first trials the moves are screened by models of those
-    # trials: a resumed run fits the same models again and asks the same designs
+    # trials, fitted again on the latest 48 at 48 and 96 trials: a resumed run fits the
+    # same models again and asks the same designs, resumed before and after each refit
     import dataclasses
 
-    screened = dataclasses.replace(
-        cfg, sampler="local", sampler_options={"surrogate_trials": 24, "surrogate_screen": 4}
-    )
-    run_study(screened, trials=64, out=tmp_path / "whole", progress=False)
+    options = {"surrogate_trials": 24, "surrogate_screen": 4}
+    screened = dataclasses.replace(cfg, sampler="local", sampler_options=options)
+    run_study(screened, trials=112, out=tmp_path / "whole", progress=False)
     whole = _designs(str(tmp_path / "whole" / "study.journal"))
-    for n in (32, 48, 64):
+    for n in (32, 48, 72, 104, 112):
         run_study(screened, trials=n, out=tmp_path / "resumed", progress=False)
     resumed = _designs(str(tmp_path / "resumed" / "study.journal"))
     assert [d[1] for d in resumed] == [d[1] for d in whole]
     # the screening is not a no-op: without it the same trials ask other designs
-    plain = dataclasses.replace(
-        screened, sampler_options={"surrogate_trials": 24, "surrogate_screen": 1}
-    )
+    plain = dataclasses.replace(screened, sampler_options={**options, "surrogate_screen": 1})
     run_study(plain, trials=64, out=tmp_path / "plain", progress=False)
     other = _designs(str(tmp_path / "plain" / "study.journal"))
     assert [d[1] for d in other][:24] == [d[1] for d in whole][:24]
-    assert [d[1] for d in other][32:] != [d[1] for d in whole][32:]
+    assert [d[1] for d in other][32:] != [d[1] for d in whole][32:64]
+    # nor is the refit: with the models of the first 24 trials throughout, the designs
+    # are the same up to trial 48 and then others
+    once = dataclasses.replace(screened, sampler_options={**options, "surrogate_refit": False})
+    run_study(once, trials=112, out=tmp_path / "once", progress=False)
+    kept = _designs(str(tmp_path / "once" / "study.journal"))
+    assert [d[1] for d in kept][:48] == [d[1] for d in whole][:48]
+    assert [d[1] for d in kept][48:] != [d[1] for d in whole][48:]
 
 
 @pytest.mark.parametrize("torn", [b"", b'{"op_code": 4, "worker_id": "x", "stu'], ids=["clean", "torn-tail"])

@@ -170,6 +170,7 @@ def test_surrogate_options_are_checked():
         ("surrogate_screen", 2.0, "surrogate_screen must be an integer >= 1"),
         ("surrogate_features", 1, "surrogate_features must be true or false"),
         ("surrogate_extend", "no", "surrogate_extend must be true or false"),
+        ("surrogate_refit", 0, "surrogate_refit must be true or false"),
         ("balanced_start", "yes", "balanced_start must be true or false"),
     ):
         with pytest.raises(DseInputError, match=msg):

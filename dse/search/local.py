@@ -67,9 +67,10 @@ keys. The last design of each batch extends the front in one objective, in turn
 (``surrogate_extend``): a front's dear end, past the reference point of the gain in
 cost, scores nothing there however fast it is predicted. After
 that, each move is the best of ``surrogate_screen`` candidate moves (four, drawn as above)
-by the same score under the models of those first trials, fitted once (pre-screening: a
-move the models expect to break a limit or to add nothing gives way to one they expect
-on the front; a random draw is never screened). Nothing but
+by the same score under the models of those first trials (pre-screening: a move the
+models expect to break a limit or to add nothing gives way to one they expect on the
+front; a random draw is never screened), fitted again on the latest 400 trials each time
+the trials double (400, 800, 1,600, ...; ``surrogate_refit``). Nothing but
 the trials and the sampler's own random state decides a proposal, so a resumed study
 continues as the uninterrupted run (``dse.search.run``). The choice of this sampler as
 the default and its measured hypervolume against exact fronts are in ``docs/search.md``
@@ -291,6 +292,7 @@ def local_search_sampler(
     surrogate_screen: int = 4,
     surrogate_features: bool = True,
     surrogate_extend: bool = True,
+    surrogate_refit: bool = True,
     balanced_start: bool = True,
     design_check: Callable[[list[dict[str, Any]]], np.ndarray] | None = None,
 ) -> Any:
@@ -335,7 +337,8 @@ def local_search_sampler(
         objectives before their hypervolume gain is scored (>= 0).
     surrogate_screen : int
         After that phase, each move is the best of this many candidate moves by the
-        score of the models of the first ``surrogate_trials`` trials (1: no screening;
+        score of the models of the first ``surrogate_trials`` trials (and later ones with
+        ``surrogate_refit``; 1: no screening;
         4 chosen on seeds 0-4 of the benchmark studies among 1, 4 and 8, checked on 5-9).
     surrogate_features : bool
         With a design check that gives them, the surrogate's models also see each
@@ -348,6 +351,12 @@ def local_search_sampler(
         prediction, among those likely feasible, where one does: the fastest designs of
         a study are often dear enough to be past the acquisition's reference point in
         cost, where their hypervolume gain is nothing however fast they are predicted.
+    surrogate_refit : bool
+        The models that screen the moves are fitted again each time the complete trials
+        double (at 2, 4, 8, ... times ``surrogate_trials``), on the latest
+        2 × ``surrogate_trials`` of them, instead of once on the first
+        ``surrogate_trials``: the moves then explore the front's neighbourhood, which
+        the first trials saw little of.
     balanced_start : bool
         With a design check, each random design of the start takes every text key (node,
         memory) at the value the trials so far have least, so that every node and memory
@@ -393,6 +402,7 @@ def local_search_sampler(
     for key, flag in (
         ("surrogate_features", surrogate_features),
         ("surrogate_extend", surrogate_extend),
+        ("surrogate_refit", surrogate_refit),
         ("balanced_start", balanced_start),
     ):
         if not isinstance(flag, bool):
@@ -418,6 +428,7 @@ def local_search_sampler(
         "screen": surrogate_screen,
         "features": surrogate_features,
         "extend": surrogate_extend,
+        "refit": surrogate_refit,
         "balanced": balanced_start,
     }
     cls = _sampler_class()
@@ -471,7 +482,7 @@ def _sampler_class() -> type:
             self._weights: tuple[int, np.ndarray] | None = None
             self._surrogate = surrogate
             self._batch: tuple[int, list[tuple[float, ...]]] | None = None
-            self._models: Any = None  # the models of the first surrogate_trials trials
+            self._models: Any = None  # (trials they were fitted at, screening models)
             self._check = design_check
             self._feature_cache: dict[tuple[float, ...], np.ndarray] = {}
 
@@ -627,9 +638,8 @@ def _sampler_class() -> type:
                     if t.state == TrialState.COMPLETE and t.values is not None:
                         cons = self._constraint_values(t)
                         a.add(x, t.values, float(sum(max(c, 0.0) for c in cons)))
-                        if len(a.data) < self._surrogate["trials"]:
-                            f = np.asarray(t.values, dtype=float) * a.signs
-                            a.data.append((x, f, cons))
+                        f = np.asarray(t.values, dtype=float) * a.signs
+                        a.data.append((x, f, cons))
                 i += 1
             self._next = i
             for t in trials[i:]:  # asked, not finished: not asked again
@@ -669,34 +679,48 @@ def _sampler_class() -> type:
                     return x
             return None
 
-        def _trial_arrays(self, a: _Archive) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-            """Positions, minimised objective values and constraint values of the trials
-            the surrogate learns from."""
-            n, m = len(a.data), len(a.signs)
-            k = len(a.data[0][2]) if a.data else 0
-            cons = np.array([d[2] for d in a.data], dtype=float).reshape(n, k)
+        def _trial_arrays(
+            self, a: _Archive, lo: int = 0, hi: int | None = None
+        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            """Positions, minimised objective values and constraint values of the complete
+            trials ``lo`` to ``hi`` (in number order; all by default), which the surrogate
+            learns from."""
+            data = a.data[lo:hi]
+            n, m = len(data), len(a.signs)
+            k = len(data[0][2]) if data else 0
+            cons = np.array([d[2] for d in data], dtype=float).reshape(n, k)
             decided = getattr(self._check, "constraint_columns", ())
             if decided:  # every proposal satisfies these: nothing to model
                 cons = np.delete(cons, [j for j in decided if j < k], axis=1)
             return (
-                np.array([d[0] for d in a.data], dtype=float).reshape(n, len(a.dims)),
-                np.array([d[1] for d in a.data], dtype=float).reshape(n, m),
+                np.array([d[0] for d in data], dtype=float).reshape(n, len(a.dims)),
+                np.array([d[1] for d in data], dtype=float).reshape(n, m),
                 cons,
             )
 
         def _screening_models(self, a: _Archive) -> Any:
-            """The models of the first ``surrogate_trials`` trials, once those are complete
-            (fitted at the first need; ``None``: no screening)."""
+            """The models that screen the moves (``None``: no screening): of the first
+            ``surrogate_trials`` = n trials once those are complete, and with
+            ``surrogate_refit`` of trials 2^j n - 2n to 2^j n once 2^j n are complete
+            (j = 1, 2, ...: the latest 2n trials at 2n, 4n, 8n...). Fitted at the first
+            need, from the trials alone, so a resumed study fits the same ones."""
             sur = self._surrogate
-            if sur["screen"] <= 1 or sur["trials"] == 0 or len(a.data) < sur["trials"]:
+            n0 = sur["trials"]
+            if sur["screen"] <= 1 or n0 == 0 or len(a.data) < n0:
                 return None
-            if self._models is None:
+            top = n0
+            while sur["refit"] and top * 2 <= len(a.data):
+                top *= 2
+            if self._models is None or self._models[0] != top:
                 from dse.search.surrogate import fit_models
 
-                self._models = fit_models(
-                    a.dims, *self._trial_arrays(a), features=self._feature_fn(a)
+                models = fit_models(
+                    a.dims,
+                    *self._trial_arrays(a, max(0, top - 2 * n0), top),
+                    features=self._feature_fn(a),
                 )
-            return self._models
+                self._models = (top, models)
+            return self._models[1]
 
         def _parent_weights(self, a: _Archive) -> np.ndarray:
             if self._weights is not None and self._weights[0] == a.version:
