@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -218,6 +219,15 @@ def _without_workload(
     return designs, out
 
 
+@functools.lru_cache(maxsize=16)
+def _parsed_workload(text: str) -> Any:
+    """The study's workload, parsed once: the design check asks for it every 16 designs
+    (a ``Workload`` is immutable)."""
+    from dse.workloads import parse_workload
+
+    return parse_workload(text)
+
+
 def _capacity_fits(study: StudyConfig, d: dict[str, np.ndarray], capacity_gb: Any) -> np.ndarray:
     """False where the design's memories cannot hold the study's workload (the chain's
     violation ``memory_capacity``), True elsewhere and wherever the full evaluation may
@@ -225,10 +235,9 @@ def _capacity_fits(study: StudyConfig, d: dict[str, np.ndarray], capacity_gb: An
     designs with ``system = "auto"`` (a system of chips holds the model)."""
     from dse.chain.perf import memory_residency
     from dse.constants import default_constants
-    from dse.workloads import parse_workload
 
     n = len(d["cores"])
-    wl = parse_workload(study.workload)
+    wl = _parsed_workload(study.workload)
     if wl.serve is not None:
         return np.ones(n, dtype=bool)
     fits = memory_residency(wl, d["sram_mb"], capacity_gb, default_constants())[3]
