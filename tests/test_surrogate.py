@@ -17,8 +17,10 @@ from dse.search.local import _Dim
 from dse.search.surrogate import (
     GaussianProcess,
     Models,
+    _Believer,
     _best,
     _extension,
+    _matern52,
     _threshold,
     encode,
     propose_batch,
@@ -59,6 +61,31 @@ def test_recovers_a_smooth_function_and_knows_where_it_has_no_data():
     assert np.mean(np.abs(mean - truth) <= 3 * sd + 1e-3) > 0.95
     _, sd_far = gp.predict(np.array([[1.0, 1.0]]))
     assert sd_far[0] > 10 * np.median(sd)  # far from the data it does not know
+
+
+def test_believing_a_design_is_adding_it_at_its_mean_to_the_data():
+    """The rank-one updates of the kriging believer give the posterior of the same GP
+    (same hyperparameters) with the believed designs added as data at their predicted
+    means: the means do not move, the variances are those of the enlarged data set."""
+    rng = np.random.default_rng(3)
+    x = rng.random((30, 2))
+    gp = GaussianProcess(x, _smooth(x) + 0.01 * rng.standard_normal(30))
+    cand = rng.random((40, 2))
+    post = _Believer(gp, cand)
+    mean0, sd0 = post.mean.copy(), post.sd()
+    for i in (5, 17, 33):
+        post.believe(i)
+    xa = np.vstack([x, cand[[5, 17, 33]]])
+    ya = np.r_[gp.y, (mean0[[5, 17, 33]] - gp.mean) / gp.sd]  # standardised, as gp.y
+    k = _matern52(xa, xa, gp.scale, gp.signal) + (gp.noise + 1e-8) * np.eye(len(xa))
+    ks = _matern52(cand, xa, gp.scale, gp.signal)
+    direct_mean = ks @ np.linalg.solve(k, ya) * gp.sd + gp.mean
+    direct_var = gp.signal - np.einsum("ij,ji->i", ks, np.linalg.solve(k, ks.T))
+    np.testing.assert_allclose(post.mean, direct_mean, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(post.sd(), np.sqrt(np.maximum(direct_var, 1e-12)) * gp.sd, atol=1e-7)
+    # a believed design is known to within the noise, the others no worse than before
+    assert (post.sd()[[5, 17, 33]] <= np.sqrt(gp.noise + 1e-8) * gp.sd).all()
+    assert (post.sd() <= sd0 + 1e-12).all()
 
 
 def test_encoding_one_hot_for_text_and_unit_range_for_grids():
@@ -157,7 +184,12 @@ def test_surrogate_options_are_checked():
     make_sampler(
         "local",
         seed=0,
-        options={"surrogate_trials": 0, "surrogate_local": 8, "surrogate_kappa": 0.0},
+        options={
+            "surrogate_trials": 0,
+            "surrogate_local": 8,
+            "surrogate_kappa": 0.0,
+            "surrogate_screen_kappa": 0.0,
+        },
     )
     for key, bad, msg in (
         ("surrogate_trials", -1, "surrogate_trials must be an integer >= 0"),
@@ -168,6 +200,7 @@ def test_surrogate_options_are_checked():
         ("surrogate_kappa", float("inf"), "surrogate_kappa must be a number >= 0"),
         ("surrogate_screen", 0, "surrogate_screen must be an integer >= 1"),
         ("surrogate_screen", 2.0, "surrogate_screen must be an integer >= 1"),
+        ("surrogate_screen_kappa", -0.5, "surrogate_screen_kappa must be a number >= 0"),
         ("surrogate_features", 1, "surrogate_features must be true or false"),
         ("surrogate_extend", "no", "surrogate_extend must be true or false"),
         ("surrogate_refit", 0, "surrogate_refit must be true or false"),

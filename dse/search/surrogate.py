@@ -12,8 +12,11 @@ would add to the feasible front, weighted by its **probability of feasibility**:
     score(x) = HVI(mu_f(x) - kappa * sigma_f(x) | front) * prod_j P(c_j(x) <= t_j)
 
 The first design of a batch is the best-scoring candidate; its predicted objectives then
-join the front as if evaluated (the "kriging believer"), and the next is chosen against
-that front, so a batch spreads along the front instead of asking one region eight times.
+join the front as if evaluated, the objectives' models are conditioned on it at those
+values (the "kriging believer": the predicted means stay, the uncertainty of the designs
+correlated with it shrinks), and the next is chosen against that front and those models,
+so a batch spreads along the front instead of asking one region, or one design at every
+value of a key whose effect the models have not resolved, eight times.
 With ``extend`` = k the batch's last design is instead the likely feasible candidate that
 most passes the front's best in objective k (:func:`_extension`): the gain misses a
 front's end that is dear in another objective, past the reference point.
@@ -164,13 +167,45 @@ class GaussianProcess:
 
     def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean and standard deviation of the latent function at ``x``."""
+        post = _Believer(self, x)
+        return post.mean, post.sd()
+
+
+class _Believer:
+    """A Gaussian process's posterior at a set of candidates, conditioned one by one on
+    the batch's designs as if each had been evaluated at its predicted mean (the kriging
+    believer). Such an observation leaves the posterior mean where it was and shrinks
+    the variance of the candidates correlated with it, by a rank-one update of the
+    posterior covariance (R&W eq. 2.24 with one more point):
+
+        cov'(a, b) = cov(a, b) - cov(a, x) cov(x, b) / (var(x) + noise)
+    """
+
+    def __init__(self, gp: GaussianProcess, x: np.ndarray) -> None:
         from scipy.linalg import solve_triangular
 
-        ks = _matern52(np.asarray(x, dtype=float), self.x, self.scale, self.signal)
-        mean = ks @ self._alpha
-        v = solve_triangular(self._chol, ks.T, lower=True)
-        var = np.maximum(self.signal - (v * v).sum(0), 1e-12)
-        return mean * self.sd + self.mean, np.sqrt(var) * self.sd
+        self.gp = gp
+        self.x = np.asarray(x, dtype=float)
+        ks = _matern52(self.x, gp.x, gp.scale, gp.signal)
+        self.mean = (ks @ gp._alpha) * gp.sd + gp.mean
+        self._v = solve_triangular(gp._chol, ks.T, lower=True)  # (trials, candidates)
+        self._var = np.maximum(gp.signal - (self._v * self._v).sum(0), 1e-12)
+        self._updates: list[np.ndarray] = []
+
+    def sd(self) -> np.ndarray:
+        """Posterior standard deviation at the candidates, given the believed ones."""
+        return np.sqrt(self._var) * self.gp.sd
+
+    def believe(self, i: int) -> None:
+        """Condition on candidate ``i`` observed at its posterior mean."""
+        gp = self.gp
+        cov = _matern52(self.x, self.x[i : i + 1], gp.scale, gp.signal)[:, 0]
+        cov -= self._v.T @ self._v[:, i]
+        for u in self._updates:
+            cov -= u * u[i]
+        u = cov / math.sqrt(self._var[i] + gp.noise + _JITTER)
+        self._updates.append(u)
+        self._var = np.maximum(self._var - u * u, 1e-12)
 
 
 def encode(dims: Sequence[Any], positions: np.ndarray) -> np.ndarray:
@@ -310,18 +345,24 @@ class Models:
     def predict(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Mean and standard deviation of the modelled objectives (n, m) and the
         probability that every constraint holds (n,) at designs given as positions."""
+        believers, feasible = self.believers(positions)
+        mean = np.column_stack([b.mean for b in believers])
+        sd = np.column_stack([b.sd() for b in believers])
+        return mean, sd, feasible
+
+    def believers(self, positions: np.ndarray) -> tuple[list[_Believer], np.ndarray]:
+        """The objectives' posteriors at designs given as positions, ready to be
+        conditioned on a batch's designs (:class:`_Believer`), and the probability that
+        every constraint holds (n,)."""
         from scipy.special import ndtr
 
         xc = self.encode(positions)
-        m = len(self.objectives)
-        mean, sd = np.empty((len(xc), m)), np.empty((len(xc), m))
-        for i, gp in enumerate(self.objectives):
-            mean[:, i], sd[:, i] = gp.predict(xc)
+        believers = [_Believer(gp, xc) for gp in self.objectives]
         feasible = np.ones(len(xc))
         for gp, t in zip(self.constraints, self.thresholds, strict=True):
             mu, s = gp.predict(xc)
             feasible *= ndtr((t - mu) / s)
-        return mean, sd, feasible
+        return believers, feasible
 
 
 def _one_blas_thread() -> Any:
@@ -410,8 +451,14 @@ def _propose_batch(
     if not cands or np.isfinite(values).all(axis=1).sum() < 2:
         return [], None
     models = Models(dims, positions, values, constraints, features)
-    mean, sd, feasible = models.predict(np.asarray(cands, dtype=float))
-    optimistic = models.tf.inverse(mean - kappa * sd)
+    believers, feasible = models.believers(np.asarray(cands, dtype=float))
+    mean = np.column_stack([b.mean for b in believers])
+
+    def bound() -> np.ndarray:
+        sd = np.column_stack([b.sd() for b in believers])
+        return models.tf.inverse(mean - kappa * sd)
+
+    optimistic = bound()
     believed = models.tf.inverse(mean)
     m = values.shape[1]
     front = np.asarray(front_f, dtype=float).reshape(-1, m)
@@ -427,6 +474,10 @@ def _propose_batch(
         out.append(cands[i])
         if len(front):
             front = np.vstack([front, believed[i]])
+        if k < min(size, len(cands)) - 1:
+            for b in believers:
+                b.believe(i)
+            optimistic = bound()
     return out, models
 
 
