@@ -24,7 +24,7 @@ Samplers (``--samplers``): ``default`` (what `dse run` uses when the study names
 defaults: population 50, uniform crossover), ``tpe`` (dse's settings: multivariate,
 constant liar, 8 trials a round), ``tpe-plain`` (optuna's TPE defaults, independent
 sampling), ``gp`` (optuna's GPSampler; needs PyTorch), ``random``, ``local`` (the
-default's sampler by name) and five ablations of it: ``local-keys`` (its surrogate over
+default's sampler by name) and six ablations of it: ``local-keys`` (its surrogate over
 the design keys alone, ``surrogate_features = false``), ``local-uniform-start`` (its
 random start drawn uniformly among the designs the check passes, ``balanced_start =
 false``), ``local-no-extend`` (each of its surrogate's batches by hypervolume gain
@@ -32,7 +32,8 @@ alone, without the design that extends the front in one objective, ``surrogate_e
 false``), ``local-no-refit`` (its moves screened by the models of the first 200
 trials throughout, ``surrogate_refit = false``) and ``local-kappa1`` (its surrogate's
 batches scored one standard deviation optimistic instead of half of one,
-``surrogate_kappa = 1``).
+``surrogate_kappa = 1``) and ``local-no-slide`` (its moves without the slides to the
+edge of what the design check allows, ``p_slide = 0``).
 
 Exact fronts. ``dse grid`` over all five studies takes about a minute on 2 cores; the
 fronts (design keys and objective values) are stored with each study file's SHA-256.
@@ -89,6 +90,8 @@ VARIANTS: dict[str, tuple[str, dict]] = {
     "local-no-refit": ("local", {"surrogate_refit": False}),
     # the surrogate's batches as optimistic as before 2026-12-02 (one standard deviation)
     "local-kappa1": ("local", {"surrogate_kappa": 1.0}),
+    # the moves without the slides along a limit the design check decides
+    "local-no-slide": ("local", {"p_slide": 0.0}),
 }
 TARGETS = {200: 0.99, 1000: 0.999}
 COLUMNS = ["study", "sampler", "seed", "trials", "hv_ratio", "run_s"]

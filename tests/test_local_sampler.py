@@ -279,3 +279,45 @@ def test_near_options_are_checked():
     for bad in (1, "true", 0.0):
         with pytest.raises(DseInputError, match="near_beyond must be true or false"):
             make_sampler("local", seed=0, options={"near_beyond": bad})
+
+
+def test_a_slide_lands_on_the_nearest_edge_of_what_the_check_allows():
+    # a band of allowed designs, 20 <= x + y <= 22 (as a die at least as large as its
+    # memory's PHYs need and at most the area cap): a slide of y from a design the check
+    # rules out lands on the first allowed value, and from inside the band on its nearer
+    # edge; a key the check allows everywhere has no edge to slide to
+    from optuna.distributions import CategoricalDistribution, IntDistribution
+
+    from dse.search.local import _Archive, _Dim
+
+    def check(params):
+        return np.array([not 20 <= p["x"] + p["y"] <= 22 for p in params])
+
+    sampler = make_sampler("local", seed=0, design_check=check)
+    dims = [
+        _Dim(IntDistribution(0, 15)),
+        _Dim(IntDistribution(0, 15)),
+        _Dim(CategoricalDistribution(["hbm3", "gddr6"])),
+    ]
+    a = _Archive(["x", "y", "memory"], dims, np.array([1.0, 1.0]))
+    # x moved, so y is the one ordered key to slide (the text key never slides)
+    assert {sampler._slide(a, [8.0, 3.0, 0.0], [0]) for _ in range(20)} == {(8.0, 12.0, 0.0)}
+    assert {sampler._slide(a, [5.0, 3.0, 1.0], [0]) for _ in range(20)} == {(5.0, 15.0, 1.0)}
+    assert {sampler._slide(a, [8.0, 13.0, 0.0], [0]) for _ in range(40)} == {
+        (8.0, 12.0, 0.0),
+        (8.0, 14.0, 0.0),
+    }
+    # with nothing moved either key may slide (x to 11..13 or y to 14..15, nearer edges
+    # 11 and 14; y = 15 is the range's end, not an edge of the band)
+    slides = {sampler._slide(a, [6.0, 9.0, 0.0], []) for _ in range(40)}
+    assert slides == {(11.0, 9.0, 0.0), (6.0, 14.0, 0.0)}
+    # nothing ruled out along y (x = 20 - 15 .. 22 - 0 is not possible here): no edge
+    everywhere = make_sampler("local", seed=0, design_check=lambda ps: np.zeros(len(ps), bool))
+    assert everywhere._slide(a, [8.0, 3.0, 0.0], [0]) is None
+
+
+def test_slides_are_an_option():
+    make_sampler("local", seed=0, options={"p_slide": 0.0})
+    for bad in (1.5, -0.1, "0.25"):
+        with pytest.raises(DseInputError, match="p_slide must be a number from 0 to 1"):
+            make_sampler("local", seed=0, options={"p_slide": bad})

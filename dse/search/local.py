@@ -28,6 +28,17 @@ small change of one of them:
 * **Repair** (``near_beyond``). A parent past a limit changes one key by one step, and
   is not crossed: the best designs sit on a limit (HBM2E at exactly its cap of 4 stacks),
   and from 5 stacks the one step back is the move that reaches it.
+* **Slide** (``p_slide``, once the surrogate's trials are done). With this probability a
+  move (not a repair) also slides one more ordered key, not one it moved, to the nearest
+  value on the edge of what the design check allows along that key: the first allowed
+  value from a design the check rules out, the nearer end of the allowed run from one it
+  allows (within 32 grid steps). The best designs sit on limits the keys decide — the
+  smallest die whose edge holds its memory PHYs, the largest under the area cap — and
+  those limits run across keys: from 128 cores of 1,024 MACs with 8 HBM3 stacks, halving
+  the MACs leaves a die too small for 8 stacks, and the slide takes the cores to the
+  first count whose die holds them (208). The slid design takes the move's place among
+  the candidates the screening models see. One check of at most 65 designs a slide; a slide
+  that finds no edge leaves the move as it was.
 * With probability ``p_random`` the trial is drawn at random instead, so that a region
   no move reaches is still visited.
 * **The design check** (``design_check``, which ``dse run`` passes). A design that breaks
@@ -113,6 +124,8 @@ _CHECK_CHUNK = 16
 #: designs whose workload-free features are remembered (then forgotten, and computed
 #: again when needed: a long study checks millions of moves)
 _FEATURE_CACHE = 50_000
+#: grid steps either side of a design that a slide looks along
+_SLIDE_SPAN = 32
 
 
 class _Dim:
@@ -288,6 +301,7 @@ def local_search_sampler(
     p_beyond: float = 0.2,
     beyond_scale: float = 0.3,
     p_near: float = 0.3,
+    p_slide: float = 0.25,
     near_beyond: bool = True,
     surrogate_trials: int = 200,
     surrogate_local: int = 2,
@@ -324,6 +338,11 @@ def local_search_sampler(
     p_near : float
         Probability that a key's move is one grid step (another value of a text list)
         instead of a boundary jump or a heavy-tailed step, in [0, 1].
+    p_slide : float
+        Probability that a move (after the first ``surrogate_trials`` trials, with a
+        design check) also slides one more ordered key to the nearest edge of what the
+        check allows along it, in [0, 1] (0.25, the one value tried, on seeds 0-4 of the
+        benchmark studies; checked on seeds 5-9: ``docs/search.md``).
     near_beyond : bool
         A parent past a limit moves one key by one step, without crossover: the child
         nearest it, back inside the limit where one step is enough. ``p_near`` 0.3 and
@@ -396,6 +415,7 @@ def local_search_sampler(
         "p_random": p_random,
         "p_beyond": p_beyond,
         "p_near": p_near,
+        "p_slide": p_slide,
     }
     for key, p in probs.items():
         if not isinstance(p, (int, float)) or isinstance(p, bool) or not 0.0 <= p <= 1.0:
@@ -496,6 +516,7 @@ def _sampler_class() -> type:
             self._models: Any = None  # (trials they were fitted at, screening models)
             self._check = design_check
             self._feature_cache: dict[tuple[float, ...], np.ndarray] = {}
+            self._ruled_out: dict[tuple[float, ...], bool] = {}
 
         # -- optuna's sampler interface --------------------------------------------
         def reseed_rng(self) -> None:
@@ -557,7 +578,16 @@ def _sampler_class() -> type:
             surrogate's features on, their features are remembered from the same pass)."""
             if self._check is None or not len(xs):
                 return np.ones(len(xs), dtype=bool)
-            return ~self._check_pass(a, list(xs)).reshape(len(xs))
+            cache = self._ruled_out  # the check is a function of the design: remembered
+            new = [x for x in dict.fromkeys(xs) if x not in cache]
+            if len(cache) + len(new) > _FEATURE_CACHE:
+                cache.clear()
+                new = list(dict.fromkeys(xs))
+            if new:
+                cache.update(
+                    zip(new, self._check_pass(a, new).reshape(len(new)).tolist(), strict=True)
+                )
+            return ~np.array([cache[x] for x in xs], dtype=bool)
 
         def _check_pass(self, a: _Archive, xs: list[tuple[float, ...]]) -> np.ndarray:
             """The design check on designs given as positions: True where ruled out."""
@@ -761,6 +791,35 @@ def _sampler_class() -> type:
             w = self._parent_weights(a)
             return a.front_x[int(rng.choice(len(w), p=w))], False
 
+        def _slide(self, a: _Archive, x: list[float], moved: list[int]) -> tuple[float, ...] | None:
+            """``x`` with one more ordered key (not one of ``moved``) at the nearest value
+            on the edge of what the design check allows along it (``None``: no such key, or
+            no edge within 32 steps)."""
+            rng, dims = self._rng, a.dims
+            keys = [
+                j for j, d in enumerate(dims)
+                if d.ordered and d.size is not None and d.size >= 3 and j not in moved
+            ]  # fmt: skip
+            if not keys:
+                return None
+            j = keys[rng.randint(len(keys))]
+            c, top = int(x[j]), int(dims[j].size) - 1  # type: ignore[arg-type]
+            # one pass of the check over the key's values within the span (the check's
+            # cost is mostly per pass, not per design)
+            lo, hi = max(0, c - _SLIDE_SPAN), min(top, c + _SLIDE_SPAN)
+            designs = [tuple(x[:j] + [float(i)] + x[j + 1 :]) for i in range(lo, hi + 1)]
+            ok = self._allowed(a, designs)
+            n = len(designs)
+            edge = [
+                i for i in range(n)
+                if ok[i] and ((i > 0 and not ok[i - 1]) or (i < n - 1 and not ok[i + 1]))
+            ]  # fmt: skip
+            if not edge:
+                return None
+            d = min(abs(lo + e - c) for e in edge)
+            near = [e for e in edge if abs(lo + e - c) == d]
+            return designs[near[rng.randint(len(near))]]
+
         def _propose(self, a: _Archive) -> tuple[float, ...]:
             rng, p = self._rng, self._p
             dims = a.dims
@@ -768,6 +827,8 @@ def _sampler_class() -> type:
             if (a.front_x or a.least) and rng.random_sample() >= p["p_random"]:
                 models = self._screening_models(a)
                 want = self._surrogate["screen"] if models is not None else 1
+                # slides along a limit once the surrogate's trials are done
+                slide = self._check is not None and len(a.data) >= self._surrogate["trials"]
                 pool: list[tuple[float, ...]] = []
                 chunk: list[tuple[float, ...]] = []  # candidates the check looks at together
                 size = _CHECK_CHUNK if self._check is not None else 1
@@ -784,13 +845,22 @@ def _sampler_class() -> type:
                                 u if rng.random_sample() < 0.5 else v
                                 for u, v in zip(x, other, strict=True)
                             ]
+                        moved: list[int] = []
                         if movable:
                             k = 2 if rng.random_sample() < p["p_two"] and len(movable) > 1 else 1
-                            for j in rng.choice(movable, size=k, replace=False):
+                            moved = [int(j) for j in rng.choice(movable, size=k, replace=False)]
+                            for j in moved:
                                 if p["p_near"] and rng.random_sample() < p["p_near"]:
                                     x[j] = dims[j].near(x[j], rng)
                                 else:
                                     x[j] = dims[j].move(x[j], rng, p["p_boundary"])
+                        if slide and rng.random_sample() < p["p_slide"]:
+                            slid = self._slide(a, x, moved)
+                            if slid is not None and slid not in a.asked and slid not in pool:
+                                pool.append(slid)  # allowed: the slide chose it so
+                                if len(pool) >= want:
+                                    break
+                                continue
                     cand = tuple(x)
                     if cand not in a.asked and cand not in pool and cand not in chunk:
                         chunk.append(cand)
