@@ -37,6 +37,7 @@ nothing left to do) and writing the outputs.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import math
 import os
@@ -112,6 +113,28 @@ def _now() -> np.ndarray:
     return np.array([time.perf_counter(), time.process_time()])
 
 
+@contextlib.contextmanager
+def _counted(hook):
+    """Call ``hook(n)`` with each batch's size before `dse run` evaluates it. A hook on
+    :func:`dse.search.run.evaluate_designs`, not ``run_study(evaluate=...)``: a custom
+    ``evaluate`` turns the local sampler's design check off (and with it the check's
+    features and the slides), so the rows would not time the default as `dse run` runs
+    it (before 2026-12-02 they did not)."""
+    import dse.search.run as run_module
+
+    original = run_module.evaluate_designs
+
+    def counted(config, params, **kwargs):
+        hook(len(params))
+        return original(config, params, **kwargs)
+
+    run_module.evaluate_designs = counted
+    try:
+        yield
+    finally:
+        run_module.evaluate_designs = original
+
+
 class _Marks:
     """Wall and CPU time at which a run had done ``first`` trials, counted per batch."""
 
@@ -130,15 +153,14 @@ def _dse_marginal(config, first: int, last: int) -> tuple[np.ndarray, np.ndarray
     each as (wall, CPU)."""
     marks = _Marks(first)
 
-    def evaluate(designs, workload, tech=None):
+    def hook(n_batch: int) -> None:
         marks.see(marks.done)  # the trials done before this batch
-        marks.done += len(designs)
-        return dse.evaluate_many(designs, workload, tech=tech)
+        marks.done += n_batch
 
     run_study(config, trials=60, progress=False)  # compile the model first (numba)
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, _counted(hook):
         t0 = _now()
-        run_study(config, trials=last, out=tmp, progress=False, evaluate=evaluate)
+        run_study(config, trials=last, out=tmp, progress=False)
         t1 = _now()
     n, tm = marks.mark
     return n / (tm - t0), (last - n) / (t1 - tm), t1 - t0
@@ -178,17 +200,17 @@ def _long_run(config, n: int, steps: int = 10) -> None:
     marks: list[tuple[int, float]] = []
     state = {"done": 0}
 
-    def evaluate(designs, workload, tech=None):
+    def hook(n_batch: int) -> None:
         if state["done"] >= len(marks) * n / steps:
             marks.append((state["done"], time.process_time()))
-        state["done"] += len(designs)
-        return dse.evaluate_many(designs, workload, tech=tech)
+        state["done"] += n_batch
 
     run_study(config, trials=60, progress=False)
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         c0 = time.process_time()
-        res = run_study(config, trials=n, out=tmp, progress=False, evaluate=evaluate)
+        with _counted(hook):
+            res = run_study(config, trials=n, out=tmp, progress=False)
         t1 = time.perf_counter()
         c1 = time.process_time()
         size = (Path(tmp) / "study.journal").stat().st_size
