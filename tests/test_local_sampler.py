@@ -311,7 +311,7 @@ def test_a_slide_lands_on_the_nearest_edge_of_what_the_check_allows():
     # 11 and 14; y = 15 is the range's end, not an edge of the band)
     slides = {sampler._slide(a, [6.0, 9.0, 0.0], []) for _ in range(40)}
     assert slides == {(11.0, 9.0, 0.0), (6.0, 14.0, 0.0)}
-    # nothing ruled out along y (x = 20 - 15 .. 22 - 0 is not possible here): no edge
+    # a check that rules nothing out leaves no edge to slide to
     everywhere = make_sampler("local", seed=0, design_check=lambda ps: np.zeros(len(ps), bool))
     assert everywhere._slide(a, [8.0, 3.0, 0.0], [0]) is None
 
