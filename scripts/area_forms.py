@@ -64,16 +64,28 @@ class Form:
     ``loss``/``f_scale`` the least-squares loss, ``port`` a fitted per-core port,
     ``uncore`` uncore_fraction fitted, ``block`` the weight of the GC200 tile block."""
 
-    def __init__(self, label, k=0.0, loss="linear", f_scale=1.0, port=False, uncore=False, block=0.0):
+    def __init__(
+        self, label, k=0.0, loss="linear", f_scale=1.0, port=False, uncore=False, block=0.0
+    ):
         self.label, self.k, self.loss, self.f_scale = label, k, loss, f_scale
         self.port, self.uncore, self.block = port, uncore, block
         self.port_transistors = 0.0
 
     def names(self):
-        return [*AREA_PARAMS, *(["uncore_fraction"] if self.uncore else []), *(["port"] if self.port else [])]
+        return [
+            *AREA_PARAMS,
+            *(["uncore_fraction"] if self.uncore else []),
+            *(["port"] if self.port else []),
+        ]
 
     def bounds(self, c, name):
-        return PORT_BOUNDS if name == "port" else UNCORE_BOUNDS if name == "uncore_fraction" else _bounds(c, name)
+        return (
+            PORT_BOUNDS
+            if name == "port"
+            else UNCORE_BOUNDS
+            if name == "uncore_fraction"
+            else _bounds(c, name)
+        )
 
     def patched(self):
         """The chain with this form's density and per-core port (a context)."""
@@ -119,7 +131,9 @@ class Form:
                 r = np.append(r, self.block * np.log1p(self.tile_block_error(trial)))
             return r
 
-        res = least_squares(resid, x0, bounds=(lo, hi), x_scale=1.0, loss=self.loss, f_scale=self.f_scale)
+        res = least_squares(
+            resid, x0, bounds=(lo, hi), x_scale=1.0, loss=self.loss, f_scale=self.f_scale
+        )
         return apply(res.x)
 
 
@@ -179,7 +193,9 @@ def density_slope(dies: pd.DataFrame, nodes: pd.DataFrame) -> tuple[float, float
     """k as the transistor counts give it: over the GPU fit dies with a vendor count, the
     slope of log(achieved / quoted density) in log(quoted density), negated; and over
     the Graphcore pair, log(quoted ratio / achieved ratio) / log(quoted ratio)."""
-    has = dies[(dies["transistors_quality"] == "vendor") & dies["area_quality"].isin(("exact", "analyst"))]
+    has = dies[
+        (dies["transistors_quality"] == "vendor") & dies["area_quality"].isin(("exact", "analyst"))
+    ]
     quoted = nodes.loc[has["node"], "logic_density_mtr_mm2"].to_numpy(float)
     achieved = has["transistors_b"].to_numpy(float) * 1e3 / has["die_area_mm2"].to_numpy(float)
     gpu = ((has["family"] == "gpu") & (has["role"] == "fit")).to_numpy()
@@ -194,7 +210,9 @@ def main() -> None:
     c0 = default_constants()
     dies = load_reference_dies()
     k_gpu, k_graphcore = density_slope(dies, default_tech().nodes.frame)
-    print(f"k from transistor counts: GPU fit dies {k_gpu:.2f}, Graphcore GC2 -> GC200 {k_graphcore:.2f}")
+    print(
+        f"k from transistor counts: GPU fit dies {k_gpu:.2f}, Graphcore GC2 -> GC200 {k_graphcore:.2f}"
+    )
     out = []
     for form in FORMS:
         r = evaluate(form, c0, dies)
@@ -203,7 +221,9 @@ def main() -> None:
             f"{r['form']:34s} held out {r['held_out_median']:.1%}, beyond 35 %: {r['beyond_35']}; "
             f"fit {r['fit_median']:.1%}; GC2 {r['gc2']:+.1%} = GC200 {r['gc200']:+.1%} x ratio "
             f"{r['ratio_error']:.2f}; tile block {r['gc200_tile_logic']:+.0%}; leave one family out "
-            + ", ".join(f"{fam} {r['lofo_' + fam]:.1%}" for fam in DIE_FAMILIES if "lofo_" + fam in r)
+            + ", ".join(
+                f"{fam} {r['lofo_' + fam]:.1%}" for fam in DIE_FAMILIES if "lofo_" + fam in r
+            )
             + f", all {r['lofo_all']:.1%}; at a bound: {r['at_bound']}"
             + (f"; port {r['port']:.3g}" if "port" in form.names() else "")
             + (f"; uncore {r['uncore']:.3f}" if form.uncore else ""),

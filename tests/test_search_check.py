@@ -10,7 +10,6 @@ import dataclasses
 from pathlib import Path
 
 import numpy as np
-import optuna
 import pandas as pd
 import pytest
 
@@ -29,23 +28,17 @@ STUDIES = sorted((Path(__file__).parents[1] / "studies").glob("*.toml"))
 
 def _random_designs(config, n: int, seed: int) -> pd.DataFrame:
     """``n`` designs drawn uniformly from the study's space (conditional keys included)."""
-    rng = np.random.RandomState(seed)
-    dists = conditional.distributions(config.space, config.conditions)
-    rows = []
-    for _ in range(n):
-        p = {}
-        for name, d in dists.items():
-            if isinstance(d, optuna.distributions.CategoricalDistribution):
-                p[name] = d.choices[rng.randint(len(d.choices))]
-            elif isinstance(d, optuna.distributions.IntDistribution):
-                p[name] = int(d.low + d.step * rng.randint((d.high - d.low) // d.step + 1))
-            elif d.step is not None:
-                k = rng.randint(round((d.high - d.low) / d.step) + 1)
-                p[name] = float(d.low + d.step * k)
-            else:
-                p[name] = float(rng.uniform(d.low, d.high))
-        rows.append(conditional.design_params(config.space, config.conditions, p))
+    rows = [
+        conditional.design_params(config.space, config.conditions, p)
+        for p in _random_params(config, n, seed)
+    ]
     return pd.DataFrame(rows, columns=list(config.space))
+
+
+def _random_params(config, n: int, seed: int) -> list[dict]:
+    """``n`` sets of optuna parameters drawn uniformly from the study's distributions."""
+    dists = conditional.distributions(config.space, config.conditions)
+    return conditional.random_params(dists, n, np.random.RandomState(seed))
 
 
 @pytest.mark.parametrize("path", STUDIES, ids=[p.stem for p in STUDIES])
@@ -165,3 +158,28 @@ def test_the_random_start_holds_every_memory_under_a_supply_cap():
         # next 8 at the memory least asked: at least 4 of each after the worst first round
         assert set(counts.index) == {"hbm2e", "lpddr5x", "gddr6"}
         assert counts.min() >= 4, counts.to_dict()
+
+
+@pytest.mark.parametrize("path", STUDIES, ids=[p.stem for p in STUDIES])
+def test_designs_as_columns_are_checked_as_a_frame_of_them(path):
+    # the sampler's check passes its few designs a call as columns (no DataFrame):
+    # the same verdicts and features, bit for bit, with the memory caps and NaN keys
+    config = load_study(path)
+    tech = config.load_tech()
+    frame = _random_designs(config, 40, seed=5)
+    columns = {k: frame[k].tolist() for k in frame.columns}
+    assert (
+        design_infeasible(config, columns, tech=tech).tolist()
+        == design_infeasible(config, frame, tech=tech).tolist()
+    )
+    r_col, z_col = design_features(config, columns, tech=tech)
+    r_frame, z_frame = design_features(config, frame, tech=tech)
+    assert r_col.tolist() == r_frame.tolist()
+    np.testing.assert_array_equal(z_col, z_frame)
+    # and the check the sampler holds builds those columns from optuna's parameters
+    check = _DesignCheck(config, conditional.distributions(config.space, config.conditions), tech)
+    params = _random_params(config, 40, seed=5)
+    assert check(params).tolist() == design_infeasible(config, frame, tech=tech).tolist()
+    np.testing.assert_array_equal(check.features(params)[1], z_frame)
+    with pytest.raises(ValueError, match="at least one column"):
+        design_infeasible(config, {}, tech=tech)

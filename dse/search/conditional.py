@@ -128,6 +128,30 @@ def distributions(space: dict[str, Any], conditions: dict[str, Conditional]) -> 
     return out
 
 
+def random_params(
+    dists: dict[str, Any], n: int, rng: np.random.RandomState
+) -> list[dict[str, Any]]:
+    """``n`` sets of optuna parameters drawn uniformly from ``dists`` (as
+    :func:`distributions` gives them): random designs of a study, for tests and
+    benchmarks (:func:`design_params` turns each into chip keys)."""
+    import optuna
+
+    out = []
+    for _ in range(n):
+        p: dict[str, Any] = {}
+        for name, d in dists.items():
+            if isinstance(d, optuna.distributions.CategoricalDistribution):
+                p[name] = d.choices[rng.randint(len(d.choices))]
+            elif isinstance(d, optuna.distributions.IntDistribution):
+                p[name] = int(d.low + d.step * rng.randint((d.high - d.low) // d.step + 1))
+            elif d.step is not None:
+                p[name] = float(d.low + d.step * rng.randint(round((d.high - d.low) / d.step) + 1))
+            else:
+                p[name] = float(rng.uniform(d.low, d.high))
+        out.append(p)
+    return out
+
+
 def design_params(
     space: dict[str, Any], conditions: dict[str, Conditional], params: dict[str, Any]
 ) -> dict[str, Any]:

@@ -121,9 +121,9 @@ _ROUND = 8
 _SURROGATE_RANDOM = 2000
 #: candidate moves or random draws the design check looks at together
 _CHECK_CHUNK = 16
-#: designs whose workload-free features are remembered (then forgotten, and computed
-#: again when needed: a long study checks millions of moves)
-_FEATURE_CACHE = 50_000
+#: designs whose design-check verdict and workload-free features are remembered (then
+#: forgotten, and computed again when needed: a long study checks millions of moves)
+_CHECK_CACHE = 50_000
 #: grid steps either side of a design that a slide looks along
 _SLIDE_SPAN = 32
 
@@ -515,8 +515,9 @@ def _sampler_class() -> type:
             self._batch: tuple[int, list[tuple[float, ...]]] | None = None
             self._models: Any = None  # (trials they were fitted at, screening models)
             self._check = design_check
-            self._feature_cache: dict[tuple[float, ...], np.ndarray] = {}
-            self._ruled_out: dict[tuple[float, ...], bool] = {}
+            # the check is a function of the design: its verdict (True: ruled out) and
+            # features (None when the surrogate sees none) are remembered per design
+            self._checked: dict[tuple[float, ...], tuple[bool, np.ndarray | None]] = {}
 
         # -- optuna's sampler interface --------------------------------------------
         def reseed_rng(self) -> None:
@@ -574,46 +575,45 @@ def _sampler_class() -> type:
             return {n: d.value(p) for n, d, p in zip(a.names, a.dims, x, strict=True)}
 
         def _allowed(self, a: _Archive, xs: Sequence[tuple[float, ...]]) -> np.ndarray:
-            """Which designs (positions) the design check does not rule out (with the
-            surrogate's features on, their features are remembered from the same pass)."""
+            """Which designs (positions) the design check does not rule out."""
             if self._check is None or not len(xs):
                 return np.ones(len(xs), dtype=bool)
-            cache = self._ruled_out  # the check is a function of the design: remembered
-            new = [x for x in dict.fromkeys(xs) if x not in cache]
-            if len(cache) + len(new) > _FEATURE_CACHE:
-                cache.clear()
-                new = list(dict.fromkeys(xs))
-            if new:
-                cache.update(
-                    zip(new, self._check_pass(a, new).reshape(len(new)).tolist(), strict=True)
-                )
-            return ~np.array([cache[x] for x in xs], dtype=bool)
-
-        def _check_pass(self, a: _Archive, xs: list[tuple[float, ...]]) -> np.ndarray:
-            """The design check on designs given as positions: True where ruled out."""
-            params = [self._params(a, x) for x in xs]
-            features = getattr(self._check, "features", None)
-            if features is None or not self._surrogate["features"]:
-                assert self._check is not None
-                return np.asarray(self._check(params), dtype=bool)
-            ruled_out, z = features(params)
-            if len(self._feature_cache) + len(xs) > _FEATURE_CACHE:
-                self._feature_cache.clear()
-            self._feature_cache.update(zip(xs, np.asarray(z, dtype=float), strict=True))
-            return np.asarray(ruled_out, dtype=bool)
+            return ~np.array([out for out, _ in self._checked_designs(a, xs)], dtype=bool)
 
         def _features(self, a: _Archive, positions: np.ndarray) -> np.ndarray:
             """The design check's workload-free features of designs given as positions
-            (remembered: the same trials are featurised every round)."""
+            (the same trials are featurised every round)."""
             xs = [tuple(r) for r in np.asarray(positions, dtype=float).tolist()]
-            cache = self._feature_cache
+            z = [feat for _, feat in self._checked_designs(a, xs)]
+            return np.array(z, dtype=float).reshape(len(xs), -1)
+
+        def _checked_designs(
+            self, a: _Archive, xs: Sequence[tuple[float, ...]]
+        ) -> list[tuple[bool, np.ndarray | None]]:
+            """The check's verdict and features of each design, from one pass over the
+            designs not remembered (all of them again when the memory is full)."""
+            cache = self._checked
             new = [x for x in dict.fromkeys(xs) if x not in cache]
-            if len(cache) + len(new) > _FEATURE_CACHE:  # forget, then compute all at once
+            if len(cache) + len(new) > _CHECK_CACHE:
                 cache.clear()
                 new = list(dict.fromkeys(xs))
             if new:
-                self._check_pass(a, new)
-            return np.array([cache[x] for x in xs], dtype=float).reshape(len(xs), -1)
+                cache.update(zip(new, self._check_pass(a, new), strict=True))
+            return [cache[x] for x in xs]
+
+        def _check_pass(
+            self, a: _Archive, xs: list[tuple[float, ...]]
+        ) -> list[tuple[bool, np.ndarray | None]]:
+            """The design check on designs given as positions: (ruled out, features) each."""
+            params = [self._params(a, x) for x in xs]
+            assert self._check is not None
+            features = getattr(self._check, "features", None)
+            if features is None or not self._surrogate["features"]:
+                ruled_out = np.asarray(self._check(params), dtype=bool).reshape(len(xs))
+                return [(out, None) for out in ruled_out.tolist()]
+            ruled_out, z = features(params)
+            verdicts = np.asarray(ruled_out, dtype=bool).reshape(len(xs)).tolist()
+            return list(zip(verdicts, np.asarray(z, dtype=float), strict=True))
 
         def _feature_fn(self, a: _Archive) -> Callable[[np.ndarray], np.ndarray] | None:
             """The features the surrogate's models see beside the keys (``None``: none)."""

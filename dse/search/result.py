@@ -92,11 +92,29 @@ def _default_evaluate(
     return dse.evaluate_many(designs, workload, tech=tech)
 
 
-def _with_fixed(study: StudyConfig, params: pd.DataFrame) -> pd.DataFrame:
+#: designs as columns (key -> one value per design, every column as long): what the
+#: local sampler's design check passes for a few designs at a time, without a DataFrame
+Columns = dict[str, list[Any]]
+
+
+def _with_fixed(study: StudyConfig, params: pd.DataFrame | Columns) -> pd.DataFrame | Columns:
+    """The designs with the study's fixed keys added (a fixed key wins over a column)."""
+    if isinstance(params, dict):
+        n = _rows(params)
+        return {**params, **{key: [value] * n for key, value in study.fixed.items()}}
     frame = params.copy() if not params.columns.empty else pd.DataFrame(index=params.index)
     for key, value in study.fixed.items():
         frame[key] = value
     return frame
+
+
+def _rows(designs: pd.DataFrame | Columns) -> int:
+    """Designs in a frame or in columns (columns need at least one key)."""
+    if isinstance(designs, dict):
+        if not designs:
+            raise ValueError("designs as columns need at least one column")
+        return len(next(iter(designs.values())))
+    return len(designs)
 
 
 def evaluate_designs(
@@ -155,7 +173,7 @@ def evaluate_designs(
 
 def design_infeasible(
     study: StudyConfig,
-    params: pd.DataFrame,
+    params: pd.DataFrame | Columns,
     *,
     evaluate: Callable[..., pd.DataFrame] | None = None,
     tech: Any = None,
@@ -180,8 +198,9 @@ def design_infeasible(
     ----------
     study : StudyConfig
         The study (fixed keys, constraints).
-    params : pandas.DataFrame
-        Values of the searched keys, one row per design.
+    params : pandas.DataFrame or dict
+        Values of the searched keys, one row per design (or one list per key,
+        :data:`Columns`: the same result without building a frame).
     evaluate, tech
         As in :func:`evaluate_designs`.
 
@@ -195,8 +214,8 @@ def design_infeasible(
 
 
 def _without_workload(
-    study: StudyConfig, params: pd.DataFrame, evaluate: Any, tech: Any
-) -> tuple[pd.DataFrame, Any]:
+    study: StudyConfig, params: pd.DataFrame | Columns, evaluate: Any, tech: Any
+) -> tuple[pd.DataFrame | Columns, Any]:
     """The designs with the study's fixed keys, and the chain's outputs without a
     workload (column -> array), with ``model_fits``: whether the design's memories hold
     the workload's weights and KV cache, where the chain decides that alone
@@ -214,7 +233,8 @@ def _without_workload(
     if evaluate is None:  # the chain's arrays: a sampler checks a few designs at a time
         out = _rows_to_frame(evaluate_arrays(d, None, tech, default_constants()), None)
     else:
-        out = {k: v.to_numpy() for k, v in evaluate(designs, None, tech=tech).items()}
+        frame = pd.DataFrame(designs) if isinstance(designs, dict) else designs
+        out = {k: v.to_numpy() for k, v in evaluate(frame, None, tech=tech).items()}
     out["model_fits"] = _capacity_fits(study, d, out["memory_capacity_gb"])
     return designs, out
 
@@ -258,7 +278,7 @@ DESIGN_FEATURES = (
 
 
 def design_features(
-    study: StudyConfig, params: pd.DataFrame, *, tech: Any = None
+    study: StudyConfig, params: pd.DataFrame | Columns, *, tech: Any = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """The designs :func:`design_infeasible` rules out, and the natural logarithms of
     their :data:`DESIGN_FEATURES` (n, 6; NaN where the chain gives none), from one pass
@@ -266,12 +286,12 @@ def design_features(
     designs, out = _without_workload(study, params, None, tech)
     cols = []
     for name in DESIGN_FEATURES:
-        x = np.asarray(out[name], dtype=float) if name in out else np.full(len(designs), np.nan)
+        x = np.asarray(out[name], dtype=float) if name in out else np.full(_rows(designs), np.nan)
         cols.append(np.log(np.where(x > 0.0, x, np.nan)))
     return _ruled_out(study, designs, out), np.column_stack(cols)
 
 
-def _ruled_out(study: StudyConfig, designs: pd.DataFrame, out: Any) -> np.ndarray:
+def _ruled_out(study: StudyConfig, designs: pd.DataFrame | Columns, out: Any) -> np.ndarray:
     """True where the chain's outputs without a workload break a limit (see
     :func:`design_infeasible`)."""
     bad = ~np.asarray(out["feasible"], dtype=bool) | ~np.asarray(out["model_fits"], dtype=bool)
@@ -297,10 +317,13 @@ def _bound_excess(kind: str, values: Any, limit: float) -> np.ndarray:
     return (x - limit) / scale if kind == "max" else (limit - x) / scale
 
 
-def _cap_excess(caps: dict[str, int], frame: pd.DataFrame) -> np.ndarray:
+def _cap_excess(caps: dict[str, int], frame: pd.DataFrame | Columns) -> np.ndarray:
     """A memory supply cap's relative excess, (count - cap) / max(cap, 1); 0 uncapped."""
-    cap = frame["memory"].astype(str).map(caps).to_numpy(dtype=float)  # NaN where uncapped
-    count = frame["memory_count"].to_numpy(dtype=float)
+    if isinstance(frame, dict):  # a few designs as columns: no Series
+        cap = np.array([caps.get(str(m), np.nan) for m in frame["memory"]], dtype=float)
+    else:
+        cap = frame["memory"].astype(str).map(caps).to_numpy(dtype=float)  # NaN where uncapped
+    count = np.asarray(frame["memory_count"], dtype=float)
     return np.where(np.isnan(cap), 0.0, (count - cap) / np.maximum(cap, 1.0))
 
 

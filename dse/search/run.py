@@ -167,21 +167,23 @@ class _DesignCheck:
             i for i, n in enumerate(config.constraint_names) if n in design_only
         )
 
-    def _frame(self, params: list[dict[str, Any]]) -> pd.DataFrame:
+    def _columns(self, params: list[dict[str, Any]]) -> dict[str, list[Any]]:
+        """The designs as columns of the study's keys (NaN where a design has no value,
+        as in a frame of them): a few designs a call, so no DataFrame."""
         cfg = self.config
         rows = [
             conditional.design_params(cfg.space, cfg.conditions, {**self.single, **p})
             for p in params
         ]
-        return pd.DataFrame(rows, columns=list(cfg.space))
+        return {key: [r.get(key, np.nan) for r in rows] for key in cfg.space}
 
     def __call__(self, params: list[dict[str, Any]]) -> np.ndarray:
-        return design_infeasible(self.config, self._frame(params), tech=self.tech)
+        return design_infeasible(self.config, self._columns(params), tech=self.tech)
 
     def features(self, params: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
         """Which designs the check rules out, and their workload-free features
         (:func:`dse.search.result.design_features`)."""
-        return design_features(self.config, self._frame(params), tech=self.tech)
+        return design_features(self.config, self._columns(params), tech=self.tech)
 
 
 def _loop(
